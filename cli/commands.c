@@ -1,0 +1,27 @@
+/* Subcommand table and the small helpers every subcommand shares. Adding a subcommand is one
+ * row here plus its rk_cmd_* function in its own file. */
+#include "cli/cli.h"
+#include "rekap/status.h"
+
+#include <stdlib.h>
+
+const struct rk_command rk_commands[] = {
+    {"import-regions", rk_cmd_import_regions,
+     "impor kode wilayah Kemendagri (CSV kode,nama) / import region codes"},
+    {"import-tps", rk_cmd_import_tps, "impor daftar kode TPS 13 digit / import TPS codes"},
+    {"import-candidates", rk_cmd_import_candidates,
+     "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
+    {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
+    {NULL, NULL, NULL},
+};
+
+const char *rk_cli_default_db(void)
+{
+    const char *db = getenv("REKAP_DB");
+    return db && db[0] ? db : "rekap.db";
+}
+
+void rk_cli_error(const char *what, int status)
+{
+    fprintf(stderr, "rekap: %s: %s / %s\n", what, rk_strerror(status), rk_strerror_id(status));
+}

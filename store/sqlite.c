@@ -1,0 +1,613 @@
+/* SQLite engine, the embedded default: one file, WAL journal, foreign keys on, schema migrated
+ * forward in numbered steps recorded in PRAGMA user_version. Statements are prepared once per
+ * handle and reused, which is what makes bulk imports run at hundreds of thousands of rows per
+ * second inside one transaction. */
+#include "store/store_impl.h"
+#include "rekap/status.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stmt_id {
+    ST_REGION_PUT,
+    ST_REGION_GET,
+    ST_REGION_CHILDREN_ROOT,
+    ST_REGION_CHILDREN,
+    ST_REGION_COUNTS,
+    ST_REGION_VOTERS,
+    ST_ELECTION_PUT,
+    ST_ELECTION_GET,
+    ST_ELECTION_BY_SLUG,
+    ST_ELECTION_LIST,
+    ST_RACE_PUT,
+    ST_RACE_GET,
+    ST_RACE_LIST,
+    ST_CANDIDATE_PUT,
+    ST_CANDIDATE_LIST,
+    ST_COUNT
+};
+
+/* Subtree ranges: every code in the subtree of P sorts in [P, P || ':'), because ':' follows
+ * '9' in ASCII. This uses the primary key index for any prefix, unlike LIKE. */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_REGION_PUT] = "INSERT INTO region(code, parent, level, name, dpt_l, dpt_p) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_REGION_GET] = "SELECT code, name, level, dpt_l, dpt_p FROM region WHERE code = ?1",
+    [ST_REGION_CHILDREN_ROOT] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                                "WHERE parent IS NULL ORDER BY code",
+    [ST_REGION_CHILDREN] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                           "WHERE parent = ?1 ORDER BY code",
+    [ST_REGION_COUNTS] = "SELECT level, count(*) FROM region "
+                         "WHERE code >= ?1 AND code < ?1 || ':' GROUP BY level",
+    [ST_REGION_VOTERS] = "SELECT coalesce(sum(dpt_l), 0), coalesce(sum(dpt_p), 0) FROM region "
+                         "WHERE code >= ?1 AND code < ?1 || ':' AND level = 5",
+    [ST_ELECTION_PUT] = "INSERT INTO election(id, slug, kind, year, name) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_ELECTION_GET] = "SELECT id, slug, kind, year, name FROM election WHERE id = ?1",
+    [ST_ELECTION_BY_SLUG] = "SELECT id, slug, kind, year, name FROM election WHERE slug = ?1",
+    [ST_ELECTION_LIST] = "SELECT id, slug, kind, year, name FROM election ORDER BY id",
+    [ST_RACE_PUT] = "INSERT INTO race(id, election_id, kind, region_code, name) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_RACE_GET] = "SELECT id, election_id, kind, coalesce(region_code, ''), name FROM race "
+                    "WHERE id = ?1",
+    [ST_RACE_LIST] = "SELECT id, election_id, kind, coalesce(region_code, ''), name FROM race "
+                     "WHERE (?1 = 0 OR election_id = ?1) AND (region_code IS NULL "
+                     "  OR region_code = substr(?2, 1, length(region_code)) "
+                     "  OR (region_code >= ?2 AND region_code < ?2 || ':')) "
+                     "ORDER BY kind, region_code",
+    [ST_CANDIDATE_PUT] = "INSERT INTO candidate(id, race_id, ballot_no, name, color, kolom_kosong) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_CANDIDATE_LIST] = "SELECT id, race_id, ballot_no, name, color, kolom_kosong FROM candidate "
+                          "WHERE race_id = ?1 ORDER BY ballot_no",
+};
+
+/* Forward-only migrations; entry i moves the schema from version i to i+1. Never edit a
+ * shipped entry: append a new one. */
+static const char *const migrations[] = {
+    "CREATE TABLE region("
+    "  code TEXT PRIMARY KEY,"
+    "  parent TEXT REFERENCES region(code),"
+    "  level INTEGER NOT NULL CHECK(level BETWEEN 1 AND 5),"
+    "  name TEXT NOT NULL,"
+    "  dpt_l INTEGER NOT NULL DEFAULT 0 CHECK(dpt_l BETWEEN 0 AND 999),"
+    "  dpt_p INTEGER NOT NULL DEFAULT 0 CHECK(dpt_p BETWEEN 0 AND 999)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX region_parent ON region(parent, code);"
+    "CREATE TABLE election("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  kind INTEGER NOT NULL,"
+    "  year INTEGER NOT NULL,"
+    "  name TEXT NOT NULL);"
+    "CREATE TABLE race("
+    "  id INTEGER PRIMARY KEY,"
+    "  election_id INTEGER NOT NULL REFERENCES election(id),"
+    "  kind INTEGER NOT NULL,"
+    "  region_code TEXT REFERENCES region(code),"
+    "  name TEXT NOT NULL,"
+    "  UNIQUE(election_id, kind, region_code));"
+    "CREATE INDEX race_region ON race(region_code);"
+    "CREATE TABLE candidate("
+    "  id INTEGER PRIMARY KEY,"
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  ballot_no INTEGER NOT NULL CHECK(ballot_no BETWEEN 1 AND 6),"
+    "  name TEXT NOT NULL,"
+    "  color TEXT NOT NULL DEFAULT '',"
+    "  kolom_kosong INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE(race_id, ballot_no));",
+};
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+struct sqlite_store {
+    struct rk_store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    int in_tx;
+};
+
+static struct sqlite_store *S(struct rk_store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+/* Maps an SQLite result to a status, keeping the message. Constraint kinds decide between
+ * duplicate and missing-parent so importers can report which. */
+static int fail(struct sqlite_store *q, int rc)
+{
+    rk_store_set_error(&q->base, "%s", sqlite3_errmsg(q->db));
+    switch (sqlite3_extended_errcode(q->db)) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+        return RK_EEXIST;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return RK_EORPHAN;
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+        return RK_EINVAL;
+    default:
+        break;
+    }
+    return rc == SQLITE_NOMEM ? RK_ENOMEM : RK_EDB;
+}
+
+static int exec(struct sqlite_store *q, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        rk_store_set_error(&q->base, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return rc == SQLITE_NOMEM ? RK_ENOMEM : RK_EDB;
+    }
+    return RK_OK;
+}
+
+/* Returns the prepared statement id, reset and unbound, or NULL (error recorded). */
+static sqlite3_stmt *stmt(struct sqlite_store *q, enum stmt_id id)
+{
+    if (!q->stmt[id]) {
+        if (sqlite3_prepare_v3(q->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q->stmt[id],
+                               NULL) != SQLITE_OK) {
+            rk_store_set_error(&q->base, "prepare: %s", sqlite3_errmsg(q->db));
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(q->stmt[id]);
+        sqlite3_clear_bindings(q->stmt[id]);
+    }
+    return q->stmt[id];
+}
+
+/* Steps a write statement to completion. */
+static int step_done(struct sqlite_store *q, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int status = rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    sqlite3_reset(st);
+    return status;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && s[0])
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+static void sq_close(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(q->stmt[i]);
+    if (q->in_tx)
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(q->db);
+    free(q);
+}
+
+static int sq_schema_version(struct rk_store *s, int *version)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return fail(q, SQLITE_ERROR);
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+}
+
+static int migrate(struct sqlite_store *q)
+{
+    int v;
+    int rc = sq_schema_version(&q->base, &v);
+    if (rc != RK_OK)
+        return rc;
+    if (v > MIGRATION_COUNT) {
+        rk_store_set_error(&q->base, "database schema %d is newer than this rekap (%d)", v,
+                           MIGRATION_COUNT);
+        return RK_EUNSUPPORTED;
+    }
+    for (; v < MIGRATION_COUNT; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = exec(q, "BEGIN IMMEDIATE")) != RK_OK)
+            return rc;
+        if ((rc = exec(q, migrations[v])) != RK_OK || (rc = exec(q, pragma)) != RK_OK) {
+            exec(q, "ROLLBACK");
+            return rc;
+        }
+        if ((rc = exec(q, "COMMIT")) != RK_OK)
+            return rc;
+    }
+    return RK_OK;
+}
+
+static int sq_begin(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    if (q->in_tx)
+        return RK_ECONFLICT;
+    int rc = exec(q, "BEGIN IMMEDIATE");
+    q->in_tx = rc == RK_OK;
+    return rc;
+}
+
+static int sq_commit(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    if (!q->in_tx)
+        return RK_ECONFLICT;
+    int rc = exec(q, "COMMIT");
+    if (rc == RK_OK)
+        q->in_tx = 0;
+    return rc;
+}
+
+static int sq_rollback(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    if (!q->in_tx)
+        return RK_ECONFLICT;
+    q->in_tx = 0;
+    return exec(q, "ROLLBACK");
+}
+
+static int sq_region_put(struct rk_store *s, const struct rk_region *r)
+{
+    struct sqlite_store *q = S(s);
+    char parent[RK_CODE_MAX + 1];
+    if (rk_code_level(r->code) != (int)r->level || r->level < RK_LEVEL_PROVINCE)
+        return RK_EINVAL;
+    if (rk_code_parent(r->code, parent) != RK_OK)
+        return RK_EINVAL;
+    sqlite3_stmt *st = stmt(q, ST_REGION_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, r->code, -1, SQLITE_STATIC);
+    bind_text(st, 2, parent);
+    sqlite3_bind_int(st, 3, (int)r->level);
+    sqlite3_bind_text(st, 4, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->dpt_l);
+    sqlite3_bind_int64(st, 6, r->dpt_p);
+    return step_done(q, st);
+}
+
+static void read_region(sqlite3_stmt *st, struct rk_region *r)
+{
+    memset(r, 0, sizeof *r);
+    copy_col(r->code, sizeof r->code, st, 0);
+    copy_col(r->name, sizeof r->name, st, 1);
+    r->level = (enum rk_level)sqlite3_column_int(st, 2);
+    r->dpt_l = (uint32_t)sqlite3_column_int(st, 3);
+    r->dpt_p = (uint32_t)sqlite3_column_int(st, 4);
+}
+
+static int sq_region_get(struct rk_store *s, const char *code, struct rk_region *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_REGION_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_region(st, out);
+        sqlite3_reset(st);
+        return RK_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, code[0] ? ST_REGION_CHILDREN : ST_REGION_CHILDREN_ROOT);
+    if (!st)
+        return RK_EDB;
+    if (code[0])
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_region r;
+        read_region(st, &r);
+        int stop = fn(ud, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT])
+{
+    struct sqlite_store *q = S(s);
+    memset(counts, 0, sizeof(int64_t) * RK_LEVEL_COUNT);
+    sqlite3_stmt *st = stmt(q, ST_REGION_COUNTS);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int level = sqlite3_column_int(st, 0);
+        if (level > 0 && level < RK_LEVEL_COUNT)
+            counts[level] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (!code[0])
+        counts[RK_LEVEL_NATIONAL] = 1;
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_region_voters(struct rk_store *s, const char *code, int64_t *l, int64_t *p)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_REGION_VOTERS);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *l = sqlite3_column_int64(st, 0);
+        *p = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int sq_election_put(struct rk_store *s, struct rk_election *e)
+{
+    struct sqlite_store *q = S(s);
+    if (rk_election_slug_check(e->slug) != RK_OK || !e->name[0])
+        return RK_EINVAL;
+    sqlite3_stmt *st = stmt(q, ST_ELECTION_PUT);
+    if (!st)
+        return RK_EDB;
+    bind_id(st, 1, e->id);
+    sqlite3_bind_text(st, 2, e->slug, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, (int)e->kind);
+    sqlite3_bind_int(st, 4, e->year);
+    sqlite3_bind_text(st, 5, e->name, -1, SQLITE_STATIC);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        e->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static void read_election(sqlite3_stmt *st, struct rk_election *e)
+{
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(st, 0);
+    copy_col(e->slug, sizeof e->slug, st, 1);
+    e->kind = (enum rk_election_kind)sqlite3_column_int(st, 2);
+    e->year = sqlite3_column_int(st, 3);
+    copy_col(e->name, sizeof e->name, st, 4);
+}
+
+static int sq_election_get(struct rk_store *s, int64_t id, const char *slug, struct rk_election *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, slug ? ST_ELECTION_BY_SLUG : ST_ELECTION_GET);
+    if (!st)
+        return RK_EDB;
+    if (slug)
+        sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_election(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_election_list(struct rk_store *s, rk_election_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_ELECTION_LIST);
+    if (!st)
+        return RK_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_election e;
+        read_election(st, &e);
+        int stop = fn(ud, &e);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_race_put(struct rk_store *s, struct rk_race *r)
+{
+    struct sqlite_store *q = S(s);
+    if ((int)rk_race_kind_level(r->kind) != rk_code_level(r->region_code) || !r->name[0])
+        return RK_EINVAL;
+    sqlite3_stmt *st = stmt(q, ST_RACE_PUT);
+    if (!st)
+        return RK_EDB;
+    bind_id(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->election_id);
+    sqlite3_bind_int(st, 3, (int)r->kind);
+    bind_text(st, 4, r->region_code);
+    sqlite3_bind_text(st, 5, r->name, -1, SQLITE_STATIC);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        r->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static void read_race(sqlite3_stmt *st, struct rk_race *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->election_id = sqlite3_column_int64(st, 1);
+    r->kind = (enum rk_race_kind)sqlite3_column_int(st, 2);
+    copy_col(r->region_code, sizeof r->region_code, st, 3);
+    copy_col(r->name, sizeof r->name, st, 4);
+}
+
+static int sq_race_get(struct rk_store *s, int64_t id, struct rk_race *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_RACE_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_race(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_race_list(struct rk_store *s, int64_t election_id, const char *code, rk_race_visit fn,
+                        void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_RACE_LIST);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, election_id);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_race r;
+        read_race(st, &r);
+        int stop = fn(ud, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_candidate_put(struct rk_store *s, struct rk_candidate *c)
+{
+    struct sqlite_store *q = S(s);
+    if (c->ballot_no < 1 || c->ballot_no > RK_CANDIDATES_MAX || !c->name[0])
+        return RK_EINVAL;
+    sqlite3_stmt *st = stmt(q, ST_CANDIDATE_PUT);
+    if (!st)
+        return RK_EDB;
+    bind_id(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, c->race_id);
+    sqlite3_bind_int(st, 3, c->ballot_no);
+    sqlite3_bind_text(st, 4, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->color, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, c->kolom_kosong);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        c->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static int sq_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
+                             int *n)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_CANDIDATE_LIST);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n < cap) {
+            struct rk_candidate *c = &out[*n];
+            memset(c, 0, sizeof *c);
+            c->id = sqlite3_column_int64(st, 0);
+            c->race_id = sqlite3_column_int64(st, 1);
+            c->ballot_no = sqlite3_column_int(st, 2);
+            copy_col(c->name, sizeof c->name, st, 3);
+            copy_col(c->color, sizeof c->color, st, 4);
+            c->kolom_kosong = sqlite3_column_int(st, 5) != 0;
+        }
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static const struct rk_store_ops sqlite_ops = {
+    .engine = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .region_put = sq_region_put,
+    .region_get = sq_region_get,
+    .region_children = sq_region_children,
+    .region_counts = sq_region_counts,
+    .region_voters = sq_region_voters,
+    .election_put = sq_election_put,
+    .election_get = sq_election_get,
+    .election_list = sq_election_list,
+    .race_put = sq_race_put,
+    .race_get = sq_race_get,
+    .race_list = sq_race_list,
+    .candidate_put = sq_candidate_put,
+    .candidate_list = sq_candidate_list,
+};
+
+int rk_sqlite_open(const char *path, struct rk_store **out)
+{
+    *out = NULL;
+    struct sqlite_store *q = calloc(1, sizeof *q);
+    if (!q)
+        return RK_ENOMEM;
+    q->base.ops = &sqlite_ops;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+        int status = RK_EDB;
+        sq_close(&q->base);
+        return status;
+    }
+    sqlite3_extended_result_codes(q->db, 1);
+    /* Writers wait for each other instead of failing: several server threads share the file. */
+    sqlite3_busy_timeout(q->db, 10000);
+    /* WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives a
+     * power cut, which is the promise made to a KPPS officer. */
+    int rc = exec(q, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                     "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
+    if (rc == RK_OK)
+        rc = migrate(q);
+    if (rc != RK_OK) {
+        /* Keep the message reachable: the caller gets no handle, so print-worthy text would be
+         * lost. Callers that need it open again with a fresh path; tests check the status. */
+        sq_close(&q->base);
+        return rc;
+    }
+    *out = &q->base;
+    return RK_OK;
+}

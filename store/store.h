@@ -1,0 +1,87 @@
+/* The one storage interface. lib/ never sees it; server/ and cli/ talk only to it, so a second
+ * engine (PostgreSQL) is one more file implementing struct rk_store_ops.
+ *
+ * Handles are not thread-safe: use one per thread (the server keeps a pool). Every write done
+ * between rk_store_begin and rk_store_commit is atomic; outside an explicit transaction each call
+ * is its own transaction. Errors are enum rk_status; rk_store_errmsg gives the engine's words. */
+#ifndef REKAP_STORE_H
+#define REKAP_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "rekap/region.h"
+#include "rekap/election.h"
+
+struct rk_store;
+
+/* Visitors return 0 to continue or non-zero to stop; a non-zero value is passed back to the
+ * caller of the listing function. */
+typedef int (*rk_region_visit)(void *ud, const struct rk_region *r);
+typedef int (*rk_election_visit)(void *ud, const struct rk_election *e);
+typedef int (*rk_race_visit)(void *ud, const struct rk_race *r);
+
+/* Opens (creating and migrating when needed) the store named by uri: "sqlite:PATH", a bare
+ * PATH (SQLite), or "postgres:CONNINFO". On success *out owns the handle. Returns RK_OK,
+ * RK_EUNSUPPORTED (unknown scheme), RK_EDB or RK_ENOMEM. */
+int rk_store_open(const char *uri, struct rk_store **out);
+
+/* Closes the handle, rolling back an open transaction. NULL is a no-op. */
+void rk_store_close(struct rk_store *s);
+
+/* The engine's last error message ("" if none); valid until the next call on s. */
+const char *rk_store_errmsg(const struct rk_store *s);
+
+/* "sqlite" or "postgres". */
+const char *rk_store_engine(const struct rk_store *s);
+
+/* Schema version the store is migrated to. */
+int rk_store_schema_version(struct rk_store *s, int *version);
+
+int rk_store_begin(struct rk_store *s);
+int rk_store_commit(struct rk_store *s);
+int rk_store_rollback(struct rk_store *s);
+
+/* Inserts a region. Its parent (by code prefix) must exist: RK_EORPHAN otherwise; a second
+ * region with the same code is RK_EEXIST. */
+int rk_store_region_put(struct rk_store *s, const struct rk_region *r);
+
+/* Looks a region up by canonical code. RK_ENOTFOUND when absent. */
+int rk_store_region_get(struct rk_store *s, const char *code, struct rk_region *out);
+
+/* Visits the direct children of code ("" = provinces), ordered by code. */
+int rk_store_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
+
+/* Counts regions at each level within code's subtree (code itself included); counts[level]. */
+int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT]);
+
+/* Sums registered voters (DPT) over the TPS within code's subtree. */
+int rk_store_region_voters(struct rk_store *s, const char *code, int64_t *dpt_l, int64_t *dpt_p);
+
+/* Inserts an election; e->id is assigned when 0. Duplicate slug: RK_EEXIST. */
+int rk_store_election_put(struct rk_store *s, struct rk_election *e);
+int rk_store_election_get(struct rk_store *s, int64_t id, struct rk_election *out);
+int rk_store_election_by_slug(struct rk_store *s, const char *slug, struct rk_election *out);
+int rk_store_election_list(struct rk_store *s, rk_election_visit fn, void *ud);
+
+/* Inserts a race; r->id assigned when 0. The region must exist (RK_EORPHAN) and be of the
+ * level the race kind needs (RK_EINVAL); one race per (election, kind, region): RK_EEXIST. */
+int rk_store_race_put(struct rk_store *s, struct rk_race *r);
+int rk_store_race_get(struct rk_store *s, int64_t id, struct rk_race *out);
+
+/* Visits the races of election (0 = every election) that concern region code: races held in
+ * code or one of its ancestors (those a voter there takes part in) and races held inside its
+ * subtree. Ordered by kind, then region code. */
+int rk_store_race_list(struct rk_store *s, int64_t election_id, const char *code, rk_race_visit fn,
+                       void *ud);
+
+/* Inserts a candidate pair; c->id assigned when 0. Race must exist (RK_EORPHAN); a ballot
+ * number used twice in a race is RK_EEXIST. */
+int rk_store_candidate_put(struct rk_store *s, struct rk_candidate *c);
+
+/* Copies the candidates of a race, ordered by ballot number, into out[0..cap); *n gets the
+ * number of candidates (which may exceed cap; then only cap are copied). */
+int rk_store_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
+                            int *n);
+
+#endif

@@ -1,0 +1,30 @@
+# Test registration. Every tests/<layer>/test_*.c is one cmocka executable linked against the
+# whole app; every tests/**/*.sh is a scripted test run with bash. Tests that need data from
+# ../shared/data skip (exit 77) with a message when it is absent.
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+set(REKAP_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "Reference data folder")
+
+file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  get_filename_component(dir ${src} DIRECTORY)
+  get_filename_component(layer ${dir} NAME)
+  add_executable(${layer}_${name} ${src} ${PROJECT_SOURCE_DIR}/tests/testutil.c)
+  target_include_directories(${layer}_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${layer}_${name} PRIVATE rekap_app PkgConfig::CMOCKA)
+  target_compile_definitions(${layer}_${name} PRIVATE
+    REKAP_SHARED_DATA="${REKAP_SHARED_DATA}" REKAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  add_test(NAME ${layer}/${name} COMMAND ${layer}_${name})
+  set_tests_properties(${layer}/${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+    ENVIRONMENT "REKAP_SHARED_DATA=${REKAP_SHARED_DATA}")
+endforeach()
+
+file(GLOB_RECURSE SCRIPT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/*.sh)
+foreach(src ${SCRIPT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  get_filename_component(dir ${src} DIRECTORY)
+  get_filename_component(layer ${dir} NAME)
+  add_test(NAME ${layer}/${name} COMMAND bash ${src})
+  set_tests_properties(${layer}/${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+    ENVIRONMENT "REKAP=$<TARGET_FILE:rekap>;REKAP_SHARED_DATA=${REKAP_SHARED_DATA};REKAP_SOURCE_DIR=${PROJECT_SOURCE_DIR};REKAP_BUILD_DIR=${PROJECT_BINARY_DIR}")
+endforeach()

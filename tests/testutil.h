@@ -1,0 +1,25 @@
+/* Helpers shared by the cmocka tests: scratch directories and the reference-data path. */
+#ifndef REKAP_TESTUTIL_H
+#define REKAP_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Creates a fresh scratch directory (removed by rk_test_rmtree) and returns its path in a
+ * static buffer of the caller's copy. */
+void rk_test_tmpdir(char *out, size_t cap);
+
+/* Removes a directory tree created by rk_test_tmpdir. */
+void rk_test_rmtree(const char *dir);
+
+/* Returns the path of ../shared/data/<rel> in buf if it exists, else NULL (and the test should
+ * skip with a message). */
+const char *rk_test_data(const char *rel, char *buf, size_t cap);
+
+/* Writes len bytes to path; fails the test on error. */
+void rk_test_write_file(const char *path, const char *data);
+
+#endif
