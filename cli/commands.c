@@ -11,6 +11,7 @@ const struct rk_command rk_commands[] = {
     {"import-tps", rk_cmd_import_tps, "impor daftar kode TPS 13 digit / import TPS codes"},
     {"import-candidates", rk_cmd_import_candidates,
      "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
+    {"demo", rk_cmd_demo, "buat pemilihan contoh / generate a demo election"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {NULL, NULL, NULL},
 };

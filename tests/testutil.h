@@ -3,6 +3,7 @@
 #define REKAP_TESTUTIL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>

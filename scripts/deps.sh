@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rekap needs to build, test and run — only the missing ones, so
+# a second run costs nothing. Every package the project uses is named here and nowhere else.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  gcc clang cmake ninja-build pkg-config make
+  # libraries (see DEVELOPERS.md: Debian packages only)
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev zlib1g-dev
+  libpng-dev libjpeg62-turbo-dev libcairo2-dev libqrencode-dev libzbar-dev
+  # tests
+  libcmocka-dev curl unzip sqlite3 ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "rekap: memasang paket / installing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
