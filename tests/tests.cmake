@@ -34,3 +34,14 @@ foreach(src ${SCRIPT_TESTS})
   set_tests_properties(${layer}/${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "REKAP=$<TARGET_FILE:rekap>;REKAP_SHARED_DATA=${REKAP_SHARED_DATA};REKAP_SOURCE_DIR=${PROJECT_SOURCE_DIR};REKAP_BUILD_DIR=${PROJECT_BINARY_DIR}")
 endforeach()
+
+# Every fuzz target's committed corpus is replayed by the ordinary test build (fuzz/replay.c
+# supplies main), so a crash once found by fuzzing stays fixed.
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_*.c)
+foreach(src ${FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  string(REGEX REPLACE "^fuzz_" "" corpus ${name})
+  add_executable(replay_${corpus} ${src} ${PROJECT_SOURCE_DIR}/fuzz/replay.c)
+  target_link_libraries(replay_${corpus} PRIVATE rekap_app)
+  add_test(NAME fuzz/${corpus} COMMAND replay_${corpus} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${corpus})
+endforeach()
