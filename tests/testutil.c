@@ -40,3 +40,33 @@ void rk_test_write_file(const char *path, const char *data)
     assert_int_equal(fwrite(data, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
 }
+
+#include <libpq-fe.h>
+
+int rk_test_store_is_pg(void)
+{
+    const char *pg = getenv("REKAP_TEST_PG");
+    return pg && pg[0];
+}
+
+void rk_test_pg_exec(const char *sql)
+{
+    PGconn *c = PQconnectdb(getenv("REKAP_TEST_PG"));
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+void rk_test_store_uri(const char *dir, char *out, size_t cap)
+{
+    if (rk_test_store_is_pg()) {
+        rk_test_pg_exec("SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; "
+                        "CREATE SCHEMA public");
+        snprintf(out, cap, "postgres:%s", getenv("REKAP_TEST_PG"));
+    } else {
+        snprintf(out, cap, "%s/t.db", dir);
+    }
+}

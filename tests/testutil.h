@@ -23,4 +23,15 @@ const char *rk_test_data(const char *rel, char *buf, size_t cap);
 /* Writes len bytes to path; fails the test on error. */
 void rk_test_write_file(const char *path, const char *data);
 
+/* Store URI for a store test in scratch dir: "DIR/t.db" (SQLite), or, when REKAP_TEST_PG holds a
+ * libpq conninfo (set by tests/store/postgres.sh), "postgres:<conninfo>" after dropping every
+ * table so each test starts from an empty schema. */
+void rk_test_store_uri(const char *dir, char *out, size_t cap);
+
+/* True when rk_test_store_uri returns a PostgreSQL URI. */
+int rk_test_store_is_pg(void);
+
+/* Runs SQL on the test PostgreSQL (fails the test on error); for engine-specific checks. */
+void rk_test_pg_exec(const char *sql);
+
 #endif

@@ -9,7 +9,7 @@
 
 struct fx {
     char dir[256];
-    char db[300];
+    char db[1200];
     struct rk_store *s;
 };
 
@@ -18,7 +18,7 @@ static int setup(void **state)
     static struct fx f;
     memset(&f, 0, sizeof f);
     rk_test_tmpdir(f.dir, sizeof f.dir);
-    snprintf(f.db, sizeof f.db, "%s/t.db", f.dir);
+    rk_test_store_uri(f.dir, f.db, sizeof f.db);
     assert_int_equal(rk_store_open(f.db, &f.s), RK_OK);
     *state = &f;
     return 0;

@@ -1,4 +1,4 @@
-/* SQLite store: schema migration, referential rules, listings, transactions, persistence. */
+/* Store behaviour, run against SQLite and (tests/store/postgres.sh) PostgreSQL: schema migration, referential rules, listings, transactions, persistence. */
 #include "testutil.h"
 #include "rekap/status.h"
 #include "store/store.h"
@@ -8,7 +8,7 @@
 
 struct fixture {
     char dir[256];
-    char path[300];
+    char path[1200];
     struct rk_store *s;
 };
 
@@ -17,7 +17,7 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof f);
     rk_test_tmpdir(f.dir, sizeof f.dir);
-    snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
+    rk_test_store_uri(f.dir, f.path, sizeof f.path);
     assert_int_equal(rk_store_open(f.path, &f.s), RK_OK);
     *state = &f;
     return 0;
@@ -67,7 +67,7 @@ static void test_schema_and_regions(void **state)
     int v = 0;
     assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
     assert_true(v >= 1);
-    assert_string_equal(rk_store_engine(f->s), "sqlite");
+    assert_string_equal(rk_store_engine(f->s), rk_test_store_is_pg() ? "postgres" : "sqlite");
     tree(f->s);
     put(f->s, "11", "DUP", RK_EEXIST);
     put(f->s, "1301", "orphan kab", RK_EORPHAN);
@@ -217,6 +217,18 @@ static void test_open_errors(void **state)
     assert_int_equal(rk_store_open("", &s), RK_EINVAL);
     assert_int_equal(rk_store_open("/nonexistent-dir/x/y.db", &s), RK_EDB);
     /* a database from a newer rekap is refused, not silently downgraded */
+    if (rk_test_store_is_pg()) {
+        rk_store_close(f->s);
+        f->s = NULL;
+        rk_test_pg_exec("UPDATE rekap_meta SET value = '999' WHERE key = 'schema_version'");
+        assert_int_equal(rk_store_open(f->path, &s), RK_EUNSUPPORTED);
+        assert_null(s);
+        rk_test_pg_exec("UPDATE rekap_meta SET value = '1' WHERE key = 'schema_version'");
+        assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
+        assert_int_equal(rk_store_open("postgres:host=127.0.0.1 port=1 connect_timeout=2", &s),
+                         RK_EDB);
+        return;
+    }
     char path[320];
     snprintf(path, sizeof path, "%s/newer.db", f->dir);
     sqlite3 *db;

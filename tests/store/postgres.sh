@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the store and importer test suites again against a throwaway PostgreSQL server started
+# here on loopback (and stopped on exit): both engines must behave the same.
+set -euo pipefail
+B=${REKAP_BUILD_DIR:?}
+S=${REKAP_SOURCE_DIR:?}
+tmp=$(mktemp -d); trap '"$S/scripts/pg-throwaway.sh" stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+out=$("$S/scripts/pg-throwaway.sh" start "$tmp/pg") || { rc=$?; [ $rc = 77 ] && echo "skipped: no PostgreSQL server"; exit $rc; }
+eval "$out"
+export REKAP_TEST_PG=$REKAP_PG_CONNINFO
+for t in store_test_store cli_test_import; do
+  echo "== $t on PostgreSQL =="
+  "$B/$t"
+done
