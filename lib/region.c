@@ -65,6 +65,8 @@ int rk_code_parse(const char *s, size_t len, char out[RK_CODE_MAX + 1], enum rk_
             }
         }
     } else {
+        if (len > RK_CODE_MAX)
+            return RK_EINVAL;
         for (size_t i = 0; i < len; i++) {
             if (s[i] < '0' || s[i] > '9')
                 return RK_EINVAL;
