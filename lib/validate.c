@@ -59,10 +59,10 @@ static const struct rk_rule_info rules[RK_RULE_COUNT] = {
                         "One column's votes <= total voters (I.B.4)"},
     [RK_R11_B4_MAX] = {"R11_B4_MAX", RK_SEV_HARD, "Pengguna hak pilih (I.B.4) <= DPT + DPTb + DPK",
                        "Total voters (I.B.4) <= DPT + DPTb + DPK"},
-    [RK_A1_TURNOUT_FULL] = {"A1_TURNOUT_FULL", RK_SEV_SOFT, "Partisipasi 100% atau lebih",
-                            "Turnout of 100% or more"},
-    [RK_A2_TURNOUT_HIGH] = {"A2_TURNOUT_HIGH", RK_SEV_SOFT, "Partisipasi di atas 95%",
-                            "Turnout above 95%"},
+    [RK_A1_TURNOUT_FULL] = {"A1_TURNOUT_FULL", RK_SEV_SOFT, "Partisipasi pemilih DPT 100% atau lebih (I.B.1 >= I.A)",
+                            "Turnout of registered voters 100% or more (I.B.1 >= I.A)"},
+    [RK_A2_TURNOUT_HIGH] = {"A2_TURNOUT_HIGH", RK_SEV_SOFT, "Partisipasi pemilih DPT di atas 95%",
+                            "Turnout of registered voters above 95%"},
     [RK_A3_ONE_COLUMN_ALL] = {"A3_ONE_COLUMN_ALL", RK_SEV_SOFT,
                               "Semua suara sah untuk satu kolom",
                               "One column has every valid vote"},
@@ -520,30 +520,35 @@ static void anomalies(const struct rk_chasil *d, const struct rk_validate_ctx *c
     unsigned long long dpt = 0;
     bool from_form = false;
     bool have_dpt = dpt_total(d, ctx, &dpt, &from_form);
-    /* Voters: I.B.4, else the ballots counted (V.C) when only page 2/3 arrived. */
-    int vf = has(d, RK_F_PENGGUNA_TOTAL_J) ? RK_F_PENGGUNA_TOTAL_J
-             : has(d, RK_F_SUARA_TOTAL)    ? RK_F_SUARA_TOTAL
-                                           : -1;
+    /* Turnout of the registered: DPT voters who voted (I.B.1) over DPT. DPTb/DPK voters are
+     * left out because a TPS near a campus or hospital legitimately exceeds its DPT with them.
+     * Without I.B.1 (only some pages arrived), fall back to I.B.4, then to the ballots counted. */
+    int vf = has(d, RK_F_PENGGUNA_DPT_J)     ? RK_F_PENGGUNA_DPT_J
+             : has(d, RK_F_PENGGUNA_TOTAL_J) ? RK_F_PENGGUNA_TOTAL_J
+             : has(d, RK_F_SUARA_TOTAL)      ? RK_F_SUARA_TOTAL
+                                             : -1;
     if (have_dpt && dpt > 0 && vf >= 0) {
         unsigned long long voters = val(d, vf);
         unsigned long long pct = voters * 100 / dpt;
         int f[2] = {vf, RK_F_PEMILIH_DPT_J};
         int nf = from_form ? 2 : 1;
+        char li[96], le[96];
+        field_label(d, vf, li, sizeof li, le, sizeof le);
         if (voters >= dpt) {
-            fmt(m.id, "Partisipasi %llu%%: %llu pemilih memilih, sama dengan atau lebih dari DPT "
-                      "%llu. Diterima, tetapi ditandai untuk diperiksa.",
-                pct, voters, dpt);
-            fmt(m.en, "Turnout %llu%%: %llu people voted, as many as or more than the %llu "
-                      "registered. Accepted, but flagged for review.",
-                pct, voters, dpt);
+            fmt(m.id, "Partisipasi %llu%%: %s %llu, sama dengan atau lebih dari DPT %llu. "
+                      "Diterima, tetapi ditandai untuk diperiksa.",
+                pct, li, voters, dpt);
+            fmt(m.en, "Turnout %llu%%: %s %llu, as many as or more than the %llu registered. "
+                      "Accepted, but flagged for review.",
+                pct, le, voters, dpt);
             add(s, RK_A1_TURNOUT_FULL, f, nf, m.id, m.en);
         } else if (voters * 100 > dpt * 95) {
-            fmt(m.id, "Partisipasi sangat tinggi: %llu dari %llu pemilih DPT (%llu%%). Diterima, "
-                      "tetapi ditandai untuk diperiksa.",
-                voters, dpt, pct);
-            fmt(m.en, "Very high turnout: %llu of %llu registered voters (%llu%%). Accepted, but "
+            fmt(m.id, "Partisipasi sangat tinggi (%llu%%): %s %llu dari DPT %llu. Diterima, tetapi "
+                      "ditandai untuk diperiksa.",
+                pct, li, voters, dpt);
+            fmt(m.en, "Very high turnout (%llu%%): %s %llu of %llu registered. Accepted, but "
                       "flagged for review.",
-                voters, dpt, pct);
+                pct, le, voters, dpt);
             add(s, RK_A2_TURNOUT_HIGH, f, nf, m.id, m.en);
         }
     }
@@ -583,8 +588,12 @@ static void anomalies(const struct rk_chasil *d, const struct rk_validate_ctx *c
             ts, tot, ts * 100 / tot);
         add(s, RK_A4_INVALID_HIGH, f4, 2, m.id, m.en);
     }
-    if (have_dpt && dpt > 0 && vf >= 0 && val(d, vf) == 0) {
-        int f[2] = {vf, RK_F_PEMILIH_DPT_J};
+    /* No votes: the ballots counted (V.C), else all voters (I.B.4). */
+    int zf = has(d, RK_F_SUARA_TOTAL)        ? RK_F_SUARA_TOTAL
+             : has(d, RK_F_PENGGUNA_TOTAL_J) ? RK_F_PENGGUNA_TOTAL_J
+                                             : -1;
+    if (have_dpt && dpt > 0 && zf >= 0 && val(d, zf) == 0) {
+        int f[2] = {zf, RK_F_PEMILIH_DPT_J};
         fmt(m.id, "Tidak ada suara tercatat, padahal TPS ini memiliki %llu pemilih DPT. Pastikan "
                   "formulir sudah diisi lengkap.",
             dpt);
