@@ -12,6 +12,8 @@ const struct rk_command rk_commands[] = {
     {"import-candidates", rk_cmd_import_candidates,
      "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
     {"demo", rk_cmd_demo, "buat pemilihan contoh / generate a demo election"},
+    {"check-kpu", rk_cmd_check_kpu,
+     "periksa aritmetika JSON per TPS dari portal KPU / check KPU per-TPS JSON arithmetic"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {NULL, NULL, NULL},
 };
