@@ -26,8 +26,30 @@ enum stmt_id {
     ST_RACE_LIST,
     ST_CANDIDATE_PUT,
     ST_CANDIDATE_LIST,
+    ST_TPS_STATE_GET,
+    ST_TPS_STATE_PUT,
+    ST_TPS_STATES,
+    ST_VERSION_INSERT,
+    ST_VERSION_GET,
+    ST_VERSION_LIST,
+    ST_VERSION_SCAN,
+    ST_VERSION_SET_LOG,
+    ST_TALLY_APPLY,
+    ST_TALLY_GET,
+    ST_TALLY_CHILDREN_ROOT,
+    ST_TALLY_CHILDREN,
+    ST_LOG_APPEND,
+    ST_LOG_SIZE,
+    ST_LOG_GET,
+    ST_LOG_LEAVES,
+    ST_STH_PUT,
+    ST_STH_LATEST,
     ST_COUNT
 };
+
+#define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
+#define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
+#define VERSION_COLS "id, race_id, tps_code, version, kind, actor, device, doc_hash, photos, signature, reason, flags, created_ms, log_index, doc"
 
 /* Subtree ranges: every code in the subtree of P sorts in [P, P || ':'), because ':' follows
  * '9' in ASCII. This uses the primary key index for any prefix, unlike LIKE. */
@@ -60,6 +82,48 @@ static const char *const stmt_sql[ST_COUNT] = {
                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_CANDIDATE_LIST] = "SELECT id, race_id, ballot_no, name, color, kolom_kosong FROM candidate "
                           "WHERE race_id = ?1 ORDER BY ballot_no",
+    [ST_TPS_STATE_GET] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = ?1 AND tps_code = ?2",
+    [ST_TPS_STATE_PUT] = "INSERT OR REPLACE INTO tps_state(" STATE_COLS ") VALUES(?1, ?2, ?3, ?4, "
+                         "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+                         "?20, ?21)",
+    [ST_TPS_STATES] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = ?1 AND tps_code >= ?2 "
+                      "AND tps_code < ?2 || ':' AND (?3 = 0 OR flagged = 1) ORDER BY tps_code",
+    [ST_VERSION_INSERT] = "INSERT INTO version(race_id, tps_code, version, kind, actor, device, "
+                          "doc_hash, photos, signature, reason, flags, created_ms, log_index, doc) "
+                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_VERSION_GET] = "SELECT " VERSION_COLS " FROM version WHERE race_id = ?1 AND tps_code = ?2 "
+                       "AND version = ?3",
+    [ST_VERSION_LIST] = "SELECT " VERSION_COLS " FROM version WHERE race_id = ?1 AND tps_code = ?2 "
+                        "ORDER BY version",
+    [ST_VERSION_SCAN] = "SELECT " VERSION_COLS " FROM version WHERE id > ?1 ORDER BY id",
+    [ST_VERSION_SET_LOG] = "UPDATE version SET log_index = ?2 WHERE id = ?1 AND log_index = -1",
+    [ST_TALLY_APPLY] = "INSERT INTO tally(race_id, region_code, " TALLY_COLS ") VALUES(?1, ?2, ?3, "
+                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+                       "ON CONFLICT(race_id, region_code) DO UPDATE SET v1 = v1 + excluded.v1, "
+                       "v2 = v2 + excluded.v2, v3 = v3 + excluded.v3, v4 = v4 + excluded.v4, "
+                       "v5 = v5 + excluded.v5, v6 = v6 + excluded.v6, sah = sah + excluded.sah, "
+                       "tidak_sah = tidak_sah + excluded.tidak_sah, total = total + excluded.total, "
+                       "pengguna = pengguna + excluded.pengguna, dpt = dpt + excluded.dpt, "
+                       "received = received + excluded.received, "
+                       "flagged = flagged + excluded.flagged, approved = approved + excluded.approved",
+    [ST_TALLY_GET] = "SELECT " TALLY_COLS " FROM tally WHERE race_id = ?1 AND region_code = ?2",
+    [ST_TALLY_CHILDREN_ROOT] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, t.v3, "
+                               "t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, t.dpt, "
+                               "t.received, t.flagged, t.approved FROM region r LEFT JOIN tally t "
+                               "ON t.race_id = ?1 AND t.region_code = r.code "
+                               "WHERE r.parent IS NULL ORDER BY r.code",
+    [ST_TALLY_CHILDREN] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, t.v3, "
+                          "t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, t.dpt, "
+                          "t.received, t.flagged, t.approved FROM region r LEFT JOIN tally t "
+                          "ON t.race_id = ?1 AND t.region_code = r.code "
+                          "WHERE r.parent = ?2 ORDER BY r.code",
+    [ST_LOG_APPEND] = "INSERT INTO log_entry(idx, entry, leaf) VALUES((SELECT coalesce(max(idx) + 1, "
+                      "0) FROM log_entry), ?1, ?2)",
+    [ST_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_entry",
+    [ST_LOG_GET] = "SELECT entry, leaf FROM log_entry WHERE idx = ?1",
+    [ST_LOG_LEAVES] = "SELECT idx, leaf FROM log_entry WHERE idx >= ?1 AND idx < ?1 + ?2 ORDER BY idx",
+    [ST_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
 };
 
 /* Forward-only migrations; entry i moves the schema from version i to i+1. Never edit a
@@ -96,6 +160,69 @@ static const char *const migrations[] = {
     "  color TEXT NOT NULL DEFAULT '',"
     "  kolom_kosong INTEGER NOT NULL DEFAULT 0,"
     "  UNIQUE(race_id, ballot_no));",
+    /* 2: results — versions (append-only), per-TPS state, tallies, transparency log */
+    "CREATE TABLE version("
+    "  id INTEGER PRIMARY KEY,"
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL REFERENCES region(code),"
+    "  version INTEGER NOT NULL CHECK(version >= 1),"
+    "  kind INTEGER NOT NULL CHECK(kind IN (1, 2)),"
+    "  actor TEXT NOT NULL,"
+    "  device TEXT NOT NULL DEFAULT '',"
+    "  doc_hash BLOB NOT NULL CHECK(length(doc_hash) = 32),"
+    "  photos TEXT NOT NULL DEFAULT '',"
+    "  signature BLOB,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  flags TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL DEFAULT -1,"
+    "  doc TEXT NOT NULL,"
+    "  UNIQUE(race_id, tps_code, version));"
+    /* Versions are history: the engine itself refuses to rewrite or delete them (only the
+     * one-time log index link may be filled in). */
+    "CREATE TRIGGER version_no_delete BEFORE DELETE ON version BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TRIGGER version_no_update BEFORE UPDATE ON version WHEN "
+    "  NOT (OLD.log_index = -1 AND NEW.log_index >= 0 AND NEW.id = OLD.id AND "
+    "  NEW.doc = OLD.doc AND NEW.doc_hash = OLD.doc_hash AND NEW.version = OLD.version AND "
+    "  NEW.race_id = OLD.race_id AND NEW.tps_code = OLD.tps_code AND NEW.actor = OLD.actor AND "
+    "  NEW.reason = OLD.reason AND NEW.flags = OLD.flags AND NEW.kind = OLD.kind) BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TABLE tps_state("
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL REFERENCES region(code),"
+    "  current_version INTEGER NOT NULL,"
+    "  current_id INTEGER NOT NULL REFERENCES version(id),"
+    "  current_hash BLOB NOT NULL,"
+    "  approved_by TEXT NOT NULL DEFAULT '',"
+    "  approved_ms INTEGER NOT NULL DEFAULT 0,"
+    "  v1 INTEGER NOT NULL, v2 INTEGER NOT NULL, v3 INTEGER NOT NULL, v4 INTEGER NOT NULL,"
+    "  v5 INTEGER NOT NULL, v6 INTEGER NOT NULL, sah INTEGER NOT NULL, tidak_sah INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL, pengguna INTEGER NOT NULL, dpt INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL, flagged INTEGER NOT NULL, approved INTEGER NOT NULL,"
+    "  PRIMARY KEY(race_id, tps_code)) WITHOUT ROWID;"
+    "CREATE TABLE tally("
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  region_code TEXT NOT NULL,"
+    "  v1 INTEGER NOT NULL, v2 INTEGER NOT NULL, v3 INTEGER NOT NULL, v4 INTEGER NOT NULL,"
+    "  v5 INTEGER NOT NULL, v6 INTEGER NOT NULL, sah INTEGER NOT NULL, tidak_sah INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL, pengguna INTEGER NOT NULL, dpt INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL, flagged INTEGER NOT NULL, approved INTEGER NOT NULL,"
+    "  PRIMARY KEY(race_id, region_code)) WITHOUT ROWID;"
+    "CREATE TABLE log_entry("
+    "  idx INTEGER PRIMARY KEY CHECK(idx >= 0),"
+    "  entry BLOB NOT NULL,"
+    "  leaf BLOB NOT NULL CHECK(length(leaf) = 32));"
+    "CREATE TRIGGER log_no_delete BEFORE DELETE ON log_entry BEGIN "
+    "  SELECT RAISE(ABORT, 'the log is append-only'); END;"
+    "CREATE TRIGGER log_no_update BEFORE UPDATE ON log_entry BEGIN "
+    "  SELECT RAISE(ABORT, 'the log is append-only'); END;"
+    "CREATE TABLE sth("
+    "  size INTEGER PRIMARY KEY,"
+    "  root BLOB NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  sig BLOB NOT NULL);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -558,6 +685,404 @@ static int sq_candidate_list(struct rk_store *s, int64_t race_id, struct rk_cand
     return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
 }
 
+/* ---- results ---- */
+
+static int sq_in_transaction(struct rk_store *s)
+{
+    return S(s)->in_tx;
+}
+
+static void bind_tally(sqlite3_stmt *st, int first, const struct rk_tally *t)
+{
+    for (int i = 0; i < RK_CANDIDATES_MAX; i++)
+        sqlite3_bind_int64(st, first + i, t->votes[i]);
+    sqlite3_bind_int64(st, first + 6, t->sah);
+    sqlite3_bind_int64(st, first + 7, t->tidak_sah);
+    sqlite3_bind_int64(st, first + 8, t->total);
+    sqlite3_bind_int64(st, first + 9, t->pengguna);
+    sqlite3_bind_int64(st, first + 10, t->dpt);
+    sqlite3_bind_int64(st, first + 11, t->received);
+    sqlite3_bind_int64(st, first + 12, t->flagged);
+    sqlite3_bind_int64(st, first + 13, t->approved);
+}
+
+static void read_tally(sqlite3_stmt *st, int first, struct rk_tally *t)
+{
+    for (int i = 0; i < RK_CANDIDATES_MAX; i++)
+        t->votes[i] = sqlite3_column_int64(st, first + i);
+    t->sah = sqlite3_column_int64(st, first + 6);
+    t->tidak_sah = sqlite3_column_int64(st, first + 7);
+    t->total = sqlite3_column_int64(st, first + 8);
+    t->pengguna = sqlite3_column_int64(st, first + 9);
+    t->dpt = sqlite3_column_int64(st, first + 10);
+    t->received = sqlite3_column_int64(st, first + 11);
+    t->flagged = sqlite3_column_int64(st, first + 12);
+    t->approved = sqlite3_column_int64(st, first + 13);
+}
+
+static void copy_blob(uint8_t *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const void *b = sqlite3_column_blob(st, col);
+    memset(dst, 0, n);
+    if (b && (size_t)sqlite3_column_bytes(st, col) == n)
+        memcpy(dst, b, n);
+}
+
+static void read_state(sqlite3_stmt *st, struct rk_tps_state *o)
+{
+    memset(o, 0, sizeof *o);
+    o->race_id = sqlite3_column_int64(st, 0);
+    copy_col(o->tps, sizeof o->tps, st, 1);
+    o->current_version = sqlite3_column_int(st, 2);
+    o->current_id = sqlite3_column_int64(st, 3);
+    copy_blob(o->current_hash, 32, st, 4);
+    copy_col(o->approved_by, sizeof o->approved_by, st, 5);
+    o->approved_ms = sqlite3_column_int64(st, 6);
+    read_tally(st, 7, &o->tally);
+    o->approved = o->tally.approved != 0;
+}
+
+static int sq_tps_state_get(struct rk_store *s, int64_t race_id, const char *tps,
+                            struct rk_tps_state *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_TPS_STATE_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_state(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_tps_state_put(struct rk_store *s, const struct rk_tps_state *o)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_TPS_STATE_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, o->race_id);
+    sqlite3_bind_text(st, 2, o->tps, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, o->current_version);
+    sqlite3_bind_int64(st, 4, o->current_id);
+    sqlite3_bind_blob(st, 5, o->current_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, o->approved_by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, o->approved_ms);
+    bind_tally(st, 8, &o->tally);
+    return step_done(q, st);
+}
+
+static int sq_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
+                         rk_tps_state_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_TPS_STATES);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, only_flagged);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_tps_state o;
+        read_state(st, &o);
+        int stop = fn(ud, &o);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_version_insert(struct rk_store *s, struct rk_version *v)
+{
+    struct sqlite_store *q = S(s);
+    char photos[RK_PHOTOS_MAX * 65 + 1];
+    rk_store_photos_format(v, photos, sizeof photos);
+    sqlite3_stmt *st = stmt(q, ST_VERSION_INSERT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, v->race_id);
+    sqlite3_bind_text(st, 2, v->tps, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, v->version);
+    sqlite3_bind_int(st, 4, (int)v->kind);
+    sqlite3_bind_text(st, 5, v->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, v->device, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, v->doc_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, photos, -1, SQLITE_TRANSIENT);
+    if (v->has_sig)
+        sqlite3_bind_blob(st, 9, v->sig, 64, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_text(st, 10, v->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, v->flags, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, v->created_ms);
+    sqlite3_bind_int64(st, 13, v->log_index);
+    sqlite3_bind_text(st, 14, v->doc, -1, SQLITE_STATIC);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        v->id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static void read_version(sqlite3_stmt *st, struct rk_version *v)
+{
+    memset(v, 0, sizeof *v);
+    v->id = sqlite3_column_int64(st, 0);
+    v->race_id = sqlite3_column_int64(st, 1);
+    copy_col(v->tps, sizeof v->tps, st, 2);
+    v->version = sqlite3_column_int(st, 3);
+    v->kind = (enum rk_version_kind)sqlite3_column_int(st, 4);
+    copy_col(v->actor, sizeof v->actor, st, 5);
+    copy_col(v->device, sizeof v->device, st, 6);
+    copy_blob(v->doc_hash, 32, st, 7);
+    const unsigned char *photos = sqlite3_column_text(st, 8);
+    rk_store_photos_parse(photos ? (const char *)photos : "", v);
+    v->has_sig = sqlite3_column_type(st, 9) == SQLITE_BLOB && sqlite3_column_bytes(st, 9) == 64;
+    if (v->has_sig)
+        copy_blob(v->sig, 64, st, 9);
+    copy_col(v->reason, sizeof v->reason, st, 10);
+    copy_col(v->flags, sizeof v->flags, st, 11);
+    v->created_ms = sqlite3_column_int64(st, 12);
+    v->log_index = sqlite3_column_int64(st, 13);
+    copy_col(v->doc, sizeof v->doc, st, 14);
+}
+
+static int sq_version_get(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                          struct rk_version *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_VERSION_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, version);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_version(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_version_list(struct rk_store *s, int64_t race_id, const char *tps, int64_t after_id,
+                           rk_version_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, tps ? ST_VERSION_LIST : ST_VERSION_SCAN);
+    if (!st)
+        return RK_EDB;
+    if (tps) {
+        sqlite3_bind_int64(st, 1, race_id);
+        sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_int64(st, 1, after_id);
+    }
+    /* The visitor may call back into the store (nested statements are fine in SQLite, but not
+     * the same prepared statement), so rows are read one at a time into a heap copy. */
+    struct rk_version *v = malloc(sizeof *v);
+    if (!v) {
+        sqlite3_reset(st);
+        return RK_ENOMEM;
+    }
+    int rc, stop = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_version(st, v);
+        if ((stop = fn(ud, v)) != 0)
+            break;
+    }
+    free(v);
+    sqlite3_reset(st);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_version_set_log(struct rk_store *s, int64_t version_id, int64_t log_index)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_VERSION_SET_LOG);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, version_id);
+    sqlite3_bind_int64(st, 2, log_index);
+    int rc = step_done(q, st);
+    if (rc == RK_OK && sqlite3_changes(q->db) != 1)
+        return RK_ECONFLICT;
+    return rc;
+}
+
+static int sq_tally_apply(struct rk_store *s, int64_t race_id, const char *code,
+                          const struct rk_tally *d)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_TALLY_APPLY);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    bind_tally(st, 3, d);
+    return step_done(q, st);
+}
+
+static int sq_tally_get(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_TALLY_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    rk_tally_zero(out);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_tally(st, 0, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_tally_children(struct rk_store *s, int64_t race_id, const char *code,
+                             rk_tally_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, code[0] ? ST_TALLY_CHILDREN : ST_TALLY_CHILDREN_ROOT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    if (code[0])
+        sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_region r;
+        struct rk_tally t;
+        read_region(st, &r);
+        rk_tally_zero(&t);
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+            read_tally(st, 5, &t);
+        int stop = fn(ud, &r, &t);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
+                         const uint8_t leaf[32], int64_t *index)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_LOG_APPEND);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, entry, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, leaf, 32, SQLITE_STATIC);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        *index = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static int sq_log_size(struct rk_store *s, int64_t *size)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_LOG_SIZE);
+    if (!st)
+        return RK_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *size = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+}
+
+static int sq_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
+                      uint8_t leaf[32])
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_LOG_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, index);
+    int rc = sqlite3_step(st);
+    int status = RK_OK;
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        *len = n;
+        if (n > cap)
+            status = RK_ETOOBIG;
+        else if (n)
+            memcpy(buf, sqlite3_column_blob(st, 0), n);
+        if (leaf)
+            copy_blob(leaf, 32, st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return RK_ENOTFOUND;
+    return rc == SQLITE_ROW ? status : fail(q, rc);
+}
+
+static int sq_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32])
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_LOG_LEAVES);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, start);
+    sqlite3_bind_int64(st, 2, count);
+    int rc;
+    int64_t got = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) != start + got)
+            break; /* a hole: cannot happen with dense appends, refuse rather than misalign */
+        copy_blob(out[got], 32, st, 1);
+        got++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return fail(q, rc);
+    return got == count ? RK_OK : RK_ERANGE;
+}
+
+static int sq_sth_put(struct rk_store *s, const struct rk_sth_row *h)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_STH_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, h->size);
+    sqlite3_bind_blob(st, 2, h->root, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, h->timestamp_ms);
+    sqlite3_bind_text(st, 4, h->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, h->sig, 64, SQLITE_STATIC);
+    return step_done(q, st);
+}
+
+static int sq_sth_latest(struct rk_store *s, struct rk_sth_row *h)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_STH_LATEST);
+    if (!st)
+        return RK_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(h, 0, sizeof *h);
+        h->size = sqlite3_column_int64(st, 0);
+        copy_blob(h->root, 32, st, 1);
+        h->timestamp_ms = sqlite3_column_int64(st, 2);
+        copy_col(h->key_id, sizeof h->key_id, st, 3);
+        copy_blob(h->sig, 64, st, 4);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
 static const struct rk_store_ops sqlite_ops = {
     .engine = "sqlite",
     .close = sq_close,
@@ -578,6 +1103,23 @@ static const struct rk_store_ops sqlite_ops = {
     .race_list = sq_race_list,
     .candidate_put = sq_candidate_put,
     .candidate_list = sq_candidate_list,
+    .in_transaction = sq_in_transaction,
+    .tps_state_get = sq_tps_state_get,
+    .tps_state_put = sq_tps_state_put,
+    .tps_states = sq_tps_states,
+    .version_insert = sq_version_insert,
+    .version_get = sq_version_get,
+    .version_list = sq_version_list,
+    .version_set_log = sq_version_set_log,
+    .tally_apply = sq_tally_apply,
+    .tally_get = sq_tally_get,
+    .tally_children = sq_tally_children,
+    .log_append = sq_log_append,
+    .log_size = sq_log_size,
+    .log_get = sq_log_get,
+    .log_leaves = sq_log_leaves,
+    .sth_put = sq_sth_put,
+    .sth_latest = sq_sth_latest,
 };
 
 int rk_sqlite_open(const char *path, struct rk_store **out)

@@ -135,3 +135,217 @@ int rk_store_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candi
 {
     return s->ops->candidate_list(s, race_id, out, cap, n);
 }
+
+/* ---- results: the version/approval logic, once for every engine ---- */
+
+void rk_store_photos_format(const struct rk_version *v, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = 0;
+    out[0] = '\0';
+    for (int i = 0; i < v->n_photos && i < RK_PHOTOS_MAX; i++) {
+        if (w + 66 > cap)
+            break;
+        if (i)
+            out[w++] = ',';
+        for (int k = 0; k < 32; k++) {
+            out[w++] = hex[v->photos[i][k] >> 4];
+            out[w++] = hex[v->photos[i][k] & 15];
+        }
+        out[w] = '\0';
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int rk_store_photos_parse(const char *s, struct rk_version *v)
+{
+    v->n_photos = 0;
+    while (*s) {
+        if (v->n_photos >= RK_PHOTOS_MAX)
+            return RK_ERANGE;
+        for (int k = 0; k < 32; k++) {
+            int hi = hexval(s[2 * k]), lo = hi < 0 ? -1 : hexval(s[2 * k + 1]);
+            if (hi < 0 || lo < 0)
+                return RK_EINVAL;
+            v->photos[v->n_photos][k] = (uint8_t)(hi << 4 | lo);
+        }
+        v->n_photos++;
+        s += 64;
+        if (*s == ',')
+            s++;
+        else if (*s)
+            return RK_EINVAL;
+    }
+    return RK_OK;
+}
+
+/* Applies delta to the tally of every ancestor of a TPS: desa up to the national root. */
+static int apply_up(struct rk_store *s, int64_t race_id, const char *tps, const struct rk_tally *d)
+{
+    if (rk_tally_is_zero(d))
+        return RK_OK;
+    for (int level = RK_LEVEL_DESA; level >= RK_LEVEL_NATIONAL; level--) {
+        char code[RK_CODE_MAX + 1];
+        int rc = rk_code_ancestor(tps, (enum rk_level)level, code);
+        if (rc == RK_OK)
+            rc = s->ops->tally_apply(s, race_id, code, d);
+        if (rc != RK_OK)
+            return rc;
+    }
+    return RK_OK;
+}
+
+int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct rk_tally *t)
+{
+    if (!s->ops->in_transaction(s))
+        return RK_ECONFLICT;
+    if (rk_code_level(v->tps) != RK_LEVEL_TPS || v->n_photos < 0 || v->n_photos > RK_PHOTOS_MAX ||
+        (v->kind != RK_VERSION_UPLOAD && v->kind != RK_VERSION_CORRECTION) || !v->actor[0] ||
+        !v->doc[0])
+        return RK_EINVAL;
+    if (v->kind == RK_VERSION_CORRECTION && !v->reason[0])
+        return RK_EINVAL; /* a correction always says why */
+    struct rk_tps_state st;
+    int rc = s->ops->tps_state_get(s, v->race_id, v->tps, &st);
+    if (rc == RK_ENOTFOUND) {
+        memset(&st, 0, sizeof st);
+        st.race_id = v->race_id;
+        memcpy(st.tps, v->tps, sizeof st.tps);
+    } else if (rc != RK_OK) {
+        return rc;
+    }
+    v->version = st.current_version + 1;
+    v->log_index = -1;
+    if ((rc = s->ops->version_insert(s, v)) != RK_OK)
+        return rc;
+    struct rk_tally now = *t, delta;
+    now.received = 1;
+    now.flagged = v->flags[0] != '\0';
+    now.approved = 0; /* a new version needs its own approval */
+    rk_tally_diff(&delta, &now, &st.tally);
+    st.current_version = v->version;
+    st.current_id = v->id;
+    memcpy(st.current_hash, v->doc_hash, 32);
+    st.approved = false;
+    st.approved_by[0] = '\0';
+    st.approved_ms = 0;
+    st.tally = now;
+    if ((rc = s->ops->tps_state_put(s, &st)) != RK_OK)
+        return rc;
+    return apply_up(s, v->race_id, v->tps, &delta);
+}
+
+int rk_store_approve(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                     const char *actor, int64_t now_ms)
+{
+    if (!s->ops->in_transaction(s))
+        return RK_ECONFLICT;
+    if (!actor || !actor[0] || strlen(actor) > RK_ACTOR_MAX)
+        return RK_EINVAL;
+    struct rk_tps_state st;
+    int rc = s->ops->tps_state_get(s, race_id, tps, &st);
+    if (rc != RK_OK)
+        return rc;
+    if (st.current_version != version || st.approved)
+        return RK_ECONFLICT;
+    st.approved = true;
+    snprintf(st.approved_by, sizeof st.approved_by, "%s", actor);
+    st.approved_ms = now_ms;
+    st.tally.approved = 1;
+    if ((rc = s->ops->tps_state_put(s, &st)) != RK_OK)
+        return rc;
+    struct rk_tally delta;
+    rk_tally_zero(&delta);
+    delta.approved = 1;
+    return apply_up(s, race_id, tps, &delta);
+}
+
+int rk_store_tps_state(struct rk_store *s, int64_t race_id, const char *tps, struct rk_tps_state *out)
+{
+    return s->ops->tps_state_get(s, race_id, tps, out);
+}
+
+int rk_store_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
+                        rk_tps_state_visit fn, void *ud)
+{
+    return s->ops->tps_states(s, race_id, code, only_flagged, fn, ud);
+}
+
+int rk_store_version_get(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                         struct rk_version *out)
+{
+    return s->ops->version_get(s, race_id, tps, version, out);
+}
+
+int rk_store_version_list(struct rk_store *s, int64_t race_id, const char *tps, rk_version_visit fn,
+                          void *ud)
+{
+    return s->ops->version_list(s, race_id, tps, 0, fn, ud);
+}
+
+int rk_store_version_scan(struct rk_store *s, int64_t after_id, rk_version_visit fn, void *ud)
+{
+    return s->ops->version_list(s, 0, NULL, after_id, fn, ud);
+}
+
+int rk_store_version_set_log(struct rk_store *s, int64_t version_id, int64_t log_index)
+{
+    return s->ops->version_set_log(s, version_id, log_index);
+}
+
+int rk_store_tally_get(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out)
+{
+    return s->ops->tally_get(s, race_id, code, out);
+}
+
+int rk_store_tally_children(struct rk_store *s, int64_t race_id, const char *code, rk_tally_visit fn,
+                            void *ud)
+{
+    return s->ops->tally_children(s, race_id, code, fn, ud);
+}
+
+int rk_store_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
+                        const uint8_t leaf[32], int64_t *index)
+{
+    if (len == 0 || len > RK_LOG_ENTRY_MAX)
+        return RK_ETOOBIG;
+    if (!s->ops->in_transaction(s))
+        return RK_ECONFLICT;
+    return s->ops->log_append(s, entry, len, leaf, index);
+}
+
+int rk_store_log_size(struct rk_store *s, int64_t *size)
+{
+    return s->ops->log_size(s, size);
+}
+
+int rk_store_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
+                     uint8_t leaf[32])
+{
+    return s->ops->log_get(s, index, buf, cap, len, leaf);
+}
+
+int rk_store_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32])
+{
+    if (start < 0 || count < 0)
+        return RK_ERANGE;
+    return s->ops->log_leaves(s, start, count, out);
+}
+
+int rk_store_sth_put(struct rk_store *s, const struct rk_sth_row *sth)
+{
+    return s->ops->sth_put(s, sth);
+}
+
+int rk_store_sth_latest(struct rk_store *s, struct rk_sth_row *out)
+{
+    return s->ops->sth_latest(s, out);
+}

@@ -12,6 +12,8 @@
 
 #include "rekap/region.h"
 #include "rekap/election.h"
+#include "rekap/chasil.h"
+#include "rekap/tally.h"
 
 struct rk_store;
 
@@ -83,5 +85,130 @@ int rk_store_candidate_put(struct rk_store *s, struct rk_candidate *c);
  * number of candidates (which may exceed cap; then only cap are copied). */
 int rk_store_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
                             int *n);
+
+/* ---- Results: versions of each TPS's C.Hasil, per-TPS state, tallies at every level ---- */
+
+#define RK_PHOTOS_MAX 8
+#define RK_ACTOR_MAX 63
+#define RK_REASON_MAX 500
+#define RK_FLAGS_MAX 255
+
+enum rk_version_kind {
+    RK_VERSION_UPLOAD = 1,     /* a KPPS upload, signed by the device */
+    RK_VERSION_CORRECTION = 2, /* a PPK/KPU correction, with a mandatory reason */
+};
+
+/* One version of one TPS's form for one race. Versions are never updated or deleted: a
+ * correction is a new version and the history stays readable. */
+struct rk_version {
+    int64_t id;      /* assigned by the store, increasing in acceptance order */
+    int64_t race_id;
+    char tps[RK_CODE_MAX + 1];
+    int version;     /* 1, 2, ... per (race, tps); assigned by the store */
+    enum rk_version_kind kind;
+    char actor[RK_ACTOR_MAX + 1];  /* username */
+    char device[17];               /* device key id (hex) of an upload, "" otherwise */
+    uint8_t doc_hash[32];          /* SHA-256 of doc */
+    int n_photos;
+    uint8_t photos[RK_PHOTOS_MAX][32]; /* SHA-256 of each page photo */
+    bool has_sig;
+    uint8_t sig[64];               /* device Ed25519 signature of an upload */
+    char reason[RK_REASON_MAX + 1];/* why a correction was made */
+    char flags[RK_FLAGS_MAX + 1];  /* soft rule codes raised, comma-separated; "" = clean */
+    int64_t created_ms;            /* server time of acceptance, ms since the epoch */
+    int64_t log_index;             /* transparency-log entry, -1 if none */
+    char doc[RK_CHASIL_JSON_MAX];  /* canonical C.Hasil JSON, NUL-terminated */
+};
+
+/* The current state of one (race, TPS). */
+struct rk_tps_state {
+    int64_t race_id;
+    char tps[RK_CODE_MAX + 1];
+    int current_version;  /* 0 = nothing received yet */
+    int64_t current_id;   /* rk_version.id of the current version */
+    uint8_t current_hash[32];
+    bool approved;        /* the current version is approved */
+    char approved_by[RK_ACTOR_MAX + 1];
+    int64_t approved_ms;
+    struct rk_tally tally; /* of the current version (received/flagged/approved 0 or 1) */
+};
+
+typedef int (*rk_version_visit)(void *ud, const struct rk_version *v);
+typedef int (*rk_tps_state_visit)(void *ud, const struct rk_tps_state *st);
+typedef int (*rk_tally_visit)(void *ud, const struct rk_region *r, const struct rk_tally *t);
+
+/* Accepts v as the new current version of (v->race_id, v->tps) with numbers t: assigns v->id
+ * and v->version (previous + 1), keeps every earlier version, resets approval, and moves every
+ * level's tally (desa, kecamatan, kab/kota, provinsi, national) by the difference to the
+ * previous current version. Must run inside rk_store_begin/commit (RK_ECONFLICT otherwise) so
+ * the version, the tallies and the log entry land together or not at all. */
+int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct rk_tally *t);
+
+/* Approves version of (race, tps); it must be the current one (RK_ECONFLICT otherwise, also when
+ * already approved). Moves the approved counts of every level. Inside a transaction. */
+int rk_store_approve(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                     const char *actor, int64_t now_ms);
+
+/* Current state of (race, tps); RK_ENOTFOUND when nothing was received. */
+int rk_store_tps_state(struct rk_store *s, int64_t race_id, const char *tps, struct rk_tps_state *out);
+
+/* Visits the states of the TPS of race under region code (prefix), by TPS code; only flagged
+ * ones when only_flagged. */
+int rk_store_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
+                        rk_tps_state_visit fn, void *ud);
+
+/* Reads one version; RK_ENOTFOUND when absent. */
+int rk_store_version_get(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                         struct rk_version *out);
+
+/* Visits every version of (race, tps), oldest first. */
+int rk_store_version_list(struct rk_store *s, int64_t race_id, const char *tps, rk_version_visit fn,
+                          void *ud);
+
+/* Visits every version of every TPS with id > after_id in id order (exports, audits). */
+int rk_store_version_scan(struct rk_store *s, int64_t after_id, rk_version_visit fn, void *ud);
+
+/* Sets version's log_index once its transparency-log entry is appended. */
+int rk_store_version_set_log(struct rk_store *s, int64_t version_id, int64_t log_index);
+
+/* Tally of race over region code ("" = national); all zero when nothing was received there. */
+int rk_store_tally_get(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out);
+
+/* Visits each direct child region of code with its tally for race (zero when none). */
+int rk_store_tally_children(struct rk_store *s, int64_t race_id, const char *code, rk_tally_visit fn,
+                            void *ud);
+
+/* ---- Transparency log storage (format and hashing live in lib/) ---- */
+
+#define RK_LOG_ENTRY_MAX 8192
+
+struct rk_sth_row {
+    int64_t size;
+    uint8_t root[32];
+    int64_t timestamp_ms;
+    char key_id[17];
+    uint8_t sig[64];
+};
+
+/* Appends an entry (at most RK_LOG_ENTRY_MAX bytes) with its leaf hash; *index gets its
+ * position (0-based, dense). Inside the same transaction as what it records. */
+int rk_store_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
+                        const uint8_t leaf[32], int64_t *index);
+
+/* Number of log entries. */
+int rk_store_log_size(struct rk_store *s, int64_t *size);
+
+/* Reads entry index into buf (cap bytes); *len gets its length; leaf (may be NULL) its hash. */
+int rk_store_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
+                     uint8_t leaf[32]);
+
+/* Copies the leaf hashes of entries [start, start + count) into out. RK_ERANGE past the end. */
+int rk_store_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32]);
+
+/* Records a signed tree head; a second head of the same size is RK_EEXIST. */
+int rk_store_sth_put(struct rk_store *s, const struct rk_sth_row *sth);
+
+/* The signed tree head of the largest size; RK_ENOTFOUND when none. */
+int rk_store_sth_latest(struct rk_store *s, struct rk_sth_row *out);
 
 #endif

@@ -27,6 +27,32 @@ struct rk_store_ops {
     int (*candidate_put)(struct rk_store *s, struct rk_candidate *c);
     int (*candidate_list)(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
                           int *n);
+    /* results: primitive steps; the version/approval logic lives once, in store.c */
+    int (*in_transaction)(struct rk_store *s);
+    int (*tps_state_get)(struct rk_store *s, int64_t race_id, const char *tps,
+                         struct rk_tps_state *out);
+    int (*tps_state_put)(struct rk_store *s, const struct rk_tps_state *st);
+    int (*tps_states)(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
+                      rk_tps_state_visit fn, void *ud);
+    int (*version_insert)(struct rk_store *s, struct rk_version *v);
+    int (*version_get)(struct rk_store *s, int64_t race_id, const char *tps, int version,
+                       struct rk_version *out);
+    int (*version_list)(struct rk_store *s, int64_t race_id, const char *tps, int64_t after_id,
+                        rk_version_visit fn, void *ud);
+    int (*version_set_log)(struct rk_store *s, int64_t version_id, int64_t log_index);
+    int (*tally_apply)(struct rk_store *s, int64_t race_id, const char *code,
+                       const struct rk_tally *delta);
+    int (*tally_get)(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out);
+    int (*tally_children)(struct rk_store *s, int64_t race_id, const char *code, rk_tally_visit fn,
+                          void *ud);
+    int (*log_append)(struct rk_store *s, const uint8_t *entry, size_t len, const uint8_t leaf[32],
+                      int64_t *index);
+    int (*log_size)(struct rk_store *s, int64_t *size);
+    int (*log_get)(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
+                   uint8_t leaf[32]);
+    int (*log_leaves)(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32]);
+    int (*sth_put)(struct rk_store *s, const struct rk_sth_row *sth);
+    int (*sth_latest)(struct rk_store *s, struct rk_sth_row *out);
 };
 
 struct rk_store {
@@ -37,6 +63,10 @@ struct rk_store {
 /* Engine constructors: parse their part of the URI and open. */
 int rk_sqlite_open(const char *path, struct rk_store **out);
 int rk_postgres_open(const char *conninfo, struct rk_store **out);
+
+/* Shared by both engines: photo hash lists are stored as comma-separated lowercase hex. */
+void rk_store_photos_format(const struct rk_version *v, char *out, size_t cap);
+int rk_store_photos_parse(const char *s, struct rk_version *v);
 
 /* Records the engine's message for rk_store_errmsg. */
 void rk_store_set_error(struct rk_store *s, const char *fmt, ...)
