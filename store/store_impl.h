@@ -27,6 +27,19 @@ struct rk_store_ops {
     int (*candidate_put)(struct rk_store *s, struct rk_candidate *c);
     int (*candidate_list)(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
                           int *n);
+    int (*user_put)(struct rk_store *s, struct rk_user *u);
+    int (*user_get)(struct rk_store *s, int64_t id, const char *username, struct rk_user *out);
+    int (*user_list)(struct rk_store *s, const char *code, rk_user_visit fn, void *ud);
+    int (*user_set_disabled)(struct rk_store *s, int64_t id, bool disabled);
+    int (*user_set_password)(struct rk_store *s, int64_t id, const char *pwhash);
+    int (*session_put)(struct rk_store *s, const struct rk_session *se);
+    int (*session_get)(struct rk_store *s, const uint8_t *hash, struct rk_session *out);
+    int (*session_delete)(struct rk_store *s, const uint8_t *hash);
+    int (*session_delete_user)(struct rk_store *s, int64_t user_id, int64_t *n);
+    int (*session_purge)(struct rk_store *s, int64_t now, int64_t *n);
+    int (*device_put)(struct rk_store *s, const struct rk_device_key *k);
+    int (*device_get)(struct rk_store *s, const char *key_id, struct rk_device_key *out);
+    int (*device_revoke)(struct rk_store *s, const char *key_id, int64_t now);
 };
 
 struct rk_store {
