@@ -15,6 +15,7 @@ enum stmt_id {
     ST_REGION_GET,
     ST_REGION_CHILDREN_ROOT,
     ST_REGION_CHILDREN,
+    ST_REGION_AT_LEVEL,
     ST_REGION_COUNTS,
     ST_REGION_VOTERS,
     ST_ELECTION_PUT,
@@ -54,6 +55,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                                 "WHERE parent IS NULL ORDER BY code",
     [ST_REGION_CHILDREN] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
                            "WHERE parent = ?1 ORDER BY code",
+    [ST_REGION_AT_LEVEL] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                           "WHERE code >= ?1 AND code < ?1 || ':' AND level = ?2 ORDER BY code",
     [ST_REGION_COUNTS] = "SELECT level, count(*) FROM region "
                          "WHERE code >= ?1 AND code < ?1 || ':' GROUP BY level",
     [ST_REGION_VOTERS] = "SELECT coalesce(sum(dpt_l), 0), coalesce(sum(dpt_p), 0) FROM region "
@@ -389,6 +392,29 @@ static int sq_region_children(struct rk_store *s, const char *code, rk_region_vi
         return RK_EDB;
     if (code[0])
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_region r;
+        read_region(st, &r);
+        int stop = fn(ud, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                              rk_region_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_REGION_AT_LEVEL);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)level);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct rk_region r;
@@ -857,6 +883,7 @@ static const struct rk_store_ops sqlite_ops = {
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,
+    .region_at_level = sq_region_at_level,
     .region_counts = sq_region_counts,
     .region_voters = sq_region_voters,
     .election_put = sq_election_put,

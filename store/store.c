@@ -79,6 +79,14 @@ int rk_store_region_children(struct rk_store *s, const char *code, rk_region_vis
     return s->ops->region_children(s, code, fn, ud);
 }
 
+int rk_store_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                             rk_region_visit fn, void *ud)
+{
+    if (!code || (unsigned)level >= RK_LEVEL_COUNT)
+        return RK_EINVAL;
+    return s->ops->region_at_level(s, code, level, fn, ud);
+}
+
 int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT])
 {
     return s->ops->region_counts(s, code, counts);

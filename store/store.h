@@ -54,6 +54,11 @@ int rk_store_region_get(struct rk_store *s, const char *code, struct rk_region *
 /* Visits the direct children of code ("" = provinces), ordered by code. */
 int rk_store_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
 
+/* Visits the regions of level within code's subtree (code itself included when it is of that
+ * level), ordered by code. The visitor must not call rk_store_region_* on the same handle. */
+int rk_store_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                             rk_region_visit fn, void *ud);
+
 /* Counts regions at each level within code's subtree (code itself included); counts[level]. */
 int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT]);
 

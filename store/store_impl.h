@@ -15,6 +15,8 @@ struct rk_store_ops {
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
+    int (*region_at_level)(struct rk_store *s, const char *code, enum rk_level level,
+                           rk_region_visit fn, void *ud);
     int (*region_counts)(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT]);
     int (*region_voters)(struct rk_store *s, const char *code, int64_t *l, int64_t *p);
     int (*election_put)(struct rk_store *s, struct rk_election *e);
