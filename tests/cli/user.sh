@@ -61,6 +61,14 @@ err=$("$REKAP" user add --db "$DB" --username saksi-1 --role saksi --scope 1101 
 check "saksi without race refused" "[ $? -eq 1 ] && printf '%s' \"\$err\" | grep -q 'needs --race'"
 err=$("$REKAP" user add --db "$DB" --username saksi-1 --role saksi --scope 1101 --race 99 2>&1)
 check "saksi with unknown race refused" "[ $? -eq 1 ]"
+# A governor race for province 11 (the first race of a fresh store gets id 1).
+cat > "$T/pkwkp.json" <<'EOF'
+{"11": {"1000001": {"nama": "CALON SATU - WAKIL SATU", "warna": "#B67352", "nomor_urut": 1},
+        "1000002": {"nama": "CALON DUA - WAKIL DUA", "warna": "#8CB9BD", "nomor_urut": 2}}}
+EOF
+"$REKAP" import-candidates --db "$DB" "$T/pkwkp.json" > /dev/null || { echo "import-candidates failed"; exit 1; }
+err=$("$REKAP" user add --db "$DB" --username saksi-2 --role saksi --scope 12 --race 1 2>&1)
+check "saksi scoped outside its race's region refused" "[ $? -eq 1 ] && printf '%s' \"\$err\" | grep -q 'outside race'"
 err=$("$REKAP" user add --db "$DB" --username admin --role kpu-ri --scope national 2>&1)
 check "duplicate username refused" "[ $? -eq 1 ] && printf '%s' \"\$err\" | grep -q 'taken'"
 err=$("$REKAP" user add --db "$DB" --username Admin2 --role kpu-ri --scope national 2>&1)
@@ -68,6 +76,9 @@ check "uppercase username refused" "[ $? -eq 1 ]"
 "$REKAP" user add --db "$DB" --role kpu-ri 2> /dev/null
 check "missing options is a usage error (2)" "[ $? -eq 2 ]"
 check "failed adds created nothing" "[ $(nusers) -eq $before ]"
+"$REKAP" user add --db "$DB" --username saksi-1 --role saksi --scope 1101 --race 1 > /dev/null
+check "saksi of race 1 scoped to a kab/kota of province 11" \
+    "[ $? -eq 0 ] && '$REKAP' user list --db '$DB' --scope 1101 | grep -qP '^saksi-1\tsaksi\t1101\t1\tactive\t'"
 
 # --- bulk ---
 "$REKAP" user bulk --db "$DB" --role kpps --region 11.01.01 --out "$T/kpps.csv" 2> "$T/bulk.err"
@@ -112,6 +123,7 @@ check "bulk refuses a region below the role's level" "[ $? -eq 1 ]"
 # --- list, disable, enable ---
 check "list --scope 1101012001 shows 3 kpps + 1 pps" "[ $(nusers --scope 1101012001) -eq 4 ]"
 check "list --scope 110101 includes the ppk" "[ $(nusers --scope 110101) -eq 7 ]"
+check "list --scope 1101: saksi, ppk, 3 pps, 5 kpps" "[ $(nusers --scope 1101) -eq 10 ]"
 check "list never shows hashes" "! '$REKAP' user list --db '$DB' | grep -q argon2"
 "$REKAP" user disable --db "$DB" ppk-bakongan > /dev/null
 check "disable exits 0" "[ $? -eq 0 ]"
