@@ -85,7 +85,7 @@ static void test_schema(void **state)
     struct fx *f = *state;
     int v = 0;
     assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
-    assert_int_equal(v, 2);
+    assert_true(v >= 2); /* 2 = accounts; later branches append more */
 }
 
 static void test_user_put_get(void **state)
@@ -493,7 +493,7 @@ static void test_reopen_persists(void **state)
     assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
     int v = 0;
     assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
-    assert_int_equal(v, 2);
+    assert_true(v >= 2); /* 2 = accounts; later branches append more */
     assert_int_equal(rk_store_user_by_name(f->s, "pps", &got), RK_OK);
     assert_string_equal(got.pwhash, u.pwhash);
 }
