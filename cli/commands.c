@@ -15,6 +15,7 @@ const struct rk_command rk_commands[] = {
     {"check-kpu", rk_cmd_check_kpu,
      "periksa aritmetika JSON per TPS dari portal KPU / check KPU per-TPS JSON arithmetic"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
+    {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {NULL, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@ enum stmt_id {
     ST_REGION_GET,
     ST_REGION_CHILDREN_ROOT,
     ST_REGION_CHILDREN,
+    ST_REGION_AT_LEVEL,
     ST_REGION_COUNTS,
     ST_REGION_VOTERS,
     ST_ELECTION_PUT,
@@ -44,6 +45,21 @@ enum stmt_id {
     ST_LOG_LEAVES,
     ST_STH_PUT,
     ST_STH_LATEST,
+    ST_USER_PUT,
+    ST_USER_GET,
+    ST_USER_BY_NAME,
+    ST_USER_LIST_ALL,
+    ST_USER_LIST,
+    ST_USER_SET_DISABLED,
+    ST_USER_SET_PASSWORD,
+    ST_SESSION_PUT,
+    ST_SESSION_GET,
+    ST_SESSION_DELETE,
+    ST_SESSION_DELETE_USER,
+    ST_SESSION_PURGE,
+    ST_DEVICE_PUT,
+    ST_DEVICE_GET,
+    ST_DEVICE_REVOKE,
     ST_COUNT
 };
 
@@ -61,6 +77,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                                 "WHERE parent IS NULL ORDER BY code",
     [ST_REGION_CHILDREN] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
                            "WHERE parent = ?1 ORDER BY code",
+    [ST_REGION_AT_LEVEL] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                           "WHERE code >= ?1 AND code < ?1 || ':' AND level = ?2 ORDER BY code",
     [ST_REGION_COUNTS] = "SELECT level, count(*) FROM region "
                          "WHERE code >= ?1 AND code < ?1 || ':' GROUP BY level",
     [ST_REGION_VOTERS] = "SELECT coalesce(sum(dpt_l), 0), coalesce(sum(dpt_p), 0) FROM region "
@@ -124,6 +142,31 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_LEAVES] = "SELECT idx, leaf FROM log_entry WHERE idx >= ?1 AND idx < ?1 + ?2 ORDER BY idx",
     [ST_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
+#define USER_COLS "SELECT id, username, role, coalesce(scope_code, ''), coalesce(race_id, 0), " \
+                  "pwhash, disabled, created_at FROM users "
+    [ST_USER_PUT] = "INSERT INTO users(username, role, scope_code, race_id, pwhash, disabled, "
+                    "created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_USER_GET] = USER_COLS "WHERE id = ?1",
+    [ST_USER_BY_NAME] = USER_COLS "WHERE username = ?1",
+    [ST_USER_LIST_ALL] = USER_COLS "ORDER BY coalesce(scope_code, ''), username",
+    [ST_USER_LIST] = USER_COLS "WHERE scope_code >= ?1 AND scope_code < ?1 || ':' "
+                               "ORDER BY scope_code, username",
+    [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+    [ST_USER_SET_PASSWORD] = "UPDATE users SET pwhash = ?2 WHERE id = ?1",
+    [ST_SESSION_PUT] = "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) "
+                       "VALUES(?1, ?2, ?3, ?4)",
+    [ST_SESSION_GET] = "SELECT token_hash, user_id, created_at, expires_at FROM sessions "
+                       "WHERE token_hash = ?1",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
+    [ST_DEVICE_PUT] = "INSERT INTO device_keys(key_id, user_id, public_key, created_at) "
+                      "VALUES(?1, ?2, ?3, ?4)",
+    [ST_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
+                      "FROM device_keys WHERE key_id = ?1",
+    [ST_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = ?2 "
+                         "WHERE key_id = ?1 AND revoked_at IS NULL",
+#undef USER_COLS
 };
 
 /* Forward-only migrations; entry i moves the schema from version i to i+1. Never edit a
@@ -223,6 +266,34 @@ static const char *const migrations[] = {
     "  ts_ms INTEGER NOT NULL,"
     "  key_id TEXT NOT NULL,"
     "  sig BLOB NOT NULL);",
+    /* 3: accounts. Only hashes of secrets are stored: Argon2id strings for passwords, BLAKE2b
+     * of session tokens. A NULL scope_code is the national scope. */
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE CHECK(length(username) BETWEEN 3 AND 64),"
+    "  role INTEGER NOT NULL CHECK(role BETWEEN 1 AND 8),"
+    "  scope_code TEXT REFERENCES region(code),"
+    "  race_id INTEGER REFERENCES race(id),"
+    "  pwhash TEXT NOT NULL CHECK(substr(pwhash, 1, 10) = '$argon2id$'),"
+    "  disabled INTEGER NOT NULL DEFAULT 0 CHECK(disabled IN (0, 1)),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX users_scope ON users(scope_code, username);"
+    "CREATE TABLE sessions("
+    "  token_hash BLOB PRIMARY KEY CHECK(length(token_hash) = 32),"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    "CREATE INDEX sessions_expiry ON sessions(expires_at);"
+    "CREATE TABLE device_keys("
+    "  key_id TEXT PRIMARY KEY CHECK(length(key_id) = 16),"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  public_key BLOB NOT NULL UNIQUE CHECK(length(public_key) = 32),"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX device_keys_user ON device_keys(user_id);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -448,6 +519,29 @@ static int sq_region_children(struct rk_store *s, const char *code, rk_region_vi
         return RK_EDB;
     if (code[0])
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_region r;
+        read_region(st, &r);
+        int stop = fn(ud, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+static int sq_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                              rk_region_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_REGION_AT_LEVEL);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)level);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct rk_region r;
@@ -1083,6 +1177,227 @@ static int sq_sth_latest(struct rk_store *s, struct rk_sth_row *h)
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
+/* ---- accounts ---- */
+
+static int sq_user_put(struct rk_store *s, struct rk_user *u)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_USER_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, u->p.username, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)u->p.role);
+    bind_text(st, 3, u->p.scope);
+    bind_id(st, 4, u->p.race_id);
+    sqlite3_bind_text(st, 5, u->pwhash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, u->p.disabled ? 1 : 0);
+    sqlite3_bind_int64(st, 7, u->created_at);
+    int rc = step_done(q, st);
+    if (rc == RK_OK)
+        u->p.user_id = sqlite3_last_insert_rowid(q->db);
+    return rc;
+}
+
+static void read_user(sqlite3_stmt *st, struct rk_user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->p.user_id = sqlite3_column_int64(st, 0);
+    copy_col(u->p.username, sizeof u->p.username, st, 1);
+    u->p.role = (enum rk_role)sqlite3_column_int(st, 2);
+    copy_col(u->p.scope, sizeof u->p.scope, st, 3);
+    u->p.race_id = sqlite3_column_int64(st, 4);
+    copy_col(u->pwhash, sizeof u->pwhash, st, 5);
+    u->p.disabled = sqlite3_column_int(st, 6) != 0;
+    u->created_at = sqlite3_column_int64(st, 7);
+}
+
+static int sq_user_get(struct rk_store *s, int64_t id, const char *username, struct rk_user *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, username ? ST_USER_BY_NAME : ST_USER_GET);
+    if (!st)
+        return RK_EDB;
+    if (username)
+        sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_user(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_user_list(struct rk_store *s, const char *code, rk_user_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, code[0] ? ST_USER_LIST : ST_USER_LIST_ALL);
+    if (!st)
+        return RK_EDB;
+    if (code[0])
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_user u;
+        read_user(st, &u);
+        int stop = fn(ud, &u);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+/* Steps an UPDATE/DELETE keyed by id; no row touched is RK_ENOTFOUND. */
+static int step_changed(struct sqlite_store *q, sqlite3_stmt *st)
+{
+    int rc = step_done(q, st);
+    if (rc == RK_OK && sqlite3_changes(q->db) == 0)
+        return RK_ENOTFOUND;
+    return rc;
+}
+
+static int sq_user_set_disabled(struct rk_store *s, int64_t id, bool disabled)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_USER_SET_DISABLED);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, disabled ? 1 : 0);
+    return step_changed(q, st);
+}
+
+static int sq_user_set_password(struct rk_store *s, int64_t id, const char *pwhash)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_USER_SET_PASSWORD);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, pwhash, -1, SQLITE_STATIC);
+    return step_changed(q, st);
+}
+
+static int sq_session_put(struct rk_store *s, const struct rk_session *se)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_SESSION_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, se->token_hash, RK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, se->user_id);
+    sqlite3_bind_int64(st, 3, se->created_at);
+    sqlite3_bind_int64(st, 4, se->expires_at);
+    return step_done(q, st);
+}
+
+static int sq_session_get(struct rk_store *s, const uint8_t *hash, struct rk_session *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_SESSION_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, hash, RK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        if (sqlite3_column_bytes(st, 0) == RK_TOKEN_HASH_BYTES)
+            memcpy(out->token_hash, sqlite3_column_blob(st, 0), RK_TOKEN_HASH_BYTES);
+        out->user_id = sqlite3_column_int64(st, 1);
+        out->created_at = sqlite3_column_int64(st, 2);
+        out->expires_at = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_session_delete(struct rk_store *s, const uint8_t *hash)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_SESSION_DELETE);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, hash, RK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    return step_changed(q, st);
+}
+
+/* Runs a DELETE bound to one integer and reports the rows removed. */
+static int delete_counted(struct sqlite_store *q, enum stmt_id id, int64_t arg, int64_t *n)
+{
+    sqlite3_stmt *st = stmt(q, id);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, arg);
+    int rc = step_done(q, st);
+    *n = rc == RK_OK ? sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_session_delete_user(struct rk_store *s, int64_t user_id, int64_t *n)
+{
+    return delete_counted(S(s), ST_SESSION_DELETE_USER, user_id, n);
+}
+
+static int sq_session_purge(struct rk_store *s, int64_t now, int64_t *n)
+{
+    return delete_counted(S(s), ST_SESSION_PURGE, now, n);
+}
+
+static int sq_device_put(struct rk_store *s, const struct rk_device_key *k)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_DEVICE_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, k->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, k->user_id);
+    sqlite3_bind_blob(st, 3, k->pub, RK_DEVICE_PUB_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, k->created_at);
+    return step_done(q, st);
+}
+
+static int sq_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_DEVICE_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        copy_col(out->key_id, sizeof out->key_id, st, 0);
+        out->user_id = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 2) == RK_DEVICE_PUB_BYTES)
+            memcpy(out->pub, sqlite3_column_blob(st, 2), RK_DEVICE_PUB_BYTES);
+        out->created_at = sqlite3_column_int64(st, 3);
+        out->revoked_at = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+static int sq_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_DEVICE_REVOKE);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = step_changed(q, st);
+    if (rc == RK_ENOTFOUND) {
+        /* Tell "no such key" from "already revoked": a revocation must not move its date. */
+        struct rk_device_key k;
+        rc = sq_device_get(s, key_id, &k);
+        return rc == RK_OK ? RK_ECONFLICT : rc;
+    }
+    return rc;
+}
+
 static const struct rk_store_ops sqlite_ops = {
     .engine = "sqlite",
     .close = sq_close,
@@ -1093,6 +1408,7 @@ static const struct rk_store_ops sqlite_ops = {
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,
+    .region_at_level = sq_region_at_level,
     .region_counts = sq_region_counts,
     .region_voters = sq_region_voters,
     .election_put = sq_election_put,
@@ -1120,6 +1436,19 @@ static const struct rk_store_ops sqlite_ops = {
     .log_leaves = sq_log_leaves,
     .sth_put = sq_sth_put,
     .sth_latest = sq_sth_latest,
+    .user_put = sq_user_put,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_set_disabled = sq_user_set_disabled,
+    .user_set_password = sq_user_set_password,
+    .session_put = sq_session_put,
+    .session_get = sq_session_get,
+    .session_delete = sq_session_delete,
+    .session_delete_user = sq_session_delete_user,
+    .session_purge = sq_session_purge,
+    .device_put = sq_device_put,
+    .device_get = sq_device_get,
+    .device_revoke = sq_device_revoke,
 };
 
 int rk_sqlite_open(const char *path, struct rk_store **out)

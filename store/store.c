@@ -79,6 +79,14 @@ int rk_store_region_children(struct rk_store *s, const char *code, rk_region_vis
     return s->ops->region_children(s, code, fn, ud);
 }
 
+int rk_store_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                             rk_region_visit fn, void *ud)
+{
+    if (!code || (unsigned)level >= RK_LEVEL_COUNT)
+        return RK_EINVAL;
+    return s->ops->region_at_level(s, code, level, fn, ud);
+}
+
 int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT])
 {
     return s->ops->region_counts(s, code, counts);
@@ -348,4 +356,122 @@ int rk_store_sth_put(struct rk_store *s, const struct rk_sth_row *sth)
 int rk_store_sth_latest(struct rk_store *s, struct rk_sth_row *out)
 {
     return s->ops->sth_latest(s, out);
+}
+
+/* ---- accounts ---- */
+
+/* Engine-independent checks, done here once so every engine refuses the same accounts. */
+int rk_store_user_put(struct rk_store *s, struct rk_user *u)
+{
+    if (u->p.user_id != 0 || rk_user_check(u) != RK_OK) {
+        rk_store_set_error(s, "invalid account / akun tidak valid");
+        return RK_EINVAL;
+    }
+    if (u->p.role == RK_ROLE_SAKSI) {
+        struct rk_race race;
+        int rc = rk_store_race_get(s, u->p.race_id, &race);
+        if (rc == RK_ENOTFOUND) {
+            rk_store_set_error(s, "race %lld does not exist / kontestasi tidak ada",
+                               (long long)u->p.race_id);
+            return RK_EORPHAN;
+        }
+        if (rc != RK_OK)
+            return rc;
+        /* A witness of a race reads only where that race is voted on. */
+        size_t n = strlen(race.region_code);
+        if (strncmp(race.region_code, u->p.scope, n) != 0) {
+            rk_store_set_error(s, "scope %s is outside race %lld (%s) / cakupan di luar wilayah "
+                                  "kontestasi",
+                               u->p.scope[0] ? u->p.scope : "national", (long long)race.id,
+                               race.region_code[0] ? race.region_code : "national");
+            return RK_EINVAL;
+        }
+    }
+    return s->ops->user_put(s, u);
+}
+
+int rk_store_user_get(struct rk_store *s, int64_t id, struct rk_user *out)
+{
+    return s->ops->user_get(s, id, NULL, out);
+}
+
+int rk_store_user_by_name(struct rk_store *s, const char *username, struct rk_user *out)
+{
+    if (!username)
+        return RK_EINVAL;
+    return s->ops->user_get(s, 0, username, out);
+}
+
+int rk_store_user_list(struct rk_store *s, const char *code, rk_user_visit fn, void *ud)
+{
+    return s->ops->user_list(s, code ? code : "", fn, ud);
+}
+
+int rk_store_user_set_disabled(struct rk_store *s, int64_t id, bool disabled)
+{
+    return s->ops->user_set_disabled(s, id, disabled);
+}
+
+int rk_store_user_set_password(struct rk_store *s, int64_t id, const char *pwhash)
+{
+    enum rk_pw_profile prof;
+    if (rk_auth_password_profile(pwhash, &prof) != RK_OK)
+        return RK_EINVAL;
+    return s->ops->user_set_password(s, id, pwhash);
+}
+
+int rk_store_session_put(struct rk_store *s, const struct rk_session *se)
+{
+    if (se->user_id <= 0 || se->expires_at <= se->created_at)
+        return RK_EINVAL;
+    return s->ops->session_put(s, se);
+}
+
+int rk_store_session_get(struct rk_store *s, const uint8_t hash[RK_TOKEN_HASH_BYTES],
+                         struct rk_session *out)
+{
+    return s->ops->session_get(s, hash, out);
+}
+
+int rk_store_session_delete(struct rk_store *s, const uint8_t hash[RK_TOKEN_HASH_BYTES])
+{
+    return s->ops->session_delete(s, hash);
+}
+
+int rk_store_session_delete_user(struct rk_store *s, int64_t user_id, int64_t *n)
+{
+    int64_t dummy;
+    return s->ops->session_delete_user(s, user_id, n ? n : &dummy);
+}
+
+int rk_store_session_purge(struct rk_store *s, int64_t now, int64_t *n)
+{
+    int64_t dummy;
+    return s->ops->session_purge(s, now, n ? n : &dummy);
+}
+
+int rk_store_device_put(struct rk_store *s, const struct rk_device_key *k)
+{
+    char id[RK_KEY_ID_LEN + 1];
+    if (k->user_id <= 0 || k->revoked_at != 0)
+        return RK_EINVAL;
+    /* The id is derived from the key; a mismatch would let one key shadow another's id. */
+    rk_auth_device_key_id(k->pub, id);
+    if (strcmp(id, k->key_id) != 0)
+        return RK_EINVAL;
+    return s->ops->device_put(s, k);
+}
+
+int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out)
+{
+    if (!key_id)
+        return RK_EINVAL;
+    return s->ops->device_get(s, key_id, out);
+}
+
+int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
+{
+    if (!key_id || now <= 0)
+        return RK_EINVAL;
+    return s->ops->device_revoke(s, key_id, now);
 }

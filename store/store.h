@@ -14,6 +14,7 @@
 #include "rekap/election.h"
 #include "rekap/chasil.h"
 #include "rekap/tally.h"
+#include "rekap/auth.h"
 
 struct rk_store;
 
@@ -22,6 +23,7 @@ struct rk_store;
 typedef int (*rk_region_visit)(void *ud, const struct rk_region *r);
 typedef int (*rk_election_visit)(void *ud, const struct rk_election *e);
 typedef int (*rk_race_visit)(void *ud, const struct rk_race *r);
+typedef int (*rk_user_visit)(void *ud, const struct rk_user *u);
 
 /* Opens (creating and migrating when needed) the store named by uri: "sqlite:PATH", a bare
  * PATH (SQLite), or "postgres:CONNINFO". On success *out owns the handle. Returns RK_OK,
@@ -53,6 +55,11 @@ int rk_store_region_get(struct rk_store *s, const char *code, struct rk_region *
 
 /* Visits the direct children of code ("" = provinces), ordered by code. */
 int rk_store_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
+
+/* Visits the regions of level within code's subtree (code itself included when it is of that
+ * level), ordered by code. The visitor must not call rk_store_region_* on the same handle. */
+int rk_store_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
+                             rk_region_visit fn, void *ud);
 
 /* Counts regions at each level within code's subtree (code itself included); counts[level]. */
 int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT]);
@@ -90,7 +97,6 @@ int rk_store_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candi
 
 #define RK_PHOTOS_MAX 8
 #define RK_ACTOR_MAX 63
-#define RK_REASON_MAX 500
 #define RK_FLAGS_MAX 255
 
 enum rk_version_kind {
@@ -210,5 +216,54 @@ int rk_store_sth_put(struct rk_store *s, const struct rk_sth_row *sth);
 
 /* The signed tree head of the largest size; RK_ENOTFOUND when none. */
 int rk_store_sth_latest(struct rk_store *s, struct rk_sth_row *out);
+
+/* ---- accounts, sessions, device keys (see include/rekap/auth.h, store/auth.h) ---- */
+
+/* Inserts an account; u->p.user_id is assigned (must be 0 on entry). The account must pass
+ * rk_user_check (RK_EINVAL), its scope region must exist (RK_EORPHAN), a saksi's race must exist
+ * (RK_EORPHAN) and be held in or above its scope (RK_EINVAL); a taken username is RK_EEXIST. */
+int rk_store_user_put(struct rk_store *s, struct rk_user *u);
+
+/* Looks an account up by id or by username. RK_ENOTFOUND when absent. */
+int rk_store_user_get(struct rk_store *s, int64_t id, struct rk_user *out);
+int rk_store_user_by_name(struct rk_store *s, const char *username, struct rk_user *out);
+
+/* Visits the accounts whose scope lies within code's subtree ("" = every account, including
+ * national ones), ordered by scope code then username. */
+int rk_store_user_list(struct rk_store *s, const char *code, rk_user_visit fn, void *ud);
+
+/* Sets or clears an account's disabled flag. RK_ENOTFOUND when absent. */
+int rk_store_user_set_disabled(struct rk_store *s, int64_t id, bool disabled);
+
+/* Replaces an account's password hash (an Argon2id string: RK_EINVAL otherwise).
+ * RK_ENOTFOUND when absent. */
+int rk_store_user_set_password(struct rk_store *s, int64_t id, const char *pwhash);
+
+/* Stores a session; its user must exist (RK_EORPHAN); a repeated token hash is RK_EEXIST. */
+int rk_store_session_put(struct rk_store *s, const struct rk_session *se);
+
+/* Looks a session up by token hash, expired or not. RK_ENOTFOUND when absent. */
+int rk_store_session_get(struct rk_store *s, const uint8_t hash[RK_TOKEN_HASH_BYTES],
+                         struct rk_session *out);
+
+/* Deletes one session (logout). RK_ENOTFOUND when absent. */
+int rk_store_session_delete(struct rk_store *s, const uint8_t hash[RK_TOKEN_HASH_BYTES]);
+
+/* Deletes every session of user_id (on disable or password change); *n gets how many (may be
+ * NULL). */
+int rk_store_session_delete_user(struct rk_store *s, int64_t user_id, int64_t *n);
+
+/* Deletes the sessions expired at now; *n gets how many (may be NULL). */
+int rk_store_session_purge(struct rk_store *s, int64_t now, int64_t *n);
+
+/* Registers a device key (fill it with rk_auth_device_key_init). Its user must exist
+ * (RK_EORPHAN); a key id or public key already registered, to anyone, is RK_EEXIST. */
+int rk_store_device_put(struct rk_store *s, const struct rk_device_key *k);
+
+/* Looks a device key up by key id, revoked or not. RK_ENOTFOUND when absent. */
+int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out);
+
+/* Revokes a key at now. RK_ENOTFOUND when absent, RK_ECONFLICT when already revoked. */
+int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now);
 
 #endif

@@ -15,6 +15,8 @@ struct rk_store_ops {
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
+    int (*region_at_level)(struct rk_store *s, const char *code, enum rk_level level,
+                           rk_region_visit fn, void *ud);
     int (*region_counts)(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT]);
     int (*region_voters)(struct rk_store *s, const char *code, int64_t *l, int64_t *p);
     int (*election_put)(struct rk_store *s, struct rk_election *e);
@@ -53,6 +55,19 @@ struct rk_store_ops {
     int (*log_leaves)(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32]);
     int (*sth_put)(struct rk_store *s, const struct rk_sth_row *sth);
     int (*sth_latest)(struct rk_store *s, struct rk_sth_row *out);
+    int (*user_put)(struct rk_store *s, struct rk_user *u);
+    int (*user_get)(struct rk_store *s, int64_t id, const char *username, struct rk_user *out);
+    int (*user_list)(struct rk_store *s, const char *code, rk_user_visit fn, void *ud);
+    int (*user_set_disabled)(struct rk_store *s, int64_t id, bool disabled);
+    int (*user_set_password)(struct rk_store *s, int64_t id, const char *pwhash);
+    int (*session_put)(struct rk_store *s, const struct rk_session *se);
+    int (*session_get)(struct rk_store *s, const uint8_t *hash, struct rk_session *out);
+    int (*session_delete)(struct rk_store *s, const uint8_t *hash);
+    int (*session_delete_user)(struct rk_store *s, int64_t user_id, int64_t *n);
+    int (*session_purge)(struct rk_store *s, int64_t now, int64_t *n);
+    int (*device_put)(struct rk_store *s, const struct rk_device_key *k);
+    int (*device_get)(struct rk_store *s, const char *key_id, struct rk_device_key *out);
+    int (*device_revoke)(struct rk_store *s, const char *key_id, int64_t now);
 };
 
 struct rk_store {

@@ -1,0 +1,155 @@
+/* Account operations: the pure credential checks of lib/auth.c applied to stored accounts,
+ * sessions and device keys, one function per thing a server or CLI does. */
+#include "store/auth.h"
+#include "rekap/status.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* An interactive-cost hash of a random secret nobody knows. Logins for unknown usernames are
+ * verified against it so they take as long as logins for human accounts. */
+static const char dummy_hash[] = "$argon2id$v=19$m=65536,t=2,p=1$qAdWg+fLiC7gK90bweQqOg$"
+                                 "6WiR8q6/SxbSx2VQvlGsOB6rkEU0BHF91OIETUhummc";
+
+int rk_auth_login(struct rk_store *s, const char *username, const char *password, size_t len,
+                  int64_t now, char token[RK_TOKEN_LEN + 1], struct rk_principal *who)
+{
+    struct rk_user u;
+    int rc = RK_ENOTFOUND;
+    if (username && rk_username_check(username) == RK_OK)
+        rc = rk_store_user_by_name(s, username, &u);
+    if (rc == RK_ENOTFOUND) {
+        (void)rk_auth_password_verify(dummy_hash, password ? password : "", password ? len : 0);
+        return RK_EAUTH;
+    }
+    if (rc != RK_OK)
+        return rc;
+    rc = rk_auth_password_verify(u.pwhash, password, len);
+    int stale = rc == RK_OK && rk_auth_password_needs_rehash(u.pwhash) == 1;
+    sodium_memzero(u.pwhash, sizeof u.pwhash);
+    if (rc != RK_OK)
+        return RK_EAUTH;
+    if (u.p.disabled)
+        return RK_EFORBIDDEN;
+    /* Upgrade an outdated hash now; failure only postpones it to the next login. */
+    if (stale) {
+        char fresh[RK_PWHASH_MAX + 1];
+        if (rk_auth_password_hash(password, len, fresh) == RK_OK)
+            (void)rk_store_user_set_password(s, u.p.user_id, fresh);
+    }
+    struct rk_session se;
+    if ((rc = rk_auth_session_new(u.p.user_id, now, RK_SESSION_TTL_DEFAULT, token, &se)) != RK_OK)
+        return rc;
+    if ((rc = rk_store_session_put(s, &se)) != RK_OK) {
+        sodium_memzero(token, RK_TOKEN_LEN + 1);
+        return rc;
+    }
+    if (who)
+        *who = u.p;
+    return RK_OK;
+}
+
+int rk_auth_session_principal(struct rk_store *s, const char *token, size_t len, int64_t now,
+                              struct rk_principal *who)
+{
+    uint8_t h[RK_TOKEN_HASH_BYTES];
+    struct rk_session se;
+    struct rk_user u;
+    if (rk_auth_token_hash(token, len, h) != RK_OK)
+        return RK_EAUTH;
+    int rc = rk_store_session_get(s, h, &se);
+    if (rc != RK_OK)
+        return rc == RK_ENOTFOUND ? RK_EAUTH : rc;
+    if (rk_auth_session_live(&se, now) != RK_OK) {
+        (void)rk_store_session_delete(s, h);
+        return RK_EAUTH;
+    }
+    rc = rk_store_user_get(s, se.user_id, &u);
+    if (rc != RK_OK)
+        return rc == RK_ENOTFOUND ? RK_EAUTH : rc;
+    if (u.p.disabled)
+        return RK_EAUTH;
+    *who = u.p;
+    return RK_OK;
+}
+
+int rk_auth_logout(struct rk_store *s, const char *token, size_t len)
+{
+    uint8_t h[RK_TOKEN_HASH_BYTES];
+    if (rk_auth_token_hash(token, len, h) != RK_OK)
+        return RK_EAUTH;
+    int rc = rk_store_session_delete(s, h);
+    return rc == RK_ENOTFOUND ? RK_EAUTH : rc;
+}
+
+int rk_auth_user_create(struct rk_store *s, struct rk_user *u, const char *password, size_t len,
+                        int64_t now, char generated[RK_GENPW_LEN + 1])
+{
+    int rc;
+    if (password)
+        rc = rk_auth_password_hash(password, len, u->pwhash);
+    else if (generated)
+        rc = rk_auth_password_generate(generated, u->pwhash);
+    else
+        rc = RK_EINVAL;
+    if (rc != RK_OK)
+        return rc;
+    u->created_at = now;
+    rc = rk_store_user_put(s, u);
+    if (rc != RK_OK && !password)
+        sodium_memzero(generated, RK_GENPW_LEN + 1);
+    return rc;
+}
+
+int rk_auth_user_disable(struct rk_store *s, int64_t user_id, bool disabled)
+{
+    int rc = rk_store_user_set_disabled(s, user_id, disabled);
+    if (rc == RK_OK && disabled)
+        rc = rk_store_session_delete_user(s, user_id, NULL);
+    return rc;
+}
+
+int rk_auth_password_set(struct rk_store *s, int64_t user_id, const char *password, size_t len)
+{
+    char h[RK_PWHASH_MAX + 1];
+    int rc = rk_auth_password_hash(password, len, h);
+    if (rc == RK_OK)
+        rc = rk_store_user_set_password(s, user_id, h);
+    if (rc == RK_OK)
+        rc = rk_store_session_delete_user(s, user_id, NULL);
+    return rc;
+}
+
+int rk_auth_device_register(struct rk_store *s, int64_t user_id,
+                            const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now,
+                            struct rk_device_key *out)
+{
+    struct rk_device_key k;
+    int rc = rk_auth_device_key_init(&k, user_id, pub, now);
+    if (rc == RK_OK)
+        rc = rk_store_device_put(s, &k);
+    if (rc == RK_OK && out)
+        *out = k;
+    return rc;
+}
+
+int rk_auth_device_verify(struct rk_store *s, const char *key_id, const void *msg, size_t len,
+                          const uint8_t sig[RK_DEVICE_SIG_BYTES], struct rk_principal *who)
+{
+    struct rk_device_key k;
+    struct rk_user u;
+    int rc = rk_store_device_get(s, key_id, &k);
+    if (rc == RK_ENOTFOUND || rc == RK_EINVAL)
+        return RK_ESIGNATURE;
+    if (rc != RK_OK)
+        return rc;
+    if (k.revoked_at != 0 || rk_auth_verify_device_sig(k.pub, msg, len, sig) != RK_OK)
+        return RK_ESIGNATURE;
+    if ((rc = rk_store_user_get(s, k.user_id, &u)) != RK_OK)
+        return rc == RK_ENOTFOUND ? RK_ESIGNATURE : rc;
+    if (u.p.disabled)
+        return RK_EFORBIDDEN;
+    if (who)
+        *who = u.p;
+    return RK_OK;
+}

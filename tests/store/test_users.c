@@ -1,0 +1,513 @@
+/* Accounts, sessions and device keys in the SQLite store, and the account operations of
+ * store/auth.h (login, session lookup, logout, disable, device verification). */
+#include "testutil.h"
+
+#include "rekap/auth.h"
+#include "rekap/status.h"
+#include "store/auth.h"
+#include "store/store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+struct fx {
+    char dir[256];
+    char path[300];
+    struct rk_store *s;
+    int64_t gov_race;    /* governor race of province 11 */
+    int64_t regent_race; /* bupati race of kab 1101 */
+};
+
+static void put_region(struct rk_store *s, const char *code, const char *name)
+{
+    struct rk_region r;
+    assert_int_equal(rk_region_init(&r, code, strlen(code), name, strlen(name)), RK_OK);
+    assert_int_equal(rk_store_region_put(s, &r), RK_OK);
+}
+
+static int setup(void **state)
+{
+    static struct fx f;
+    memset(&f, 0, sizeof f);
+    rk_test_tmpdir(f.dir, sizeof f.dir);
+    snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
+    assert_int_equal(rk_store_open(f.path, &f.s), RK_OK);
+    put_region(f.s, "11", "ACEH");
+    put_region(f.s, "1101", "KAB. ACEH SELATAN");
+    put_region(f.s, "110101", "Bakongan");
+    put_region(f.s, "1101012001", "Keude Bakongan");
+    put_region(f.s, "1101012001001", "TPS 001");
+    put_region(f.s, "1101012001002", "TPS 002");
+    put_region(f.s, "12", "SUMATERA UTARA");
+    struct rk_election e = {.kind = RK_ELECTION_PILKADA, .year = 2024};
+    snprintf(e.slug, sizeof e.slug, "pilkada2024");
+    snprintf(e.name, sizeof e.name, "Pilkada 2024");
+    assert_int_equal(rk_store_election_put(f.s, &e), RK_OK);
+    struct rk_race gov = {.election_id = e.id, .kind = RK_RACE_GOVERNOR};
+    snprintf(gov.region_code, sizeof gov.region_code, "11");
+    snprintf(gov.name, sizeof gov.name, "Gubernur Aceh");
+    assert_int_equal(rk_store_race_put(f.s, &gov), RK_OK);
+    struct rk_race reg = {.election_id = e.id, .kind = RK_RACE_REGENT};
+    snprintf(reg.region_code, sizeof reg.region_code, "1101");
+    snprintf(reg.name, sizeof reg.name, "Bupati Aceh Selatan");
+    assert_int_equal(rk_store_race_put(f.s, &reg), RK_OK);
+    f.gov_race = gov.id;
+    f.regent_race = reg.id;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    rk_store_close(f->s);
+    rk_test_rmtree(f->dir);
+    return 0;
+}
+
+/* A cheap valid account (generated-cost hash) for store-level tests. */
+static void mk_user(struct rk_user *u, const char *name, enum rk_role role, const char *scope,
+                    int64_t race)
+{
+    char pw[RK_GENPW_LEN + 1];
+    memset(u, 0, sizeof *u);
+    snprintf(u->p.username, sizeof u->p.username, "%s", name);
+    u->p.role = role;
+    snprintf(u->p.scope, sizeof u->p.scope, "%s", scope);
+    u->p.race_id = race;
+    u->created_at = 1732500000;
+    assert_int_equal(rk_auth_password_generate(pw, u->pwhash), RK_OK);
+}
+
+static void test_schema(void **state)
+{
+    struct fx *f = *state;
+    int v = 0;
+    assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
+    assert_true(v >= 2); /* 2 = accounts; later branches append more */
+}
+
+static void test_user_put_get(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u, got;
+    mk_user(&u, "kpps-1101012001001", RK_ROLE_KPPS, "1101012001001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    assert_true(u.p.user_id > 0);
+
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_equal(got.p.username, "kpps-1101012001001");
+    assert_int_equal(got.p.role, RK_ROLE_KPPS);
+    assert_string_equal(got.p.scope, "1101012001001");
+    assert_int_equal(got.p.race_id, 0);
+    assert_false(got.p.disabled);
+    assert_int_equal(got.created_at, 1732500000);
+    assert_string_equal(got.pwhash, u.pwhash);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(rk_store_user_by_name(f->s, "kpps-1101012001001", &got), RK_OK);
+    assert_int_equal(got.p.user_id, u.p.user_id);
+    assert_int_equal(rk_store_user_by_name(f->s, "nobody", &got), RK_ENOTFOUND);
+    assert_int_equal(rk_store_user_get(f->s, 9999, &got), RK_ENOTFOUND);
+
+    /* National scope is stored and read back as "". */
+    struct rk_user ri;
+    mk_user(&ri, "admin", RK_ROLE_KPU_RI, "", 0);
+    assert_int_equal(rk_store_user_put(f->s, &ri), RK_OK);
+    assert_int_equal(rk_store_user_by_name(f->s, "admin", &got), RK_OK);
+    assert_string_equal(got.p.scope, "");
+    assert_int_equal(got.p.role, RK_ROLE_KPU_RI);
+}
+
+static void test_user_put_errors(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    mk_user(&u, "ppk-bakongan", RK_ROLE_PPK, "110101", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+
+    /* Duplicate username, whatever else differs. */
+    mk_user(&u, "ppk-bakongan", RK_ROLE_KPU_KABKOTA, "1101", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EEXIST);
+    /* Scope region not in the store. */
+    mk_user(&u, "kpps-x", RK_ROLE_KPPS, "1101012001009", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EORPHAN);
+    /* Saksi of a race that does not exist. */
+    mk_user(&u, "saksi-x", RK_ROLE_SAKSI, "1101", 4242);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EORPHAN);
+    /* Saksi reading outside the race's region: governor of 11, scope in province 12. */
+    mk_user(&u, "saksi-y", RK_ROLE_SAKSI, "12", f->gov_race);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    /* Saksi of the bupati race scoped to the whole province: wider than the race. */
+    mk_user(&u, "saksi-z", RK_ROLE_SAKSI, "11", f->regent_race);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    /* Role/scope mismatch, missing race, stray race, public role, bad hash, preset id. */
+    mk_user(&u, "kpps-y", RK_ROLE_KPPS, "110101", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "saksi-w", RK_ROLE_SAKSI, "1101", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "ppk-w", RK_ROLE_PPK, "110101", f->gov_race);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "anon", RK_ROLE_PUBLIC, "", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "ppk-v", RK_ROLE_PPK, "110101", 0);
+    snprintf(u.pwhash, sizeof u.pwhash, "plaintext-password");
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "Bad Name", RK_ROLE_PPK, "110101", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+    mk_user(&u, "ppk-u", RK_ROLE_PPK, "110101", 0);
+    u.p.user_id = 5;
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_EINVAL);
+
+    /* None of the failures left a row behind. */
+    struct rk_user got;
+    static const char *const names[] = {"kpps-x", "saksi-x", "saksi-y", "saksi-z", "kpps-y",
+                                        "saksi-w", "ppk-w",   "anon",    "ppk-v",   "ppk-u"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(rk_store_user_by_name(f->s, names[i], &got), RK_ENOTFOUND);
+    assert_int_equal(rk_store_user_by_name(f->s, "ppk-bakongan", &got), RK_OK);
+    assert_int_equal(got.p.role, RK_ROLE_PPK);
+
+    /* A valid saksi: governor race, scoped to one kab/kota. */
+    mk_user(&u, "saksi-1", RK_ROLE_SAKSI, "1101", f->gov_race);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    assert_int_equal(rk_store_user_by_name(f->s, "saksi-1", &got), RK_OK);
+    assert_int_equal(got.p.race_id, f->gov_race);
+}
+
+struct names {
+    char list[16][RK_USERNAME_MAX + 1];
+    int n;
+};
+
+static int collect(void *ud, const struct rk_user *u)
+{
+    struct names *N = ud;
+    assert_true(N->n < 16);
+    snprintf(N->list[N->n++], RK_USERNAME_MAX + 1, "%s", u->p.username);
+    return 0;
+}
+
+static void test_user_list(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    mk_user(&u, "kpps-b", RK_ROLE_KPPS, "1101012001002", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    mk_user(&u, "kpps-a", RK_ROLE_KPPS, "1101012001001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    mk_user(&u, "pps", RK_ROLE_PPS, "1101012001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    mk_user(&u, "prov12", RK_ROLE_KPU_PROVINSI, "12", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    mk_user(&u, "kpu-ri", RK_ROLE_KPU_RI, "", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+
+    struct names N = {0};
+    assert_int_equal(rk_store_user_list(f->s, "1101012001", collect, &N), RK_OK);
+    assert_int_equal(N.n, 3);
+    assert_string_equal(N.list[0], "pps"); /* ordered by scope code, then name */
+    assert_string_equal(N.list[1], "kpps-a");
+    assert_string_equal(N.list[2], "kpps-b");
+
+    memset(&N, 0, sizeof N);
+    assert_int_equal(rk_store_user_list(f->s, "1101012001002", collect, &N), RK_OK);
+    assert_int_equal(N.n, 1);
+    assert_string_equal(N.list[0], "kpps-b");
+
+    memset(&N, 0, sizeof N);
+    assert_int_equal(rk_store_user_list(f->s, "", collect, &N), RK_OK);
+    assert_int_equal(N.n, 5);
+    assert_string_equal(N.list[0], "kpu-ri"); /* national first */
+    assert_string_equal(N.list[4], "prov12");
+
+    memset(&N, 0, sizeof N);
+    assert_int_equal(rk_store_user_list(f->s, "12", collect, &N), RK_OK);
+    assert_int_equal(N.n, 1);
+}
+
+static void test_user_updates(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u, got;
+    mk_user(&u, "pps", RK_ROLE_PPS, "1101012001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    assert_int_equal(rk_store_user_set_disabled(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_true(got.p.disabled);
+    assert_int_equal(rk_store_user_set_disabled(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_false(got.p.disabled);
+    assert_int_equal(rk_store_user_set_disabled(f->s, 777, true), RK_ENOTFOUND);
+
+    char pw[RK_GENPW_LEN + 1], h[RK_PWHASH_MAX + 1];
+    assert_int_equal(rk_auth_password_generate(pw, h), RK_OK);
+    assert_int_equal(rk_store_user_set_password(f->s, u.p.user_id, h), RK_OK);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_equal(got.pwhash, h);
+    assert_int_equal(rk_store_user_set_password(f->s, u.p.user_id, "not-a-hash"), RK_EINVAL);
+    assert_int_equal(rk_store_user_set_password(f->s, 777, h), RK_ENOTFOUND);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_equal(got.pwhash, h);
+}
+
+static void test_sessions(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    mk_user(&u, "pps", RK_ROLE_PPS, "1101012001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    char tok[RK_TOKEN_LEN + 1];
+    struct rk_session a, b, c, got;
+    assert_int_equal(rk_auth_session_new(u.p.user_id, 1000, 100, tok, &a), RK_OK);
+    assert_int_equal(rk_auth_session_new(u.p.user_id, 1000, 500, tok, &b), RK_OK);
+    assert_int_equal(rk_store_session_put(f->s, &a), RK_OK);
+    assert_int_equal(rk_store_session_put(f->s, &b), RK_OK);
+    assert_int_equal(rk_store_session_put(f->s, &a), RK_EEXIST);
+    assert_int_equal(rk_store_session_get(f->s, a.token_hash, &got), RK_OK);
+    assert_memory_equal(got.token_hash, a.token_hash, RK_TOKEN_HASH_BYTES);
+    assert_int_equal(got.user_id, u.p.user_id);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.expires_at, 1100);
+
+    /* A session of a user that does not exist. */
+    assert_int_equal(rk_auth_session_new(999, 1000, 100, tok, &c), RK_OK);
+    assert_int_equal(rk_store_session_put(f->s, &c), RK_EORPHAN);
+
+    /* Purge removes only expired ones. */
+    int64_t n = -1;
+    assert_int_equal(rk_store_session_purge(f->s, 1200, &n), RK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rk_store_session_get(f->s, a.token_hash, &got), RK_ENOTFOUND);
+    assert_int_equal(rk_store_session_get(f->s, b.token_hash, &got), RK_OK);
+
+    assert_int_equal(rk_store_session_delete(f->s, b.token_hash), RK_OK);
+    assert_int_equal(rk_store_session_delete(f->s, b.token_hash), RK_ENOTFOUND);
+
+    assert_int_equal(rk_store_session_put(f->s, &a), RK_OK);
+    assert_int_equal(rk_store_session_put(f->s, &b), RK_OK);
+    assert_int_equal(rk_store_session_delete_user(f->s, u.p.user_id, &n), RK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rk_store_session_get(f->s, a.token_hash, &got), RK_ENOTFOUND);
+}
+
+static void test_devices(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    mk_user(&u, "kpps-a", RK_ROLE_KPPS, "1101012001001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    uint8_t pk[32], sk[64], pk2[32], sk2[64];
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_keypair(pk2, sk2);
+    struct rk_device_key k, got;
+    assert_int_equal(rk_auth_device_key_init(&k, u.p.user_id, pk, 2000), RK_OK);
+    assert_int_equal(rk_store_device_put(f->s, &k), RK_OK);
+    assert_int_equal(rk_store_device_put(f->s, &k), RK_EEXIST);
+    assert_int_equal(rk_store_device_get(f->s, k.key_id, &got), RK_OK);
+    assert_string_equal(got.key_id, k.key_id);
+    assert_int_equal(got.user_id, u.p.user_id);
+    assert_memory_equal(got.pub, pk, 32);
+    assert_int_equal(got.created_at, 2000);
+    assert_int_equal(got.revoked_at, 0);
+    assert_int_equal(rk_store_device_get(f->s, "0000000000000000", &got), RK_ENOTFOUND);
+
+    /* Key id must be the one derived from the key. */
+    struct rk_device_key forged;
+    assert_int_equal(rk_auth_device_key_init(&forged, u.p.user_id, pk2, 2000), RK_OK);
+    memcpy(forged.key_id, k.key_id, sizeof forged.key_id);
+    assert_int_equal(rk_store_device_put(f->s, &forged), RK_EINVAL);
+    /* Unknown user. */
+    assert_int_equal(rk_auth_device_key_init(&forged, 4242, pk2, 2000), RK_OK);
+    assert_int_equal(rk_store_device_put(f->s, &forged), RK_EORPHAN);
+
+    assert_int_equal(rk_store_device_revoke(f->s, k.key_id, 3000), RK_OK);
+    assert_int_equal(rk_store_device_get(f->s, k.key_id, &got), RK_OK);
+    assert_int_equal(got.revoked_at, 3000);
+    assert_int_equal(rk_store_device_revoke(f->s, k.key_id, 4000), RK_ECONFLICT);
+    assert_int_equal(rk_store_device_get(f->s, k.key_id, &got), RK_OK);
+    assert_int_equal(got.revoked_at, 3000);
+    assert_int_equal(rk_store_device_revoke(f->s, "0000000000000000", 4000), RK_ENOTFOUND);
+}
+
+/* ---- account operations ---- */
+
+static void test_login_flow(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "ppk-bakongan");
+    u.p.role = RK_ROLE_PPK;
+    snprintf(u.p.scope, sizeof u.p.scope, "110101");
+    const char *pw = "rahasia pleno kecamatan";
+    assert_int_equal(rk_auth_user_create(f->s, &u, pw, strlen(pw), 5000, NULL), RK_OK);
+    enum rk_pw_profile prof;
+    assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
+    assert_int_equal(prof, RK_PW_INTERACTIVE);
+    /* Too short a password creates nothing. */
+    struct rk_user v = u, got;
+    v.p.user_id = 0;
+    snprintf(v.p.username, sizeof v.p.username, "ppk-2");
+    assert_int_equal(rk_auth_user_create(f->s, &v, "pendek", 6, 5000, NULL), RK_ERANGE);
+    assert_int_equal(rk_store_user_by_name(f->s, "ppk-2", &got), RK_ENOTFOUND);
+
+    char tok[RK_TOKEN_LEN + 1];
+    struct rk_principal who;
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 6000, tok, &who), RK_OK);
+    assert_int_equal(who.user_id, u.p.user_id);
+    assert_int_equal(who.role, RK_ROLE_PPK);
+    assert_string_equal(who.scope, "110101");
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", "salah sandi!!", 13, 6000, tok, &who),
+                     RK_EAUTH);
+    assert_int_equal(rk_auth_login(f->s, "ppk-tidak-ada", pw, strlen(pw), 6000, tok, &who),
+                     RK_EAUTH);
+    assert_int_equal(rk_auth_login(f->s, "Not A Name", pw, strlen(pw), 6000, tok, &who), RK_EAUTH);
+
+    /* The session resolves to the principal until it expires or is logged out. */
+    char tok2[RK_TOKEN_LEN + 1];
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 6000, tok2, NULL), RK_OK);
+    memset(&who, 0, sizeof who);
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 6001, &who), RK_OK);
+    assert_string_equal(who.username, "ppk-bakongan");
+    assert_int_equal(rk_auth_check(&who, RK_ACT_APPROVE, "1101012001001", 0), RK_OK);
+    assert_int_equal(rk_auth_logout(f->s, tok, strlen(tok)), RK_OK);
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 6002, &who), RK_EAUTH);
+    assert_int_equal(rk_auth_logout(f->s, tok, strlen(tok)), RK_EAUTH);
+    assert_int_equal(rk_auth_session_principal(f->s, "garbage", 7, 6002, &who), RK_EAUTH);
+    int64_t expiry = 6000 + RK_SESSION_TTL_DEFAULT;
+    assert_int_equal(rk_auth_session_principal(f->s, tok2, strlen(tok2), expiry - 1, &who), RK_OK);
+    assert_int_equal(rk_auth_session_principal(f->s, tok2, strlen(tok2), expiry, &who), RK_EAUTH);
+    /* The expired session was deleted on sight. */
+    uint8_t h[RK_TOKEN_HASH_BYTES];
+    struct rk_session se;
+    assert_int_equal(rk_auth_token_hash(tok2, strlen(tok2), h), RK_OK);
+    assert_int_equal(rk_store_session_get(f->s, h, &se), RK_ENOTFOUND);
+
+    /* Disabling ends sessions and blocks login; re-enabling restores login. */
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7000, tok, NULL), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7001, &who), RK_EAUTH);
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7002, tok, NULL),
+                     RK_EFORBIDDEN);
+    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7003, tok, NULL), RK_OK);
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7004, &who), RK_OK);
+}
+
+static void test_generated_and_rehash(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u, got;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "kpps-1101012001002");
+    u.p.role = RK_ROLE_KPPS;
+    snprintf(u.p.scope, sizeof u.p.scope, "1101012001002");
+    char gen[RK_GENPW_LEN + 1];
+    assert_int_equal(rk_auth_user_create(f->s, &u, NULL, 0, 5000, gen), RK_OK);
+    enum rk_pw_profile prof;
+    assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
+    assert_int_equal(prof, RK_PW_GENERATED);
+    char tok[RK_TOKEN_LEN + 1];
+    struct rk_principal who;
+    assert_int_equal(rk_auth_login(f->s, u.p.username, gen, strlen(gen), 5001, tok, &who), RK_OK);
+    assert_int_equal(rk_auth_check(&who, RK_ACT_SUBMIT, "1101012001002", 0), RK_OK);
+    assert_int_equal(rk_auth_check(&who, RK_ACT_SUBMIT, "1101012001001", 0), RK_EFORBIDDEN);
+    /* The generated-cost hash is current: login leaves it alone. */
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_equal(got.pwhash, u.pwhash);
+
+    /* An outdated interactive-class hash is upgraded on a successful login. */
+    const char *pw = "sandi lama yang masih benar";
+    char old[crypto_pwhash_STRBYTES];
+    assert_int_equal(crypto_pwhash_str_alg(old, pw, strlen(pw), 2, 8u << 20,
+                                           crypto_pwhash_ALG_ARGON2ID13),
+                     0);
+    assert_int_equal(rk_store_user_set_password(f->s, u.p.user_id, old), RK_OK);
+    assert_int_equal(rk_auth_login(f->s, u.p.username, gen, strlen(gen), 5002, tok, NULL),
+                     RK_EAUTH);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_equal(got.pwhash, old); /* failed login changes nothing */
+    assert_int_equal(rk_auth_login(f->s, u.p.username, pw, strlen(pw), 5003, tok, NULL), RK_OK);
+    assert_int_equal(rk_store_user_get(f->s, u.p.user_id, &got), RK_OK);
+    assert_string_not_equal(got.pwhash, old);
+    assert_int_equal(rk_auth_password_needs_rehash(got.pwhash), 0);
+    assert_int_equal(rk_auth_password_verify(got.pwhash, pw, strlen(pw)), RK_OK);
+
+    /* Setting a new password ends existing sessions. */
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5004, &who), RK_OK);
+    const char *npw = "sandi baru setelah lupa";
+    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, npw, strlen(npw)), RK_OK);
+    assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5005, &who), RK_EAUTH);
+    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, "short", 5), RK_ERANGE);
+}
+
+static void test_device_flow(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    mk_user(&u, "kpps-a", RK_ROLE_KPPS, "1101012001001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    uint8_t pk[32], sk[64], pk2[32], sk2[64], sig[64];
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_keypair(pk2, sk2);
+    struct rk_device_key k;
+    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, &k), RK_OK);
+    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, NULL), RK_EEXIST);
+    uint8_t zero[32] = {0};
+    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, zero, 100, NULL), RK_EINVAL);
+
+    const char msg[] = "upload 1101012001001 sha256=abc";
+    crypto_sign_detached(sig, NULL, (const uint8_t *)msg, sizeof msg - 1, sk);
+    struct rk_principal who;
+    assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who), RK_OK);
+    assert_int_equal(who.user_id, u.p.user_id);
+    assert_int_equal(rk_auth_check(&who, RK_ACT_SUBMIT, "1101012001001", 0), RK_OK);
+    /* Signed by another key, for an unknown key id, altered message. */
+    uint8_t sig2[64];
+    crypto_sign_detached(sig2, NULL, (const uint8_t *)msg, sizeof msg - 1, sk2);
+    assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig2, &who),
+                     RK_ESIGNATURE);
+    assert_int_equal(rk_auth_device_verify(f->s, "ffffffffffffffff", msg, sizeof msg - 1, sig,
+                                           &who),
+                     RK_ESIGNATURE);
+    assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 2, sig, &who),
+                     RK_ESIGNATURE);
+    /* Disabled account, then revoked key. */
+    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
+                     RK_EFORBIDDEN);
+    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_store_device_revoke(f->s, k.key_id, 200), RK_OK);
+    assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
+                     RK_ESIGNATURE);
+}
+
+static void test_reopen_persists(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u, got;
+    mk_user(&u, "pps", RK_ROLE_PPS, "1101012001", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    rk_store_close(f->s);
+    assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
+    int v = 0;
+    assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
+    assert_true(v >= 2); /* 2 = accounts; later branches append more */
+    assert_int_equal(rk_store_user_by_name(f->s, "pps", &got), RK_OK);
+    assert_string_equal(got.pwhash, u.pwhash);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_schema),     T(test_user_put_get), T(test_user_put_errors),
+        T(test_user_list),  T(test_user_updates), T(test_sessions),
+        T(test_devices),    T(test_login_flow),   T(test_generated_and_rehash),
+        T(test_device_flow), T(test_reopen_persists),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
