@@ -271,8 +271,12 @@ int rk_merkle_consistency_proof(const struct rk_merkle_source *src, uint64_t fir
     uint64_t lo = 0, hi = second, m = first;
     int complete = 1;
     for (;;) {
-        if (proof->len >= RK_MERKLE_MAX_PROOF)
-            return RK_EINTERNAL;
+        /* Consistency proofs can be one longer than the tree is high, so only trees of more
+         * than 2^63 leaves can need 65 hashes; refuse those rather than overflow. */
+        if (proof->len >= RK_MERKLE_MAX_PROOF) {
+            proof->len = 0;
+            return RK_ERANGE;
+        }
         uint64_t size = hi - lo;
         int rc = RK_OK;
         if (m == size) {

@@ -20,7 +20,9 @@
 #include <jansson.h>
 
 #define RK_MERKLE_HASH_LEN 32
-#define RK_MERKLE_MAX_PROOF 64  /* a tree of < 2^64 leaves never needs longer proofs */
+/* Inclusion proofs have at most ceil(log2 n) hashes, consistency proofs one more, so 64 covers
+ * every inclusion proof and every consistency proof up to 2^63 leaves. */
+#define RK_MERKLE_MAX_PROOF 64
 #define RK_MERKLE_MAX_LEVEL 63  /* perfect subtrees have at most 2^63 leaves */
 /* Encoded frontier: 8-byte size + one hash per set bit of the size. */
 #define RK_MERKLE_FRONTIER_MAX_BYTES (8 + RK_MERKLE_MAX_PROOF * RK_MERKLE_HASH_LEN)
@@ -99,7 +101,8 @@ int rk_merkle_inclusion_proof(const struct rk_merkle_source *src, uint64_t index
 
 /* Consistency proof (RFC 9162 PROOF(first, D[second])) between the trees of first and second
  * leaves. Empty when first is 0 or first == second. Returns RK_OK, RK_ERANGE when first >
- * second, or the source's error. */
+ * second (or, beyond 2^63 leaves, when the proof would exceed RK_MERKLE_MAX_PROOF), or the
+ * source's error. */
 int rk_merkle_consistency_proof(const struct rk_merkle_source *src, uint64_t first,
                                 uint64_t second, struct rk_merkle_proof *proof);
 

@@ -483,6 +483,37 @@ static void test_json_view(void **state)
     json_decref(j);
 }
 
+/* The worked example of docs/audit-log.md §6 (leaf hash cross-checked with Python's hashlib). */
+static void test_doc_example(void **state)
+{
+    (void)state;
+    static const char want_hex[] =
+        "524b4c45010000000000000000000001935b77d47b0100126b7070732e333237333031303030313030310d"
+        "333237333031303030313030311470696c6b616461323032342e706b776b702e3332bba2d36669004a3ef1"
+        "6764b0dfe370dfc0c22263976dfd3d896370b3fa39be0d";
+    struct rk_logentry e;
+    memset(&e, 0, sizeof e);
+    e.timestamp_ms = 1732406400123;
+    e.kind = RK_LOGENTRY_SUBMISSION;
+    strcpy(e.actor, "kpps.3273010001001");
+    strcpy(e.region, "3273010001001");
+    strcpy(e.race, "pilkada2024.pkwkp.32");
+    crypto_hash_sha256(e.payload_hash, (const uint8_t *)"{\"example\":true}", 16);
+    uint8_t buf[RK_LOGENTRY_MAX_BYTES], want[109], h[32];
+    assert_int_equal(strlen(want_hex), 2 * sizeof want);
+    for (size_t i = 0; i < sizeof want; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(want_hex + 2 * i, "%2x", &v), 1);
+        want[i] = (uint8_t)v;
+    }
+    assert_int_equal(rk_logentry_encode(&e, buf, sizeof buf), 109);
+    assert_memory_equal(buf, want, 109);
+    assert_int_equal(rk_logentry_leaf_hash(&e, h), RK_OK);
+    char hex[65];
+    rk_merkle_hex(h, hex);
+    assert_string_equal(hex, "0a8bf8ab58647c0f680733c4383260e1ebab9521c58ec8b203495f27845f2c3b");
+}
+
 /* The fuzz seeds: ok-* decode and re-encode to themselves, bad-* are refused. */
 static void test_fuzz_corpus(void **state)
 {
@@ -531,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_canonical_under_mutation),
         cmocka_unit_test(test_payload_and_signature),
         cmocka_unit_test(test_json_view),
+        cmocka_unit_test(test_doc_example),
         cmocka_unit_test(test_fuzz_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

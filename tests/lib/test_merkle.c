@@ -663,6 +663,83 @@ static void test_consistency_edge_cases(void **state)
                      RK_EPROOF);
 }
 
+/* A tree of 2^64 - 1 identical leaves costs nothing to hash: a perfect subtree's hash depends
+ * only on its level. That exercises the 64-bit arithmetic (sizes past 2^32, 2^53, 2^63) and the
+ * source contract at huge offsets; correctness of the hashing itself is covered above. */
+struct usrc {
+    uint8_t level[64][H];
+    uint64_t size;
+    unsigned bad;
+};
+
+static int usrc_subtree(void *ctx, uint64_t start, unsigned level, uint8_t out[H])
+{
+    struct usrc *u = ctx;
+    uint64_t len = UINT64_C(1) << level;
+    if (level > 63 || start % len != 0 || len > u->size || start > u->size - len) {
+        u->bad++;
+        return RK_EINTERNAL;
+    }
+    memcpy(out, u->level[level], H);
+    return RK_OK;
+}
+
+static void test_large_trees(void **state)
+{
+    (void)state;
+    static struct usrc u;
+    rk_merkle_leaf_hash((const uint8_t *)"same", 4, u.level[0]);
+    for (int l = 1; l < 64; l++)
+        rk_merkle_node_hash(u.level[l - 1], u.level[l - 1], u.level[l]);
+    struct rk_merkle_source src = {.subtree = usrc_subtree, .ctx = &u};
+    static const uint64_t sizes[] = {
+        (UINT64_C(1) << 32) + 1, (UINT64_C(1) << 40) + 12345, (UINT64_C(1) << 53) - 1,
+        UINT64_C(1) << 63, (UINT64_C(1) << 63) + 1, UINT64_MAX,
+    };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        uint64_t n = sizes[s];
+        u.size = n;
+        u.bad = 0;
+        uint8_t root[H], froot[H];
+        assert_int_equal(rk_merkle_root(&src, n, root), RK_OK);
+        struct rk_merkle_frontier f;
+        assert_int_equal(rk_merkle_frontier_from_source(&f, n, &src), RK_OK);
+        rk_merkle_frontier_root(&f, froot);
+        assert_memory_equal(root, froot, H);
+        const uint64_t idx[] = {0, 1, n / 2, n / 3, n - 2, n - 1};
+        for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+            struct rk_merkle_proof p;
+            assert_int_equal(rk_merkle_inclusion_proof(&src, idx[i], n, &p), RK_OK);
+            assert_true(p.len <= 64);
+            assert_int_equal(rk_merkle_verify_inclusion(idx[i], n, u.level[0], &p, root), RK_OK);
+            p.hash[p.len / 2][3] ^= 1;
+            assert_int_equal(rk_merkle_verify_inclusion(idx[i], n, u.level[0], &p, root),
+                             RK_EPROOF);
+        }
+        const uint64_t olds[] = {1, 3, n / 2 + 1, n - 1};
+        for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++) {
+            struct rk_merkle_proof p;
+            uint8_t old_root[H];
+            u.size = olds[i];
+            assert_int_equal(rk_merkle_root(&src, olds[i], old_root), RK_OK);
+            u.size = n;
+            int rc = rk_merkle_consistency_proof(&src, olds[i], n, &p);
+            if (rc == RK_ERANGE) {
+                /* Only past 2^63 leaves may a consistency proof need 65 hashes. */
+                assert_true(n > (UINT64_C(1) << 63));
+                assert_int_equal(p.len, 0);
+                continue;
+            }
+            assert_int_equal(rc, RK_OK);
+            assert_int_equal(rk_merkle_verify_consistency(olds[i], n, old_root, root, &p), RK_OK);
+            p.hash[0][0] ^= 1;
+            assert_int_equal(rk_merkle_verify_consistency(olds[i], n, old_root, root, &p),
+                             RK_EPROOF);
+        }
+        assert_int_equal(u.bad, 0);
+    }
+}
+
 static void test_source_errors_propagate(void **state)
 {
     (void)state;
@@ -779,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_inclusion_all_sizes),
         cmocka_unit_test(test_consistency_all_sizes),
         cmocka_unit_test(test_consistency_edge_cases),
+        cmocka_unit_test(test_large_trees),
         cmocka_unit_test(test_source_errors_propagate),
         cmocka_unit_test(test_proof_json),
     };

@@ -312,6 +312,33 @@ static void test_sth_json(void **state)
     rk_local_signer_free(&ls);
 }
 
+/* The worked example of docs/audit-log.md §6 (signature cross-checked with Python's
+ * cryptography package when written). */
+static void test_doc_example(void **state)
+{
+    (void)state;
+    uint8_t seed[32], root[32], want_sig[64], kid[8];
+    unhex(kat_seed, seed, 32);
+    unhex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328", root, 32);
+    unhex("20c4eda5dba5620890256ded033f18f24f80dce081ccb533c849ce750ae07cdfd7a6801da60f264c6e255ff0ba48b25a2dad27d9e1529212695c83fdfd6ac20b",
+          want_sig, 64);
+    unhex("21fe31dfa154a261", kid, 8);
+    struct rk_local_signer ls;
+    assert_int_equal(rk_local_signer_init(&ls, seed), RK_OK);
+    struct rk_sth sth;
+    assert_int_equal(rk_sth_init(&sth, "rekap.example", 8, 1732406400000, root), RK_OK);
+    assert_int_equal(rk_sth_sign(&sth, &ls.signer), RK_OK);
+    assert_memory_equal(sth.key_id, kid, 8);
+    assert_memory_equal(sth.signature, want_sig, 64);
+    uint8_t msg[RK_STH_SIGNED_MAX], want_msg[75];
+    unhex("72656b61702d7374682d7631000d72656b61702e6578616d706c650000000000000008000001935b77d400"
+          "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+          want_msg, sizeof want_msg);
+    assert_int_equal(rk_sth_signed_bytes(&sth, msg, sizeof msg), 75);
+    assert_memory_equal(msg, want_msg, 75);
+    rk_local_signer_free(&ls);
+}
+
 static void test_key_file(void **state)
 {
     (void)state;
@@ -413,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_sign_verify_and_tamper),
         cmocka_unit_test(test_signer_interface),
         cmocka_unit_test(test_sth_json),
+        cmocka_unit_test(test_doc_example),
         cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
