@@ -173,7 +173,7 @@ static uint64_t split_point(uint64_t n, unsigned *level)
 {
     assert(n >= 2);
     unsigned l = 0;
-    while ((UINT64_C(1) << (l + 1)) < n && l + 1 < 64)
+    while (l + 1 < 64 && (UINT64_C(1) << (l + 1)) < n)
         l++;
     *level = l;
     return UINT64_C(1) << l;
