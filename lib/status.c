@@ -34,6 +34,7 @@ static const struct status_row rows[] = {
      "format atau fitur tidak didukung"},
     {RK_ERATELIMIT, 429, "rate_limited", "too many requests", "terlalu banyak permintaan"},
     {RK_EINTERNAL, 500, "internal", "internal error", "galat internal"},
+    {RK_EPROOF, 422, "bad_proof", "Merkle proof does not verify", "bukti Merkle tidak sah"},
 };
 
 static const struct status_row *find(int status)

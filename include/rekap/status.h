@@ -23,6 +23,7 @@ enum rk_status {
     RK_EUNSUPPORTED = -16,/* feature or format not supported -> 415 */
     RK_ERATELIMIT = -17,/* too many requests -> 429 */
     RK_EINTERNAL = -18, /* bug or unexpected state -> 500 */
+    RK_EPROOF = -19,    /* Merkle inclusion/consistency proof does not verify -> 422 */
 };
 
 /* Returns a static English description of status (never NULL, also for unknown values). */
