@@ -12,6 +12,7 @@ const struct rk_command rk_commands[] = {
     {"import-candidates", rk_cmd_import_candidates,
      "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
+    {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
     {NULL, NULL, NULL},
 };
 
