@@ -374,6 +374,7 @@ static int cmd_print(int argc, char **argv)
 done:
     rk_store_close(s);
     rk_form_template_free(&t);
+    rk_form_render_shutdown(); /* font caches: leak checkers want a clean exit */
     return status;
 usage:
     fprintf(stderr,

@@ -10,6 +10,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <ctype.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <qrencode.h>
 #include <stdio.h>
@@ -673,4 +674,10 @@ void rk_form_image_free(struct rk_form_image *img)
         return;
     free(img->px);
     memset(img, 0, sizeof *img);
+}
+
+void rk_form_render_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

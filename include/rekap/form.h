@@ -257,4 +257,8 @@ int rk_form_render_gray(const struct rk_form_template *t, const struct rk_form_i
 
 void rk_form_image_free(struct rk_form_image *img);
 
+/* Releases the process-wide font caches cairo and fontconfig keep after rendering, so leak
+ * checkers see a clean exit. Call at most once, at exit, when no rendering runs or will run. */
+void rk_form_render_shutdown(void);
+
 #endif

@@ -697,5 +697,7 @@ int main(void)
         cmocka_unit_test(test_render_filled_bubbles),
         cmocka_unit_test(test_render_pdf_and_png_bytes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rk_form_render_shutdown();
+    return rc;
 }
