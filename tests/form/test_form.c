@@ -568,6 +568,37 @@ static void test_render_png_qr_and_marks(void **state)
     rk_form_template_free(&t);
 }
 
+/* Plano: the same page scaled up; the QR still decodes and the marks sit at the scaled spots. */
+static void test_render_plano(void **state)
+{
+    (void)state;
+    struct rk_form_template t;
+    assert_int_equal(rk_form_template_builtin(&t, NULL), RK_OK);
+    struct rk_form_info info;
+    make_info(&info, 3, false);
+    info.kind = RK_RACE_GOVERNOR;
+    strcpy(info.race_region, "11");
+    strcpy(info.race_region_name, "ACEH");
+    struct rk_form_geometry g;
+    assert_int_equal(rk_form_geometry(&t, 3, t.plano_scale, &g), RK_OK);
+    const int dpi = 50;
+    struct rk_form_render_opts o = {.format = RK_FORM_PNG, .scale = t.plano_scale, .dpi = dpi,
+                                    .page = 2};
+    struct rk_form_image img;
+    assert_int_equal(rk_form_render_gray(&t, &info, &o, &img), RK_OK);
+    assert_int_equal(img.w, (int)lround(g.width * dpi / 25.4));
+    char got[RK_FORM_QR_MAX];
+    assert_non_null(qr_payload(&img, got, sizeof got));
+    assert_string_equal(got, "RK1|pilkada2024|gub-11|1101012001003|2/2|chasil-kwk-v1");
+    for (int c = 0; c < 4; c++) {
+        struct rk_form_rect m = g.mark[c];
+        assert_true(pixel(&img, m.x + m.w / 4, m.y + m.h / 4, dpi) < 40);
+        assert_true(pixel(&img, m.x + m.w * 0.75, m.y + m.h / 4, dpi) > 215);
+    }
+    rk_form_image_free(&img);
+    rk_form_template_free(&t);
+}
+
 static void test_render_filled_bubbles(void **state)
 {
     (void)state;
@@ -694,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_qr_payload),
         cmocka_unit_test(test_info_and_values),
         cmocka_unit_test(test_render_png_qr_and_marks),
+        cmocka_unit_test(test_render_plano),
         cmocka_unit_test(test_render_filled_bubbles),
         cmocka_unit_test(test_render_pdf_and_png_bytes),
     };
