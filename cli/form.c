@@ -18,11 +18,11 @@
 
 static void template_error(const char *path, int rc, const struct rk_form_error *e)
 {
-    fprintf(stderr, "rekap: template %s: %s%s%s%s / templat formulir tidak valid (%s)\n", path,
-            e->where[0] ? e->where : "", e->where[0] ? ": " : "", e->message,
-            e->line ? "" : "", rk_strerror_id(rc));
+    char line[32] = "";
     if (e->line)
-        fprintf(stderr, "rekap: template %s: line %d / baris %d\n", path, e->line, e->line);
+        snprintf(line, sizeof line, ":%d", e->line);
+    fprintf(stderr, "rekap: template %s%s: %s%s%s / templat formulir tidak valid (%s)\n", path,
+            line, e->where, e->where[0] ? ": " : "", e->message, rk_strerror_id(rc));
 }
 
 /* Loads the built-in template, or the one in path when non-NULL. */
