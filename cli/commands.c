@@ -16,6 +16,7 @@ const struct rk_command rk_commands[] = {
      "periksa aritmetika JSON per TPS dari portal KPU / check KPU per-TPS JSON arithmetic"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
+    {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
     {NULL, NULL, NULL},
 };
 

@@ -2,6 +2,7 @@
 # whole app; every tests/**/*.sh is a scripted test run with bash. Tests that need data from
 # ../shared/data skip (exit 77) with a message when it is absent.
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar) # decodes rendered forms' QR codes
 set(REKAP_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "Reference data folder")
 
 file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.c)
@@ -11,7 +12,7 @@ foreach(src ${UNIT_TESTS})
   get_filename_component(layer ${dir} NAME)
   add_executable(${layer}_${name} ${src} ${PROJECT_SOURCE_DIR}/tests/testutil.c)
   target_include_directories(${layer}_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-  target_link_libraries(${layer}_${name} PRIVATE rekap_app PkgConfig::CMOCKA)
+  target_link_libraries(${layer}_${name} PRIVATE rekap_app PkgConfig::CMOCKA PkgConfig::ZBAR)
   target_compile_definitions(${layer}_${name} PRIVATE
     REKAP_SHARED_DATA="${REKAP_SHARED_DATA}" REKAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_test(NAME ${layer}/${name} COMMAND ${layer}_${name})
