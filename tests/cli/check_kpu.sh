@@ -43,6 +43,28 @@ EOF
 "$REKAP" check-kpu "$TMP/small" >"$TMP/out" || fail "consistent document: non-zero exit"
 grep -q "diperiksa / checked: *1 " "$TMP/out" || fail "consistent document not counted"
 ! grep -q "GAGAL/FAIL" "$TMP/out" || fail "consistent document reported as failing"
+# Options: an explicit candidate list must cover the chart; the election picks the voter cap.
+set +e
+"$REKAP" check-kpu --candidates 5 "$TMP/small" >/dev/null 2>&1; rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--candidates 5: exit $rc, want 2"
+set +e
+"$REKAP" check-kpu --json --candidates 100025,100026 "$TMP/small" >"$TMP/c.json" 2>/dev/null; rc=$?
+set -e
+[ "$rc" -eq 1 ] && [ "$(jq '.unreadable' "$TMP/c.json")" -eq 1 ] \
+  || fail "chart candidate outside --candidates must make the file unreadable"
+"$REKAP" check-kpu --candidates 100027,100026,100025 "$TMP/small" >/dev/null \
+  || fail "reordered candidate list: the sums do not change"
+mkdir "$TMP/big"
+sed -e 's/"pemilih_dpt_j":293/"pemilih_dpt_j":393/' -e 's/"pemilih_dpt_p":155/"pemilih_dpt_p":255/' \
+  "$TMP/small/1101012001003.json" >"$TMP/big/1101012001003.json"
+set +e
+"$REKAP" check-kpu "$TMP/big" >"$TMP/out" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "R10_DPT_CAP" "$TMP/out" || fail "DPT 393 breaks the Pemilu cap of 300"
+"$REKAP" check-kpu --election pilkada2024 "$TMP/big" >"$TMP/out" \
+  || fail "DPT 393 is within the Pilkada cap of 600"
+
 # Same with a broken sum (valid 245 != 247), in a subdirectory, plus an unreadable file.
 sed 's/"suara_sah":247/"suara_sah":245/' "$TMP/small/1101012001003.json" \
   >"$TMP/small/sub/1101012001004.json"
