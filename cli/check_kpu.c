@@ -104,10 +104,10 @@ static const char *code_from_name(const char *path, char out[RK_CODE_MAX + 1])
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t n = strspn(base, "0123456789");
-    if (n != RK_CODE_MAX || strcmp(base + n, ".json") != 0)
+    enum rk_level level;
+    if (n != RK_CODE_MAX || strcmp(base + n, ".json") != 0 ||
+        rk_code_parse(base, n, out, &level) != RK_OK || level != RK_LEVEL_TPS)
         return NULL;
-    memcpy(out, base, RK_CODE_MAX);
-    out[RK_CODE_MAX] = '\0';
     return out;
 }
 

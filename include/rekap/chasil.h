@@ -57,7 +57,8 @@ struct rk_chasil {
     char tps[RK_CODE_MAX + 1];                  /* 13-digit TPS code */
     char election[RK_ELECTION_SLUG_MAX + 1];    /* election slug, e.g. "pilkada2024" */
     int64_t race_id;                            /* 1..RK_CHASIL_RACE_MAX */
-    int n_paslon;                               /* candidate columns incl. kolom kosong: 2..6 */
+    int n_paslon;                               /* columns incl. kolom kosong: 2..6 (0: unknown,
+                                                   portal data without a chart) */
     bool kolom_kosong;                          /* column n_paslon is the kolom kosong */
     uint64_t present;                           /* bit f set: v[f] holds a number */
     uint32_t v[RK_F_COUNT];                     /* 0 when absent */

@@ -44,6 +44,7 @@ struct rk_kpu_error {
 /* Parses one per-TPS document of len bytes into doc (identity from opts, fields present only
  * where the portal has them; chart candidates map to suara_paslon_1..n and pengguna_non_dpt_*
  * to pengguna_dpk_*) and reports how complete the upload is in *state. opts may be NULL.
+ * doc->n_paslon is the candidate list's length, else the chart's, else 0 (unknown).
  * Returns RK_OK (also for a not-yet-uploaded document: *state = RK_KPU_EMPTY), RK_ETOOBIG,
  * RK_EPARSE (not JSON), RK_EINVAL (wrong shape or types, no usable TPS code, a chart with
  * fewer than 2 or more than 6 candidates or ids not in opts), RK_ERANGE (negative or huge
