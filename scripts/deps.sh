@@ -10,7 +10,7 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev zlib1g-dev
   libpng-dev libjpeg62-turbo-dev libcairo2-dev libqrencode-dev libzbar-dev
   # tests
-  libcmocka-dev curl unzip sqlite3 ca-certificates bc
+  libcmocka-dev curl unzip jq sqlite3 ca-certificates bc fonts-dejavu-core
   # the PostgreSQL engine's tests start a throwaway server (scripts/pg-throwaway.sh)
   postgresql
 )
