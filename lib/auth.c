@@ -520,11 +520,11 @@ int rk_auth_session_live(const struct rk_session *se, int64_t now)
 
 /* ---- device keys ---- */
 
-void rk_auth_device_key_id(const uint8_t pub[RK_DEVICE_PUB_BYTES], char out[RK_KEY_ID_LEN + 1])
+void rk_auth_device_key_id(const uint8_t pub[RK_DEVICE_PUB_BYTES], char out[RK_KEY_ID_HEX_LEN + 1])
 {
     uint8_t digest[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(digest, pub, RK_DEVICE_PUB_BYTES);
-    sodium_bin2hex(out, RK_KEY_ID_LEN + 1, digest, RK_KEY_ID_LEN / 2);
+    sodium_bin2hex(out, RK_KEY_ID_HEX_LEN + 1, digest, RK_KEY_ID_HEX_LEN / 2);
 }
 
 int rk_auth_device_pub_parse(const char *s, size_t len, uint8_t out[RK_DEVICE_PUB_BYTES])

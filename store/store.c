@@ -452,7 +452,7 @@ int rk_store_session_purge(struct rk_store *s, int64_t now, int64_t *n)
 
 int rk_store_device_put(struct rk_store *s, const struct rk_device_key *k)
 {
-    char id[RK_KEY_ID_LEN + 1];
+    char id[RK_KEY_ID_HEX_LEN + 1];
     if (k->user_id <= 0 || k->revoked_at != 0)
         return RK_EINVAL;
     /* The id is derived from the key; a mismatch would let one key shadow another's id. */

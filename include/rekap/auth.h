@@ -29,7 +29,7 @@
 #define RK_TOKEN_HASH_BYTES 32  /* BLAKE2b-256 of the token's bytes, what the store keeps */
 #define RK_DEVICE_PUB_BYTES 32  /* Ed25519 public key */
 #define RK_DEVICE_SIG_BYTES 64  /* Ed25519 detached signature */
-#define RK_KEY_ID_LEN 16        /* hex of the first 8 bytes of SHA-256(public key) */
+#define RK_KEY_ID_HEX_LEN 16        /* hex of the first 8 bytes of SHA-256(public key) */
 #define RK_SESSION_TTL_DEFAULT (12 * 3600) /* one polling day: voting, count, upload */
 #define RK_SESSION_TTL_MAX (7 * 86400)
 #define RK_REASON_MIN 10        /* bytes in a correction reason */
@@ -89,7 +89,7 @@ struct rk_session {
 
 /* An upload device's signing key, registered to one account. */
 struct rk_device_key {
-    char key_id[RK_KEY_ID_LEN + 1];
+    char key_id[RK_KEY_ID_HEX_LEN + 1];
     int64_t user_id;
     uint8_t pub[RK_DEVICE_PUB_BYTES];
     int64_t created_at;
@@ -212,7 +212,7 @@ int rk_auth_session_live(const struct rk_session *se, int64_t now);
 
 /* Writes the key id of an Ed25519 public key: lowercase hex of the first 8 bytes of its
  * SHA-256. */
-void rk_auth_device_key_id(const uint8_t pub[RK_DEVICE_PUB_BYTES], char out[RK_KEY_ID_LEN + 1]);
+void rk_auth_device_key_id(const uint8_t pub[RK_DEVICE_PUB_BYTES], char out[RK_KEY_ID_HEX_LEN + 1]);
 
 /* Parses a public key given as 64 hex digits or 43 base64url characters (padding optional)
  * and checks it is a usable Ed25519 point (not of small order). Returns RK_OK or RK_EINVAL. */

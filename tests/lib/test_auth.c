@@ -422,7 +422,7 @@ static void test_device(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(pk2, sk2);
 
-    char id[RK_KEY_ID_LEN + 1], want[RK_KEY_ID_LEN + 1];
+    char id[RK_KEY_ID_HEX_LEN + 1], want[RK_KEY_ID_HEX_LEN + 1];
     uint8_t digest[crypto_hash_sha256_BYTES];
     rk_auth_device_key_id(pk, id);
     crypto_hash_sha256(digest, pk, sizeof pk);

@@ -1,0 +1,84 @@
+/* The results pipeline: what happens to a TPS result between an authenticated request and the
+ * published totals. Submit, correct and approve each run in ONE transaction that writes the new
+ * version (or approval), moves every level's tally, and appends the transparency-log entry, so
+ * the log and the result tables can never disagree. The HTTP layer and the CLI both call these;
+ * neither repeats the rules. */
+#ifndef REKAP_PIPELINE_H
+#define REKAP_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rekap/auth.h"
+#include "rekap/logentry.h"
+#include "rekap/merkle.h"
+#include "rekap/sth.h"
+#include "rekap/submission.h"
+#include "rekap/validate.h"
+#include "store/store.h"
+
+struct rk_receipt {
+    int64_t race_id;
+    char tps[RK_CODE_MAX + 1];
+    int64_t version_id;
+    int version;
+    uint8_t doc_hash[32];
+    int64_t log_index;
+    bool duplicate; /* the same document was already current: nothing changed */
+    char flags[RK_FLAGS_MAX + 1];
+};
+
+/* Why a request was refused, ready for an API error body. */
+struct rk_outcome {
+    char message_en[240];
+    char message_id[240];
+    char field[40];
+    size_t n_violations;
+    struct rk_violation violations[RK_VIOLATIONS_MAX];
+};
+
+/* Accepts a KPPS submission. who may be NULL (offline queue: the device signature alone
+ * authenticates); when given it must own the device key. Checks, in order: device signature
+ * (RK_ESIGNATURE), scope (RK_EFORBIDDEN), race and TPS exist and fit the document
+ * (RK_ENOTFOUND / RK_EINVAL), the form's hard rules (RK_EVALIDATION, violations in o), then
+ * state: the same document again is RK_OK with r->duplicate; an approved TPS or a prev that is
+ * not the current version (a replay or a stale device) is RK_ECONFLICT. */
+int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
+                       const struct rk_submission *sub, int64_t now_ms, struct rk_receipt *r,
+                       struct rk_outcome *o);
+
+/* A PPK/KPU correction of (doc->race_id, doc->tps): a new version with a mandatory reason.
+ * prev_hash must be the current version's document hash (RK_ECONFLICT otherwise), so two
+ * operators correcting at once cannot overwrite each other unseen. */
+int rk_pipeline_correct(struct rk_store *s, const struct rk_principal *who,
+                        const struct rk_chasil *doc, const uint8_t prev_hash[32],
+                        const char *reason, int64_t now_ms, struct rk_receipt *r,
+                        struct rk_outcome *o);
+
+/* Approves the current version of (race, tps); version must be the current one. */
+int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int64_t race_id,
+                        const char *tps, int version, int64_t now_ms, struct rk_receipt *r,
+                        struct rk_outcome *o);
+
+/* The stable, installation-independent name of a race in log entries and exports:
+ * "<election slug>.<pkwkp|pkwkk|ppwp>[.<region code>]". */
+int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_MAX + 1]);
+
+/* A signed view of the log kept by a server process: the frontier of the leaves seen so far. */
+struct rk_log_view {
+    char log_id[RK_STH_LOG_ID_MAX + 1];
+    struct rk_merkle_frontier frontier;
+};
+
+/* Starts an empty view of log_id. */
+int rk_log_view_init(struct rk_log_view *lv, const char *log_id);
+
+/* Catches the view up with the store, signs a tree head for the current size with signer and
+ * records it (unless the latest recorded head already has this size). *out gets the head. */
+int rk_log_publish(struct rk_store *s, struct rk_log_view *lv, const struct rk_signer *signer,
+                   int64_t now_ms, struct rk_sth *out);
+
+/* A Merkle source reading leaf hashes from the store (inclusion/consistency proofs). */
+void rk_log_source(struct rk_store *s, struct rk_merkle_source *src);
+
+#endif
