@@ -12,6 +12,7 @@ const struct rk_command rk_commands[] = {
     {"import-candidates", rk_cmd_import_candidates,
      "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
+    {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
     {NULL, NULL, NULL},
 };
 
