@@ -23,7 +23,7 @@ struct rk_server;
 
 /* What a handler answers with. body is malloc'd and owned by the reply. */
 struct rk_reply {
-    int http;                  /* 0 = not set */
+    int http; /* 0 = not set */
     char *body;
     size_t len;
     const char *content_type;  /* static string */
@@ -34,14 +34,14 @@ struct rk_reply {
 
 struct rk_req {
     struct rk_server *srv;
-    void *conn;                /* struct MHD_Connection *, opaque to handlers */
-    const char *method;        /* "GET", "POST", ...; HEAD is routed as GET */
-    const char *path;          /* decoded path without the query string */
+    void *conn;         /* struct MHD_Connection *, opaque to handlers */
+    const char *method; /* "GET", "POST", ...; HEAD is routed as GET */
+    const char *path;   /* decoded path without the query string */
     char params[RK_ROUTE_PARAMS_MAX][RK_ROUTE_PARAM_LEN + 1]; /* {} segments, in order */
     int nparams;
-    const char *body;          /* request body, NUL-terminated; NULL when none */
+    const char *body; /* request body, NUL-terminated; NULL when none */
     size_t body_len;
-    struct rk_store *store;    /* this request's store handle, exclusive while it runs */
+    struct rk_store *store;      /* this request's store handle, exclusive while it runs */
     const char *err_en, *err_id; /* optional precise error text (static strings) */
     struct rk_reply reply;
 };
@@ -90,8 +90,8 @@ void rk_reply_take(struct rk_req *req, int http, char *body, size_t len, const c
 /* Builds the JSON error body {"error":{"code","message","pesan"}} for status into the reply,
  * with the given HTTP code (0 = rk_status_http(status)). code_name overrides
  * rk_status_name(status) when non-NULL (405/414 have no rk_status). */
-void rk_reply_error(struct rk_req *req, int http, int status, const char *code_name,
-                    const char *en, const char *id);
+void rk_reply_error(struct rk_req *req, int http, int status, const char *code_name, const char *en,
+                    const char *id);
 
 /* Writes the quoted strong ETag of body (BLAKE2b-128, hex) into out (at least 35 bytes). */
 void rk_etag(const char *body, size_t len, char out[35]);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RACES_MAX 100000        /* a listing larger than every race in the country is a bug */
-#define LOOKUP_CODES_MAX 1000   /* codes per POST /api/regions/lookup */
+#define RACES_MAX 100000      /* a listing larger than every race in the country is a bug */
+#define LOOKUP_CODES_MAX 1000 /* codes per POST /api/regions/lookup */
 
 /* Machine keys of the per-level counts, stable for clients (unlike the display names). */
 static const char *const level_key[RK_LEVEL_COUNT] = {"nasional",  "provinsi", "kabkota",
@@ -42,8 +42,8 @@ static int h_health(struct rk_req *req)
     if (rc != RK_OK)
         return rk_req_fail(req, RK_EDB, "store not reachable", "penyimpanan tidak dapat diakses");
     return rk_reply_json(req, json_pack("{s:s,s:s,s:s,s:i}", "status", "ok", "version",
-                                        rk_server_version, "store",
-                                        rk_store_engine(req->store), "schema", version));
+                                        rk_server_version, "store", rk_store_engine(req->store),
+                                        "schema", version));
 }
 
 /* ---- /api/elections ---- */
@@ -56,8 +56,7 @@ static int add_election(void *ud, const struct rk_election *e)
 static int h_elections(struct rk_req *req)
 {
     json_t *arr = json_array();
-    if (!arr)
-        return RK_ENOMEM;
+    if (!arr) return RK_ENOMEM;
     int rc = rk_store_election_list(req->store, add_election, arr);
     if (rc != RK_OK) {
         json_decref(arr);
@@ -87,13 +86,10 @@ static int region_reply(struct rk_req *req, const struct rk_region *r)
     for (int lv = RK_LEVEL_PROVINCE; lv < (int)r->level; lv++) {
         struct rk_region a;
         char code[RK_CODE_MAX + 1];
-        if (rk_code_ancestor(r->code, (enum rk_level)lv, code) != RK_OK)
-            continue;
+        if (rk_code_ancestor(r->code, (enum rk_level)lv, code) != RK_OK) continue;
         rc = rk_store_region_get(req->store, code, &a);
-        if (rc == RK_ENOTFOUND)
-            continue;
-        if (rc != RK_OK || json_array_append_new(crumbs, region_json(&a)) != 0)
-            goto fail;
+        if (rc == RK_ENOTFOUND) continue;
+        if (rc != RK_OK || json_array_append_new(crumbs, region_json(&a)) != 0) goto fail;
     }
     if ((rc = rk_store_region_children(req->store, r->code, add_region, children)) != RK_OK ||
         (rc = rk_store_region_counts(req->store, r->code, counts)) != RK_OK ||
@@ -102,9 +98,9 @@ static int region_reply(struct rk_req *req, const struct rk_region *r)
     for (int lv = (int)r->level + 1; lv < RK_LEVEL_COUNT; lv++)
         json_object_set_new(cnt, level_key[lv], json_integer(counts[lv]));
     return rk_reply_json(req, json_pack("{s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I}}", "region", self,
-                                        "breadcrumb", crumbs, "children", children, "counts",
-                                        cnt, "dpt", "l", (json_int_t)l, "p", (json_int_t)p,
-                                        "total", (json_int_t)(l + p)));
+                                        "breadcrumb", crumbs, "children", children, "counts", cnt,
+                                        "dpt", "l", (json_int_t)l, "p", (json_int_t)p, "total",
+                                        (json_int_t)(l + p)));
 fail:
     json_decref(crumbs);
     json_decref(children);
@@ -160,8 +156,8 @@ static int h_regions_lookup(struct rk_req *req)
         return rk_req_fail(req, RK_EUNSUPPORTED, "Content-Type must be application/json",
                            "Content-Type harus application/json");
     json_error_t jerr;
-    json_t *in = req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
-                           : NULL;
+    json_t *in =
+        req->body ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     json_t *codes = in ? json_object_get(in, "codes") : NULL;
     if (!in || !json_is_array(codes)) {
         json_decref(in);
@@ -179,8 +175,7 @@ static int h_regions_lookup(struct rk_req *req)
     json_t *v;
     json_array_foreach(codes, i, v)
     {
-        if (rc != RK_OK)
-            break;
+        if (rc != RK_OK) break;
         const char *s = json_string_value(v);
         char canon[RK_CODE_MAX + 1];
         struct rk_region r;
@@ -218,11 +213,9 @@ static int add_race(void *ud, const struct rk_race *r)
     struct race_buf *b = ud;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
-        if (cap > RACES_MAX)
-            return RK_ETOOBIG;
+        if (cap > RACES_MAX) return RK_ETOOBIG;
         struct rk_race *nv = realloc(b->v, cap * sizeof *nv);
-        if (!nv)
-            return RK_ENOMEM;
+        if (!nv) return RK_ENOMEM;
         b->v = nv, b->cap = cap;
     }
     b->v[b->n++] = *r;
@@ -235,18 +228,16 @@ static int race_json(struct rk_store *s, const struct rk_race *r, json_t **out)
     struct rk_candidate c[RK_CANDIDATES_MAX];
     int n = 0;
     int rc = rk_store_candidate_list(s, r->id, c, RK_CANDIDATES_MAX, &n);
-    if (rc != RK_OK)
-        return rc;
-    if (n > RK_CANDIDATES_MAX)
-        n = RK_CANDIDATES_MAX;
+    if (rc != RK_OK) return rc;
+    if (n > RK_CANDIDATES_MAX) n = RK_CANDIDATES_MAX;
     json_t *cands = json_array();
     int single = 0;
     for (int i = 0; cands && i < n; i++) {
         single |= c[i].kolom_kosong;
-        json_array_append_new(cands, json_pack("{s:I,s:i,s:s,s:s,s:b}", "id", (json_int_t)c[i].id,
-                                               "ballot_no", c[i].ballot_no, "name", c[i].name,
-                                               "color", c[i].color, "kolom_kosong",
-                                               (int)c[i].kolom_kosong));
+        json_array_append_new(cands,
+                              json_pack("{s:I,s:i,s:s,s:s,s:b}", "id", (json_int_t)c[i].id,
+                                        "ballot_no", c[i].ballot_no, "name", c[i].name, "color",
+                                        c[i].color, "kolom_kosong", (int)c[i].kolom_kosong));
     }
     *out = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:b,s:o}", "id", (json_int_t)r->id, "election_id",
                      (json_int_t)r->election_id, "kind", rk_race_kind_code(r->kind), "kind_label",
@@ -259,8 +250,7 @@ static int h_races(struct rk_req *req)
 {
     struct rk_region region;
     int rc = lookup_region(req, rk_req_query(req, "region"), &region);
-    if (rc != RK_OK)
-        return rc;
+    if (rc != RK_OK) return rc;
     const char *slug = rk_req_query(req, "election");
     struct rk_election e = {0};
     if (slug) {
@@ -270,14 +260,12 @@ static int h_races(struct rk_req *req)
         rc = rk_store_election_by_slug(req->store, slug, &e);
         if (rc == RK_ENOTFOUND)
             return rk_req_fail(req, rc, "election not found", "pemilihan tidak ditemukan");
-        if (rc != RK_OK)
-            return rc;
+        if (rc != RK_OK) return rc;
     }
     struct race_buf b = {0};
     rc = rk_store_race_list(req->store, e.id, region.code, add_race, &b);
     json_t *arr = json_array();
-    if (rc == RK_OK && !arr)
-        rc = RK_ENOMEM;
+    if (rc == RK_OK && !arr) rc = RK_ENOMEM;
     for (size_t i = 0; rc == RK_OK && i < b.n; i++) {
         json_t *rj = NULL;
         if ((rc = race_json(req->store, &b.v[i], &rj)) == RK_OK &&
@@ -289,8 +277,8 @@ static int h_races(struct rk_req *req)
         json_decref(arr);
         return rc;
     }
-    return rk_reply_json(req, json_pack("{s:s,s:s?,s:o}", "region", region.code, "election",
-                                        slug, "races", arr));
+    return rk_reply_json(
+        req, json_pack("{s:s,s:s?,s:o}", "region", region.code, "election", slug, "races", arr));
 }
 
 static int h_race(struct rk_req *req)
@@ -303,21 +291,17 @@ static int h_race(struct rk_req *req)
     int rc = rk_store_race_get(req->store, (int64_t)id, &r);
     if (rc == RK_ENOTFOUND)
         return rk_req_fail(req, rc, "race not found", "kontestasi tidak ditemukan");
-    if (rc != RK_OK)
-        return rc;
+    if (rc != RK_OK) return rc;
     struct rk_election e;
     struct rk_region reg;
-    if ((rc = rk_store_election_get(req->store, r.election_id, &e)) != RK_OK)
-        return rc;
+    if ((rc = rk_store_election_get(req->store, r.election_id, &e)) != RK_OK) return rc;
     if (r.region_code[0])
         rc = rk_store_region_get(req->store, r.region_code, &reg);
     else
         root_region(&reg);
-    if (rc != RK_OK)
-        return rc;
+    if (rc != RK_OK) return rc;
     json_t *rj = NULL;
-    if ((rc = race_json(req->store, &r, &rj)) != RK_OK)
-        return rc;
+    if ((rc = race_json(req->store, &r, &rj)) != RK_OK) return rc;
     return rk_reply_json(req, json_pack("{s:o,s:o,s:o}", "race", rj, "election", election_json(&e),
                                         "region", region_json(&reg)));
 }

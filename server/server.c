@@ -55,8 +55,8 @@ struct rk_server {
 /* One per request (not per connection: keep-alive requests each get their own). */
 struct req_ctx {
     struct rk_server *srv;
-    struct timespec t0;  /* CLOCK_MONOTONIC, for dur_ms */
-    struct timespec ts;  /* CLOCK_REALTIME, for the log's ts */
+    struct timespec t0; /* CLOCK_MONOTONIC, for dur_ms */
+    struct timespec ts; /* CLOCK_REALTIME, for the log's ts */
     char remote[INET6_ADDRSTRLEN];
     char target[RK_SERVER_URL_MAX + 1]; /* raw request target, truncated copy */
     size_t target_len;                  /* its full length */
@@ -97,14 +97,12 @@ static int pool_open(struct store_pool *p, const char *uri, unsigned n)
 {
     p->all = calloc(n, sizeof *p->all);
     p->idle = calloc(n, sizeof *p->idle);
-    if (!p->all || !p->idle)
-        return RK_ENOMEM;
+    if (!p->all || !p->idle) return RK_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (unsigned i = 0; i < n; i++) {
         int rc = rk_store_open(uri, &p->all[i]);
-        if (rc != RK_OK)
-            return rc;
+        if (rc != RK_OK) return rc;
         p->n++;
         p->idle[p->nidle++] = p->all[i];
     }
@@ -154,36 +152,31 @@ static int route_match(const char *pattern, const char *path, struct rk_req *req
     while (*p) {
         if (p[0] == '{' && p[1] == '*' && p[2] == '}' && p[3] == '\0') {
             size_t n = strlen(s);
-            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX)
-                return 0;
+            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX) return 0;
             memcpy(req->params[np++], s, n + 1);
             req->nparams = np;
             return 1;
         }
         if (p[0] == '{' && p[1] == '}') {
             size_t n = strcspn(s, "/");
-            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX)
-                return 0;
+            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX) return 0;
             memcpy(req->params[np], s, n);
             req->params[np++][n] = '\0';
             s += n;
             p += 2;
             continue;
         }
-        if (*p != *s)
-            return 0;
+        if (*p != *s) return 0;
         p++, s++;
     }
-    if (*s)
-        return 0;
+    if (*s) return 0;
     req->nparams = np;
     return 1;
 }
 
 static void allow_add(char *allow, size_t cap, const char *method)
 {
-    if (strstr(allow, method))
-        return;
+    if (strstr(allow, method)) return;
     size_t n = strlen(allow);
     snprintf(allow + n, cap - n, "%s%s", n ? ", " : "", method);
 }
@@ -195,10 +188,8 @@ static const struct rk_route *route_find(const char *method, const char *path, s
     int head = strcmp(method, "HEAD") == 0;
     req->reply.allow[0] = '\0';
     for (const struct rk_route *r = rk_routes; r->method; r++) {
-        if (!route_match(r->pattern, path, req))
-            continue;
-        if (strcmp(r->method, method) == 0 || (head && strcmp(r->method, "GET") == 0))
-            return r;
+        if (!route_match(r->pattern, path, req)) continue;
+        if (strcmp(r->method, method) == 0 || (head && strcmp(r->method, "GET") == 0)) return r;
         allow_add(req->reply.allow, sizeof req->reply.allow, r->method);
         if (strcmp(r->method, "GET") == 0)
             allow_add(req->reply.allow, sizeof req->reply.allow, "HEAD");
@@ -217,8 +208,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_ctx *c)
     int not_modified = 0;
     if (rp->etag && http == 200) {
         rk_etag(rp->body ? rp->body : "", rp->len, etag);
-        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_IF_NONE_MATCH);
+        const char *inm =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
         not_modified = inm && rk_etag_match(inm, etag) &&
                        (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0);
     }
@@ -228,17 +219,14 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_ctx *c)
         resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     } else {
         resp = MHD_create_response_from_buffer(rp->len, rp->body, MHD_RESPMEM_MUST_FREE);
-        if (resp)
-            rp->body = NULL; /* now owned by libmicrohttpd */
+        if (resp) rp->body = NULL; /* now owned by libmicrohttpd */
     }
-    if (!resp)
-        return MHD_NO;
+    if (!resp) return MHD_NO;
     if (rp->content_type && !not_modified)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             rp->cache_control ? rp->cache_control : "no-store");
-    if (etag[0])
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (etag[0]) MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     if (rp->allow[0] && http == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -266,8 +254,7 @@ static void *uri_start(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct rk_server *srv = cls;
     struct req_ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->srv = srv;
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     clock_gettime(CLOCK_REALTIME, &c->ts);
@@ -284,8 +271,8 @@ static void *uri_start(void *cls, const char *uri, struct MHD_Connection *conn)
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                      c->remote, sizeof c->remote);
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, c->remote,
+                      sizeof c->remote);
         else if (sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                       c->remote, sizeof c->remote);
@@ -298,7 +285,8 @@ static void log_request(struct rk_server *srv, const struct req_ctx *c)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double dur = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+    double dur =
+        (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
     struct tm tm;
     gmtime_r(&c->ts.tv_sec, &tm);
     char ts[40];
@@ -308,10 +296,10 @@ static void log_request(struct rk_server *srv, const struct req_ctx *c)
                           c->method[0] ? c->method : "-", "path", c->target, "status",
                           (int)c->status, "bytes", (json_int_t)c->bytes, "dur_ms",
                           (double)(long long)(dur * 1000.0) / 1000.0);
-    char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
+    char *line =
+        j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(j);
-    if (!line)
-        return;
+    if (!line) return;
     pthread_mutex_lock(&srv->log_mu);
     fputs(line, srv->log);
     fputc('\n', srv->log);
@@ -327,10 +315,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     struct rk_server *srv = cls;
     struct req_ctx *c = *con_cls;
-    if (!c)
-        return;
-    if (srv->log)
-        log_request(srv, c);
+    if (!c) return;
+    if (srv->log) log_request(srv, c);
     free(c->body);
     free(c->req.reply.body);
     free(c);
@@ -342,15 +328,13 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
  * byte count while reading is the only guard, which is enough). */
 static int content_length(struct MHD_Connection *conn, uint64_t *out)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!v)
-        return -1;
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v) return -1;
     char *end;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
-    if (end == v || *end || errno)
-        return -1;
+    if (end == v || *end || errno) return -1;
     *out = n;
     return 0;
 }
@@ -398,11 +382,9 @@ static enum MHD_Result on_body(struct req_ctx *c, const char *data, size_t *size
         size_t cap = c->body_cap ? c->body_cap : 4096;
         while (cap < c->body_len + n + 1)
             cap *= 2;
-        if (cap > c->srv->max_body + 1)
-            cap = c->srv->max_body + 1;
+        if (cap > c->srv->max_body + 1) cap = c->srv->max_body + 1;
         char *nb = realloc(c->body, cap);
-        if (!nb)
-            return MHD_NO;
+        if (!nb) return MHD_NO;
         c->body = nb;
         c->body_cap = cap;
     }
@@ -420,13 +402,11 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
     struct rk_req *req = &c->req;
     req->body = c->body;
     req->body_len = c->body_len;
-    if (c->route->needs_store)
-        req->store = pool_get(&c->srv->pool);
+    if (c->route->needs_store) req->store = pool_get(&c->srv->pool);
     int rc = c->route->fn(req);
     if (req->store) {
         /* A handler that failed mid-transaction must not leave it open for the next user. */
-        if (rc != RK_OK)
-            rk_store_rollback(req->store);
+        if (rc != RK_OK) rk_store_rollback(req->store);
         pool_put(&c->srv->pool, req->store);
         req->store = NULL;
     }
@@ -438,28 +418,24 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)version;
     struct req_ctx *c = *con_cls;
-    if (!c)
-        return MHD_NO; /* context allocation failed in uri_start */
+    if (!c) return MHD_NO; /* context allocation failed in uri_start */
     if (!c->started) {
         c->started = 1;
         return on_headers(conn, c, url, method);
     }
-    if (*upload_data_size)
-        return on_body(c, upload_data, upload_data_size);
+    if (*upload_data_size) return on_body(c, upload_data, upload_data_size);
     return dispatch(conn, c);
 }
 
 /* ---- start / stop ---- */
 
-static int parse_bind(const char *addr, unsigned short port, struct sockaddr_storage *ss,
-                      int *v6)
+static int parse_bind(const char *addr, unsigned short port, struct sockaddr_storage *ss, int *v6)
 {
     memset(ss, 0, sizeof *ss);
     struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
@@ -489,17 +465,14 @@ static void server_free(struct rk_server *srv)
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
 {
     *out = NULL;
-    if (!cfg || !cfg->db_uri)
-        return RK_EINVAL;
-    if (sodium_init() < 0)
-        return RK_EINTERNAL;
+    if (!cfg || !cfg->db_uri) return RK_EINVAL;
+    if (sodium_init() < 0) return RK_EINTERNAL;
     struct sockaddr_storage ss;
     int v6 = 0;
     if (parse_bind(cfg->bind_addr ? cfg->bind_addr : "127.0.0.1", cfg->port, &ss, &v6) != RK_OK)
         return RK_EINVAL;
     struct rk_server *srv = calloc(1, sizeof *srv);
-    if (!srv)
-        return RK_ENOMEM;
+    if (!srv) return RK_ENOMEM;
     pthread_mutex_init(&srv->log_mu, NULL);
     srv->max_body = cfg->max_body ? cfg->max_body : RK_SERVER_MAX_BODY_DEFAULT;
     srv->grace_s = cfg->grace_s ? cfg->grace_s : RK_SERVER_GRACE_DEFAULT;
@@ -519,20 +492,18 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    if (threads > RK_SERVER_THREADS_MAX)
-        threads = RK_SERVER_THREADS_MAX;
+    if (threads > RK_SERVER_THREADS_MAX) threads = RK_SERVER_THREADS_MAX;
     int rc = pool_open(&srv->pool, cfg->db_uri, threads);
     if (rc != RK_OK) {
         server_free(srv);
         return rc == RK_ENOMEM ? rc : RK_EDB;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-    if (v6)
-        flags |= MHD_USE_IPv6;
+    if (v6) flags |= MHD_USE_IPv6;
     srv->d = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->conn_limit ? cfg->conn_limit : RK_SERVER_CONN_LIMIT_DEFAULT,
+        flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->conn_limit ? cfg->conn_limit : RK_SERVER_CONN_LIMIT_DEFAULT,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : RK_SERVER_TIMEOUT_DEFAULT,
         MHD_OPTION_URI_LOG_CALLBACK, uri_start, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
         MHD_OPTION_END);
@@ -548,12 +519,10 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
 
 void rk_server_stop(struct rk_server *srv)
 {
-    if (!srv)
-        return;
+    if (!srv) return;
     atomic_store(&srv->stopping, 1);
     MHD_socket lfd = MHD_quiesce_daemon(srv->d);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
     /* In-flight = request line received and not yet completed. Idle keep-alive connections do
      * not count: they are closed by MHD_stop_daemon. */
     struct timespec nap = {0, 10 * 1000 * 1000};

@@ -36,8 +36,7 @@ static const char *content_type(const char *name)
     const char *dot = strrchr(name, '.');
     if (dot && !strchr(dot, '/'))
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (strcmp(dot, types[i].ext) == 0)
-                return types[i].type;
+            if (strcmp(dot, types[i].ext) == 0) return types[i].type;
     return "application/octet-stream";
 }
 
@@ -48,10 +47,8 @@ static int safe_name(const char *rel)
     for (const char *p = rel;; p++) {
         char ch = *p;
         if (ch == '/' || ch == '\0') {
-            if (p == seg || *seg == '.')
-                return 0;
-            if (ch == '\0')
-                return 1;
+            if (p == seg || *seg == '.') return 0;
+            if (ch == '\0') return 1;
             seg = p + 1;
             continue;
         }
@@ -69,15 +66,13 @@ static int serve(struct rk_req *req, const char *rel, const char *cache_control)
     if (!root[0])
         return rk_req_fail(req, RK_ENOTFOUND, "no web directory", "direktori web tidak ada");
     char path[PATH_MAX], real[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
-        return RK_ENOTFOUND;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path) return RK_ENOTFOUND;
     size_t rootlen = strlen(root);
     /* A symlinked directory inside the root could still point outside it. */
     if (!realpath(path, real) || strncmp(real, root, rootlen) != 0 || real[rootlen] != '/')
         return rk_req_fail(req, RK_ENOTFOUND, "file not found", "berkas tidak ditemukan");
     int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return rk_req_fail(req, RK_ENOTFOUND, "file not found", "berkas tidak ditemukan");
+    if (fd < 0) return rk_req_fail(req, RK_ENOTFOUND, "file not found", "berkas tidak ditemukan");
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -96,8 +91,7 @@ static int serve(struct rk_req *req, const char *rel, const char *cache_control)
     }
     while (got < size) {
         ssize_t n = read(fd, buf + got, size - got);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         got += (size_t)n;
     }
     close(fd);
