@@ -756,6 +756,19 @@ static void test_start_errors(void **state)
     cfg.web_dir = "/nonexistent-web-dir";
     assert_int_equal(rk_server_start(&cfg, &srv), RK_EINVAL);
     rk_server_stop(NULL);
+
+    /* A port already bound is an I/O error, not a crash or a silent success. */
+    char dir[512], db[600];
+    rk_test_tmpdir(dir, sizeof dir);
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    struct rk_server_config ok = {.db_uri = db, .threads = 1};
+    struct rk_server *first;
+    assert_int_equal(rk_server_start(&ok, &first), RK_OK);
+    ok.port = rk_server_port(first);
+    assert_int_equal(rk_server_start(&ok, &srv), RK_EIO);
+    assert_null(srv);
+    rk_server_stop(first);
+    rk_test_rmtree(dir);
 }
 
 int main(void)
