@@ -235,7 +235,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_ctx *c)
     if (atomic_load(&c->srv->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     c->status = http;
-    c->bytes = not_modified ? 0 : rp->len;
+    c->bytes = not_modified || strcmp(c->method, "HEAD") == 0 ? 0 : rp->len;
     enum MHD_Result ret = MHD_queue_response(conn, http, resp);
     MHD_destroy_response(resp);
     return ret;

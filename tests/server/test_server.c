@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 struct env {
@@ -229,7 +230,7 @@ static void make_web(struct env *E)
     assert_int_equal(symlink(p, link), 0);
 }
 
-static void env_start(struct env *E, size_t max_body)
+static void env_start_with(struct env *E, size_t max_body, unsigned timeout_s, unsigned conn_limit)
 {
     rk_test_tmpdir(E->dir, sizeof E->dir);
     snprintf(E->db, sizeof E->db, "%s/t.db", E->dir);
@@ -244,10 +245,16 @@ static void env_start(struct env *E, size_t max_body)
                                    .max_body = max_body,
                                    .access_log = E->logf,
                                    .web_dir = E->web,
-                                   .timeout_s = 5};
+                                   .timeout_s = timeout_s,
+                                   .conn_limit = conn_limit};
     assert_int_equal(rk_server_start(&cfg, &E->srv), RK_OK);
     E->port = rk_server_port(E->srv);
     assert_true(E->port > 0);
+}
+
+static void env_start(struct env *E, size_t max_body)
+{
+    env_start_with(E, max_body, 5, 0);
 }
 
 static void env_stop(struct env *E)
@@ -742,6 +749,45 @@ static void test_graceful_stop(void **state)
     rk_test_rmtree(E.dir);
 }
 
+/* Slow clients are cut off by the per-connection timeout, and while the connection limit is
+ * reached a new client waits (in the listen backlog) instead of being served. */
+static void test_slow_client_and_conn_limit(void **state)
+{
+    (void)state;
+    struct env E;
+    memset(&E, 0, sizeof E);
+    env_start_with(&E, 0, 1, 2);
+    int a = dial(E.port), b = dial(E.port);
+    assert_true(a >= 0 && b >= 0);
+    send_all(a, "GET /api/health HTTP/1.1\r\n", 27);
+    send_all(b, "GET /api/health HTTP/1.1\r\n", 27);
+    usleep(100 * 1000);
+    int c = dial(E.port);
+    assert_true(c >= 0);
+    const char *req = "GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    send_all(c, req, strlen(req));
+    struct timeval shortwait = {0, 400 * 1000};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &shortwait, sizeof shortwait);
+    char buf[256];
+    assert_true(recv(c, buf, sizeof buf, 0) < 0); /* not served while at the limit */
+    struct timeval longwait = {5, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &longwait, sizeof longwait);
+    /* The trickling clients are dropped after about a second, freeing the slots for c. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(recv(a, buf, sizeof buf, 0), 0);
+    assert_int_equal(recv(b, buf, sizeof buf, 0), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 4);
+    close(a);
+    close(b);
+    struct resp r;
+    read_resp(c, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    env_stop(&E);
+}
+
 static void test_start_errors(void **state)
 {
     (void)state;
@@ -783,6 +829,7 @@ int main(void)
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_graceful_stop),
+        cmocka_unit_test(test_slow_client_and_conn_limit),
         cmocka_unit_test(test_start_errors),
     };
     int failed = cmocka_run_group_tests_name("server", group, setup, teardown);
