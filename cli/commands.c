@@ -17,6 +17,7 @@ const struct rk_command rk_commands[] = {
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
+    {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
     {NULL, NULL, NULL},
 };
 

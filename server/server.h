@@ -6,26 +6,42 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define RK_SERVER_MAX_BODY_DEFAULT ((size_t)1 << 20) /* 1 MiB request body */
+#define RK_SERVER_URL_MAX 2048 /* request target incl. query string -> 414 beyond */
+#define RK_SERVER_CONN_LIMIT_DEFAULT 1024
+#define RK_SERVER_TIMEOUT_DEFAULT 30 /* seconds a connection may sit idle or trickle */
+#define RK_SERVER_GRACE_DEFAULT 10   /* seconds rk_server_stop waits for in-flight requests */
+#define RK_SERVER_THREADS_MAX 64
+#define RK_SERVER_STATIC_MAX ((size_t)4 << 20) /* largest static file served */
+
 struct rk_server_config {
-    const char *db_uri;       /* store URI, opened once per worker thread */
-    const char *bind_addr;    /* "127.0.0.1" by default */
-    unsigned short port;      /* 0 picks a free port (tests) */
-    unsigned threads;         /* worker threads; 0 = number of CPUs */
-    size_t max_body;          /* request body cap in bytes; 0 = default 1 MiB */
-    FILE *access_log;         /* one JSON object per request; NULL = none */
-    const char *web_dir;      /* static pages; NULL = built-in default */
+    const char *db_uri;    /* store URI, opened once per worker thread */
+    const char *bind_addr; /* "127.0.0.1" by default; IPv4 or IPv6 literal */
+    unsigned short port;   /* 0 picks a free port (tests) */
+    unsigned threads;      /* worker threads; 0 = number of CPUs (capped at THREADS_MAX) */
+    size_t max_body;       /* request body cap in bytes; 0 = default 1 MiB */
+    FILE *access_log;      /* one JSON object per request; NULL = none */
+    const char *web_dir;   /* static pages; NULL = built-in default (REKAP_WEB_DIR) */
+    unsigned conn_limit;   /* simultaneous connections; 0 = default */
+    unsigned timeout_s;    /* per-connection inactivity timeout; 0 = default */
+    unsigned grace_s;      /* shutdown wait for in-flight requests; 0 = default */
 };
 
 struct rk_server;
 
 /* Starts serving in background threads. On success *out owns the server and
- * rk_server_port() tells the bound port. Returns RK_OK, RK_EDB (store), RK_EIO (bind). */
+ * rk_server_port() tells the bound port. Returns RK_OK, RK_EINVAL (bad address or web dir),
+ * RK_EDB (store), RK_EIO (bind), RK_ENOMEM. */
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out);
 
 /* The TCP port actually bound. */
 unsigned short rk_server_port(const struct rk_server *srv);
 
-/* Stops accepting, lets in-flight requests finish, frees everything. NULL is a no-op. */
+/* Stops accepting, lets in-flight requests finish (up to grace_s), closes the stores and frees
+ * everything. NULL is a no-op. */
 void rk_server_stop(struct rk_server *srv);
+
+/* Version string reported by /api/health. */
+extern const char rk_server_version[];
 
 #endif

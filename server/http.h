@@ -1,0 +1,102 @@
+/* Internal interface of the HTTP layer: the request a handler sees, the reply it builds, and the
+ * route table. Adding an endpoint is one handler plus one row in rk_routes (server/routes.c).
+ *
+ * A handler either fills req->reply through one of the rk_reply_* helpers and returns RK_OK, or
+ * returns a negative rk_status; the dispatcher then answers with the JSON error for it (HTTP code
+ * from rk_status_http). rk_req_fail lets a handler give a more precise message than the
+ * status's generic one. */
+#ifndef REKAP_SERVER_HTTP_H
+#define REKAP_SERVER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/server.h"
+#include "store/store.h"
+
+#define RK_ROUTE_PARAMS_MAX 4
+#define RK_ROUTE_PARAM_LEN 255 /* a captured path segment longer than this does not match */
+
+struct rk_server;
+
+/* What a handler answers with. body is malloc'd and owned by the reply. */
+struct rk_reply {
+    int http; /* 0 = not set */
+    char *body;
+    size_t len;
+    const char *content_type;  /* static string */
+    const char *cache_control; /* static string */
+    int etag;                  /* add an ETag and honour If-None-Match */
+    char allow[64];            /* Allow header for 405, "" otherwise */
+};
+
+struct rk_req {
+    struct rk_server *srv;
+    void *conn;         /* struct MHD_Connection *, opaque to handlers */
+    const char *method; /* "GET", "POST", ...; HEAD is routed as GET */
+    const char *path;   /* decoded path without the query string */
+    char params[RK_ROUTE_PARAMS_MAX][RK_ROUTE_PARAM_LEN + 1]; /* {} segments, in order */
+    int nparams;
+    const char *body; /* request body, NUL-terminated; NULL when none */
+    size_t body_len;
+    struct rk_store *store;      /* this request's store handle, exclusive while it runs */
+    const char *err_en, *err_id; /* optional precise error text (static strings) */
+    struct rk_reply reply;
+};
+
+typedef int (*rk_handler)(struct rk_req *req);
+
+/* A route: method ("GET", "POST"...) and a pattern of literal segments and "{}" segments, each
+ * "{}" capturing one non-empty path segment into req->params. A pattern ending in "{*}" captures
+ * the rest of the path (any number of segments) as its last parameter. */
+struct rk_route {
+    const char *method;
+    const char *pattern;
+    rk_handler fn;
+    int needs_store; /* 0 for handlers that never touch the store (static files) */
+};
+
+/* Static-file handlers (server/static.c): GET / and GET /static/{*}. */
+int rk_static_index(struct rk_req *req);
+int rk_static_file(struct rk_req *req);
+
+/* The table, terminated by a row with NULL method (server/routes.c). */
+extern const struct rk_route rk_routes[];
+
+/* Server-side accessors for handlers. */
+const char *rk_server_web_dir(const struct rk_server *srv);
+extern const char rk_server_name[];
+
+/* Value of query parameter name, or NULL. */
+const char *rk_req_query(const struct rk_req *req, const char *name);
+
+/* Value of request header name (case-insensitive), or NULL. */
+const char *rk_req_header(const struct rk_req *req, const char *name);
+
+/* Records a precise bilingual message for the error about to be returned; returns status so a
+ * handler can write `return rk_req_fail(req, RK_EINVAL, "...", "...");`. */
+int rk_req_fail(struct rk_req *req, int status, const char *en, const char *id);
+
+/* Renders json (reference stolen, also on failure) as the 200 reply with an ETag and
+ * "Cache-Control: no-cache". Returns RK_OK or RK_ENOMEM. */
+int rk_reply_json(struct rk_req *req, json_t *json);
+
+/* Takes ownership of body[0..len) (malloc'd) as a reply of the given type and caching. */
+void rk_reply_take(struct rk_req *req, int http, char *body, size_t len, const char *type,
+                   const char *cache_control, int etag);
+
+/* Builds the JSON error body {"error":{"code","message","pesan"}} for status into the reply,
+ * with the given HTTP code (0 = rk_status_http(status)). code_name overrides
+ * rk_status_name(status) when non-NULL (405/414 have no rk_status). */
+void rk_reply_error(struct rk_req *req, int http, int status, const char *code_name, const char *en,
+                    const char *id);
+
+/* Writes the quoted strong ETag of body (BLAKE2b-128, hex) into out (at least 35 bytes). */
+void rk_etag(const char *body, size_t len, char out[35]);
+
+/* True when an If-None-Match header value matches etag (list, weak prefix and "*" handled). */
+int rk_etag_match(const char *if_none_match, const char *etag);
+
+#endif

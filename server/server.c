@@ -1,0 +1,534 @@
+/* The daemon: libmicrohttpd with an internal epoll thread pool, request limits (URL length,
+ * body size, connections, timeouts), routing, the store pool, the access log and graceful
+ * shutdown. Handlers live in routes.c/static.c and never see libmicrohttpd directly.
+ *
+ * Request life cycle, as libmicrohttpd drives it:
+ *   uri_start()   request line parsed: per-request context, start time, raw target, in-flight++
+ *   on_request()  first call (headers only): 414 / route (404, 405) / Content-Length (413) are
+ *                 decided here, before any body byte is read, so refusals are cheap;
+ *                 body calls: bytes are counted and kept up to max_body; past it the rest is
+ *                 drained (bounded) and discarded, because libmicrohttpd cannot queue a reply in
+ *                 the middle of a body; final call: dispatch to the handler and queue the reply
+ *   completed()   access-log line, free the context, in-flight-- */
+#include "server/http.h"
+#include "rekap/status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How far past max_body a chunked upload is drained (then the connection is cut) so the client
+ * still gets its 413 for moderately oversized bodies without us reading unbounded data. */
+#define DRAIN_MAX ((size_t)4 << 20)
+
+struct store_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct rk_store **all;
+    struct rk_store **idle;
+    unsigned n, nidle;
+};
+
+struct rk_server {
+    struct MHD_Daemon *d;
+    unsigned short port;
+    size_t max_body;
+    unsigned grace_s;
+    char web_dir[PATH_MAX];
+    FILE *log;
+    pthread_mutex_t log_mu;
+    struct store_pool pool;
+    atomic_int inflight;
+    atomic_int stopping;
+};
+
+/* One per request (not per connection: keep-alive requests each get their own). */
+struct req_ctx {
+    struct rk_server *srv;
+    struct timespec t0; /* CLOCK_MONOTONIC, for dur_ms */
+    struct timespec ts; /* CLOCK_REALTIME, for the log's ts */
+    char remote[INET6_ADDRSTRLEN];
+    char target[RK_SERVER_URL_MAX + 1]; /* raw request target, truncated copy */
+    size_t target_len;                  /* its full length */
+    char method[16];
+    int started;
+    const struct rk_route *route;
+    struct rk_req req;
+    char *body;
+    size_t body_len, body_cap, seen;
+    int too_big;
+    unsigned status;
+    size_t bytes;
+};
+
+const char *rk_server_web_dir(const struct rk_server *srv)
+{
+    return srv->web_dir;
+}
+
+unsigned short rk_server_port(const struct rk_server *srv)
+{
+    return srv->port;
+}
+
+const char *rk_req_query(const struct rk_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *rk_req_header(const struct rk_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* ---- store pool ---- */
+
+static int pool_open(struct store_pool *p, const char *uri, unsigned n)
+{
+    p->all = calloc(n, sizeof *p->all);
+    p->idle = calloc(n, sizeof *p->idle);
+    if (!p->all || !p->idle) return RK_ENOMEM;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = rk_store_open(uri, &p->all[i]);
+        if (rc != RK_OK) return rc;
+        p->n++;
+        p->idle[p->nidle++] = p->all[i];
+    }
+    return RK_OK;
+}
+
+static void pool_close(struct store_pool *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        rk_store_close(p->all[i]);
+    if (p->all) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+    }
+    free(p->all);
+    free(p->idle);
+    memset(p, 0, sizeof *p);
+}
+
+/* There are as many handles as worker threads and a handler runs to completion on its thread,
+ * so the wait is only ever for a handle being given back. */
+static struct rk_store *pool_get(struct store_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->nidle == 0)
+        pthread_cond_wait(&p->cv, &p->mu);
+    struct rk_store *s = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->mu);
+    return s;
+}
+
+static void pool_put(struct store_pool *p, struct rk_store *s)
+{
+    pthread_mutex_lock(&p->mu);
+    p->idle[p->nidle++] = s;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- routing ---- */
+
+/* Matches path against pattern, capturing {} segments into req. */
+static int route_match(const char *pattern, const char *path, struct rk_req *req)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p) {
+        if (p[0] == '{' && p[1] == '*' && p[2] == '}' && p[3] == '\0') {
+            size_t n = strlen(s);
+            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX) return 0;
+            memcpy(req->params[np++], s, n + 1);
+            req->nparams = np;
+            return 1;
+        }
+        if (p[0] == '{' && p[1] == '}') {
+            size_t n = strcspn(s, "/");
+            if (n == 0 || n > RK_ROUTE_PARAM_LEN || np == RK_ROUTE_PARAMS_MAX) return 0;
+            memcpy(req->params[np], s, n);
+            req->params[np++][n] = '\0';
+            s += n;
+            p += 2;
+            continue;
+        }
+        if (*p != *s) return 0;
+        p++, s++;
+    }
+    if (*s) return 0;
+    req->nparams = np;
+    return 1;
+}
+
+static void allow_add(char *allow, size_t cap, const char *method)
+{
+    if (strstr(allow, method)) return;
+    size_t n = strlen(allow);
+    snprintf(allow + n, cap - n, "%s%s", n ? ", " : "", method);
+}
+
+/* Finds the route for method+path. Returns it, or NULL with req->reply.allow filled when the
+ * path exists under other methods (405) and empty when it does not exist at all (404). */
+static const struct rk_route *route_find(const char *method, const char *path, struct rk_req *req)
+{
+    int head = strcmp(method, "HEAD") == 0;
+    req->reply.allow[0] = '\0';
+    for (const struct rk_route *r = rk_routes; r->method; r++) {
+        if (!route_match(r->pattern, path, req)) continue;
+        if (strcmp(r->method, method) == 0 || (head && strcmp(r->method, "GET") == 0)) return r;
+        allow_add(req->reply.allow, sizeof req->reply.allow, r->method);
+        if (strcmp(r->method, "GET") == 0)
+            allow_add(req->reply.allow, sizeof req->reply.allow, "HEAD");
+    }
+    req->nparams = 0;
+    return NULL;
+}
+
+/* ---- replies ---- */
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct req_ctx *c)
+{
+    struct rk_reply *rp = &c->req.reply;
+    unsigned http = rp->http > 0 ? (unsigned)rp->http : 500;
+    char etag[35] = "";
+    int not_modified = 0;
+    if (rp->etag && http == 200) {
+        rk_etag(rp->body ? rp->body : "", rp->len, etag);
+        const char *inm =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        not_modified = inm && rk_etag_match(inm, etag) &&
+                       (strcmp(c->method, "GET") == 0 || strcmp(c->method, "HEAD") == 0);
+    }
+    struct MHD_Response *resp;
+    if (not_modified) {
+        http = MHD_HTTP_NOT_MODIFIED;
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_buffer(rp->len, rp->body, MHD_RESPMEM_MUST_FREE);
+        if (resp) rp->body = NULL; /* now owned by libmicrohttpd */
+    }
+    if (!resp) return MHD_NO;
+    if (rp->content_type && !not_modified)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            rp->cache_control ? rp->cache_control : "no-store");
+    if (etag[0]) MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (rp->allow[0] && http == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_SERVER, rk_server_name);
+    /* While shutting down, ask clients not to reuse the connection. */
+    if (atomic_load(&c->srv->stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    c->status = http;
+    c->bytes = not_modified || strcmp(c->method, "HEAD") == 0 ? 0 : rp->len;
+    enum MHD_Result ret = MHD_queue_response(conn, http, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *conn, struct req_ctx *c, int http,
+                                   int status, const char *code, const char *en, const char *id)
+{
+    rk_reply_error(&c->req, http, status, code, en, id);
+    return queue(conn, c);
+}
+
+/* ---- request life cycle ---- */
+
+static void *uri_start(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct rk_server *srv = cls;
+    struct req_ctx *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->srv = srv;
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    clock_gettime(CLOCK_REALTIME, &c->ts);
+    c->target_len = strlen(uri);
+    /* Logged bytes must be valid JSON text: anything outside printable ASCII becomes '?'. */
+    size_t n = c->target_len < RK_SERVER_URL_MAX ? c->target_len : RK_SERVER_URL_MAX;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)uri[i];
+        c->target[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    c->target[n] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, c->remote,
+                      sizeof c->remote);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      c->remote, sizeof c->remote);
+    }
+    atomic_fetch_add(&srv->inflight, 1);
+    return c;
+}
+
+static void log_request(struct rk_server *srv, const struct req_ctx *c)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dur =
+        (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+    struct tm tm;
+    gmtime_r(&c->ts.tv_sec, &tm);
+    char ts[40];
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, c->ts.tv_nsec / 1000000);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:f}", "ts", ts, "remote", c->remote, "method",
+                          c->method[0] ? c->method : "-", "path", c->target, "status",
+                          (int)c->status, "bytes", (json_int_t)c->bytes, "dur_ms",
+                          (double)(long long)(dur * 1000.0) / 1000.0);
+    char *line =
+        j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
+    json_decref(j);
+    if (!line) return;
+    pthread_mutex_lock(&srv->log_mu);
+    fputs(line, srv->log);
+    fputc('\n', srv->log);
+    fflush(srv->log);
+    pthread_mutex_unlock(&srv->log_mu);
+    free(line);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct rk_server *srv = cls;
+    struct req_ctx *c = *con_cls;
+    if (!c) return;
+    if (srv->log) log_request(srv, c);
+    free(c->body);
+    free(c->req.reply.body);
+    free(c);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Parses a Content-Length value; returns 0 and sets *out, or -1 when absent/odd (then the
+ * byte count while reading is the only guard, which is enough). */
+static int content_length(struct MHD_Connection *conn, uint64_t *out)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v) return -1;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end || errno) return -1;
+    *out = n;
+    return 0;
+}
+
+/* First call: everything that can be refused without reading the body is refused here. */
+static enum MHD_Result on_headers(struct MHD_Connection *conn, struct req_ctx *c, const char *url,
+                                  const char *method)
+{
+    snprintf(c->method, sizeof c->method, "%s", method);
+    c->req.srv = c->srv;
+    c->req.conn = conn;
+    c->req.method = c->method;
+    c->req.path = url;
+    if (c->target_len > RK_SERVER_URL_MAX)
+        return queue_error(conn, c, 414, RK_ERANGE, "uri_too_long", "request URI too long",
+                           "alamat permintaan terlalu panjang");
+    c->route = route_find(method, url, &c->req);
+    if (!c->route && c->req.reply.allow[0])
+        return queue_error(conn, c, 405, RK_EINVAL, "method_not_allowed", "method not allowed",
+                           "metode tidak diizinkan");
+    if (!c->route)
+        return queue_error(conn, c, 404, RK_ENOTFOUND, NULL, "no such endpoint",
+                           "alamat tidak ditemukan");
+    uint64_t clen;
+    if (content_length(conn, &clen) == 0 && clen > c->srv->max_body)
+        return queue_error(conn, c, 0, RK_ETOOBIG, NULL, "request body too large",
+                           "isi permintaan terlalu besar");
+    return MHD_YES;
+}
+
+static enum MHD_Result on_body(struct req_ctx *c, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    c->seen += n;
+    if (c->too_big || c->seen > c->srv->max_body) {
+        free(c->body);
+        c->body = NULL;
+        c->body_len = 0;
+        c->too_big = 1;
+        /* Drained enough: cut the connection rather than read an unbounded upload. */
+        return c->seen - c->srv->max_body > DRAIN_MAX ? MHD_NO : MHD_YES;
+    }
+    if (c->body_len + n + 1 > c->body_cap) {
+        size_t cap = c->body_cap ? c->body_cap : 4096;
+        while (cap < c->body_len + n + 1)
+            cap *= 2;
+        if (cap > c->srv->max_body + 1) cap = c->srv->max_body + 1;
+        char *nb = realloc(c->body, cap);
+        if (!nb) return MHD_NO;
+        c->body = nb;
+        c->body_cap = cap;
+    }
+    memcpy(c->body + c->body_len, data, n);
+    c->body_len += n;
+    c->body[c->body_len] = '\0';
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
+{
+    if (c->too_big)
+        return queue_error(conn, c, 0, RK_ETOOBIG, NULL, "request body too large",
+                           "isi permintaan terlalu besar");
+    struct rk_req *req = &c->req;
+    req->body = c->body;
+    req->body_len = c->body_len;
+    if (c->route->needs_store) req->store = pool_get(&c->srv->pool);
+    int rc = c->route->fn(req);
+    if (req->store) {
+        /* A handler that failed mid-transaction must not leave it open for the next user. */
+        if (rc != RK_OK) rk_store_rollback(req->store);
+        pool_put(&c->srv->pool, req->store);
+        req->store = NULL;
+    }
+    if (rc != RK_OK)
+        rk_reply_error(req, 0, rc, NULL, req->err_en, req->err_id);
+    else if (req->reply.http == 0)
+        rk_reply_error(req, 0, RK_EINTERNAL, NULL, NULL, NULL);
+    return queue(conn, c);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct req_ctx *c = *con_cls;
+    if (!c) return MHD_NO; /* context allocation failed in uri_start */
+    if (!c->started) {
+        c->started = 1;
+        return on_headers(conn, c, url, method);
+    }
+    if (*upload_data_size) return on_body(c, upload_data, upload_data_size);
+    return dispatch(conn, c);
+}
+
+/* ---- start / stop ---- */
+
+static int parse_bind(const char *addr, unsigned short port, struct sockaddr_storage *ss, int *v6)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        *v6 = 0;
+        return RK_OK;
+    }
+    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        *v6 = 1;
+        return RK_OK;
+    }
+    return RK_EINVAL;
+}
+
+static void server_free(struct rk_server *srv)
+{
+    pool_close(&srv->pool);
+    pthread_mutex_destroy(&srv->log_mu);
+    free(srv);
+}
+
+int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
+{
+    *out = NULL;
+    if (!cfg || !cfg->db_uri) return RK_EINVAL;
+    if (sodium_init() < 0) return RK_EINTERNAL;
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    if (parse_bind(cfg->bind_addr ? cfg->bind_addr : "127.0.0.1", cfg->port, &ss, &v6) != RK_OK)
+        return RK_EINVAL;
+    struct rk_server *srv = calloc(1, sizeof *srv);
+    if (!srv) return RK_ENOMEM;
+    pthread_mutex_init(&srv->log_mu, NULL);
+    srv->max_body = cfg->max_body ? cfg->max_body : RK_SERVER_MAX_BODY_DEFAULT;
+    srv->grace_s = cfg->grace_s ? cfg->grace_s : RK_SERVER_GRACE_DEFAULT;
+    srv->log = cfg->access_log;
+    const char *web = cfg->web_dir ? cfg->web_dir : REKAP_WEB_DIR;
+    /* Canonical web root: static.c compares resolved file paths against it. A missing default
+     * only disables the pages; a missing directory the operator named is an error. */
+    if (!realpath(web, srv->web_dir)) {
+        if (cfg->web_dir) {
+            server_free(srv);
+            return RK_EINVAL;
+        }
+        srv->web_dir[0] = '\0';
+    }
+    unsigned threads = cfg->threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (threads > RK_SERVER_THREADS_MAX) threads = RK_SERVER_THREADS_MAX;
+    int rc = pool_open(&srv->pool, cfg->db_uri, threads);
+    if (rc != RK_OK) {
+        server_free(srv);
+        return rc == RK_ENOMEM ? rc : RK_EDB;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    if (v6) flags |= MHD_USE_IPv6;
+    srv->d = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->conn_limit ? cfg->conn_limit : RK_SERVER_CONN_LIMIT_DEFAULT,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : RK_SERVER_TIMEOUT_DEFAULT,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_start, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+        MHD_OPTION_END);
+    if (!srv->d) {
+        server_free(srv);
+        return RK_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : cfg->port;
+    *out = srv;
+    return RK_OK;
+}
+
+void rk_server_stop(struct rk_server *srv)
+{
+    if (!srv) return;
+    atomic_store(&srv->stopping, 1);
+    MHD_socket lfd = MHD_quiesce_daemon(srv->d);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    /* In-flight = request line received and not yet completed. Idle keep-alive connections do
+     * not count: they are closed by MHD_stop_daemon. */
+    struct timespec nap = {0, 10 * 1000 * 1000};
+    for (unsigned waited = 0; atomic_load(&srv->inflight) > 0 && waited < srv->grace_s * 100;
+         waited++)
+        nanosleep(&nap, NULL);
+    MHD_stop_daemon(srv->d);
+    server_free(srv);
+}
