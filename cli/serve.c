@@ -62,6 +62,9 @@ static void usage(FILE *f)
         "usage: rekap serve [--db FILE] [--listen ADDR:PORT] [--threads N]\n"
         "                   [--access-log FILE|-] [--max-body BYTES] [--web DIR]\n"
         "                   [--port-file FILE] [--max-conn N] [--timeout SECONDS]\n"
+        "                   [--key FILE] [--log-id NAME]\n"
+        "  --key: kunci penanda tangan log (dibuat bila belum ada) / log signing key, created\n"
+        "         if missing; default: <db>.key next to an SQLite file\n"
         "  --listen 127.0.0.1:8080 (bawaan/default); port 0 = pilih port bebas / any free port\n");
 }
 
@@ -79,12 +82,14 @@ int rk_cmd_serve(int argc, char **argv)
                                          {"port-file", required_argument, 0, 'p'},
                                          {"max-conn", required_argument, 0, 'c'},
                                          {"timeout", required_argument, 0, 'T'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"log-id", required_argument, 0, 'L'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.db_uri = optarg;
@@ -121,6 +126,12 @@ int rk_cmd_serve(int argc, char **argv)
             if (parse_count(optarg, 3600, &n) != RK_OK || n == 0) goto bad_number;
             cfg.timeout_s = (unsigned)n;
             break;
+        case 'k':
+            cfg.key_file = optarg;
+            break;
+        case 'L':
+            cfg.log_id = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -134,6 +145,19 @@ int rk_cmd_serve(int argc, char **argv)
         return 2;
     }
     cfg.bind_addr = addr;
+    /* The log key lives beside an SQLite store unless named: a server restarted on the same
+     * data must sign with the same key, or witnesses could not check old heads. */
+    char keybuf[4200];
+    if (!cfg.key_file) {
+        const char *path = strncmp(cfg.db_uri, "sqlite:", 7) == 0 ? cfg.db_uri + 7 : cfg.db_uri;
+        if (strncmp(cfg.db_uri, "postgres", 8) == 0) {
+            fprintf(stderr, "rekap: serve: --key FILE is required with PostgreSQL / --key wajib "
+                            "untuk PostgreSQL\n");
+            return 2;
+        }
+        snprintf(keybuf, sizeof keybuf, "%s.key", path);
+        cfg.key_file = keybuf;
+    }
 
     FILE *log = NULL;
     if (log_path && strcmp(log_path, "-") == 0) {

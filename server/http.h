@@ -15,6 +15,7 @@
 
 #include "server/server.h"
 #include "store/store.h"
+#include "store/pipeline.h"
 
 #define RK_ROUTE_PARAMS_MAX 4
 #define RK_ROUTE_PARAM_LEN 255 /* a captured path segment longer than this does not match */
@@ -65,7 +66,36 @@ int rk_static_file(struct rk_req *req);
 /* The table, terminated by a row with NULL method (server/routes.c). */
 extern const struct rk_route rk_routes[];
 
+/* Shared JSON shapes and lookups of the API (server/routes.c). */
+json_t *rk_api_region_json(const struct rk_region *r);
+json_t *rk_api_election_json(const struct rk_election *e);
+int rk_api_race_json(struct rk_store *s, const struct rk_race *r, json_t **out);
+void rk_api_root_region(struct rk_region *r);
+/* Resolves a ?region= style code ("" or NULL = national root); 400/404 with messages. */
+int rk_api_lookup_region(struct rk_req *req, const char *code, struct rk_region *r);
+
+/* Results, accounts and log handlers (server/results.c). */
+int rk_h_login(struct rk_req *req);
+int rk_h_logout(struct rk_req *req);
+int rk_h_me(struct rk_req *req);
+int rk_h_device_register(struct rk_req *req);
+int rk_h_submit(struct rk_req *req);
+int rk_h_tps_race(struct rk_req *req);
+int rk_h_tps_version(struct rk_req *req);
+int rk_h_correct(struct rk_req *req);
+int rk_h_approve(struct rk_req *req);
+int rk_h_results(struct rk_req *req);
+int rk_h_results_csv(struct rk_req *req);
+int rk_h_race_tps(struct rk_req *req);
+int rk_h_log_sth(struct rk_req *req);
+int rk_h_log_entries(struct rk_req *req);
+int rk_h_log_inclusion(struct rk_req *req);
+int rk_h_log_consistency(struct rk_req *req);
+
 /* Server-side accessors for handlers. */
+const struct rk_signer *rk_server_signer(const struct rk_server *srv);
+const char *rk_server_log_id(const struct rk_server *srv);
+int64_t rk_now_ms(void);
 const char *rk_server_web_dir(const struct rk_server *srv);
 extern const char rk_server_name[];
 

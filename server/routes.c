@@ -15,7 +15,7 @@
 static const char *const level_key[RK_LEVEL_COUNT] = {"nasional",  "provinsi", "kabkota",
                                                       "kecamatan", "desa",     "tps"};
 
-static json_t *region_json(const struct rk_region *r)
+json_t *rk_api_region_json(const struct rk_region *r)
 {
     json_t *j = json_pack("{s:s,s:s,s:i,s:s}", "code", r->code, "name", r->name, "level",
                           (int)r->level, "level_name", rk_level_name(r->level, 0));
@@ -26,7 +26,7 @@ static json_t *region_json(const struct rk_region *r)
     return j;
 }
 
-static json_t *election_json(const struct rk_election *e)
+json_t *rk_api_election_json(const struct rk_election *e)
 {
     return json_pack("{s:I,s:s,s:s,s:i,s:s}", "id", (json_int_t)e->id, "slug", e->slug, "kind",
                      e->kind == RK_ELECTION_PEMILU ? "pemilu" : "pilkada", "year", e->year, "name",
@@ -50,7 +50,7 @@ static int h_health(struct rk_req *req)
 
 static int add_election(void *ud, const struct rk_election *e)
 {
-    return json_array_append_new(ud, election_json(e)) == 0 ? 0 : RK_ENOMEM;
+    return json_array_append_new(ud, rk_api_election_json(e)) == 0 ? 0 : RK_ENOMEM;
 }
 
 static int h_elections(struct rk_req *req)
@@ -69,7 +69,7 @@ static int h_elections(struct rk_req *req)
 
 static int add_region(void *ud, const struct rk_region *r)
 {
-    return json_array_append_new(ud, region_json(r)) == 0 ? 0 : RK_ENOMEM;
+    return json_array_append_new(ud, rk_api_region_json(r)) == 0 ? 0 : RK_ENOMEM;
 }
 
 /* Renders a region (root when r->code is ""), its ancestors, children, counts and DPT sums. */
@@ -78,7 +78,7 @@ static int region_reply(struct rk_req *req, const struct rk_region *r)
     int64_t counts[RK_LEVEL_COUNT] = {0}, l = 0, p = 0;
     int rc;
     json_t *crumbs = json_array(), *children = json_array(), *cnt = json_object();
-    json_t *self = region_json(r);
+    json_t *self = rk_api_region_json(r);
     if (!crumbs || !children || !cnt || !self) {
         rc = RK_ENOMEM;
         goto fail;
@@ -89,7 +89,7 @@ static int region_reply(struct rk_req *req, const struct rk_region *r)
         if (rk_code_ancestor(r->code, (enum rk_level)lv, code) != RK_OK) continue;
         rc = rk_store_region_get(req->store, code, &a);
         if (rc == RK_ENOTFOUND) continue;
-        if (rc != RK_OK || json_array_append_new(crumbs, region_json(&a)) != 0) goto fail;
+        if (rc != RK_OK || json_array_append_new(crumbs, rk_api_region_json(&a)) != 0) goto fail;
     }
     if ((rc = rk_store_region_children(req->store, r->code, add_region, children)) != RK_OK ||
         (rc = rk_store_region_counts(req->store, r->code, counts)) != RK_OK ||
@@ -109,7 +109,7 @@ fail:
     return rc;
 }
 
-static void root_region(struct rk_region *r)
+void rk_api_root_region(struct rk_region *r)
 {
     memset(r, 0, sizeof *r);
     r->level = RK_LEVEL_NATIONAL;
@@ -117,10 +117,10 @@ static void root_region(struct rk_region *r)
 }
 
 /* Resolves a region code from the client ("" = national root): 400 malformed, 404 unknown. */
-static int lookup_region(struct rk_req *req, const char *code, struct rk_region *r)
+int rk_api_lookup_region(struct rk_req *req, const char *code, struct rk_region *r)
 {
     if (!code || !code[0]) {
-        root_region(r);
+        rk_api_root_region(r);
         return RK_OK;
     }
     char canon[RK_CODE_MAX + 1];
@@ -136,14 +136,14 @@ static int lookup_region(struct rk_req *req, const char *code, struct rk_region 
 static int h_regions_root(struct rk_req *req)
 {
     struct rk_region r;
-    root_region(&r);
+    rk_api_root_region(&r);
     return region_reply(req, &r);
 }
 
 static int h_region(struct rk_req *req)
 {
     struct rk_region r;
-    int rc = lookup_region(req, req->params[0], &r);
+    int rc = rk_api_lookup_region(req, req->params[0], &r);
     return rc != RK_OK ? rc : region_reply(req, &r);
 }
 
@@ -186,7 +186,7 @@ static int h_regions_lookup(struct rk_req *req)
         }
         int g = rk_store_region_get(req->store, canon, &r);
         if (g == RK_OK)
-            json_array_append_new(found, region_json(&r));
+            json_array_append_new(found, rk_api_region_json(&r));
         else if (g == RK_ENOTFOUND)
             json_array_append_new(missing, json_string(canon));
         else
@@ -223,7 +223,7 @@ static int add_race(void *ud, const struct rk_race *r)
 }
 
 /* A race with its candidates; kolom kosong is flagged per candidate and on the race. */
-static int race_json(struct rk_store *s, const struct rk_race *r, json_t **out)
+int rk_api_race_json(struct rk_store *s, const struct rk_race *r, json_t **out)
 {
     struct rk_candidate c[RK_CANDIDATES_MAX];
     int n = 0;
@@ -249,7 +249,7 @@ static int race_json(struct rk_store *s, const struct rk_race *r, json_t **out)
 static int h_races(struct rk_req *req)
 {
     struct rk_region region;
-    int rc = lookup_region(req, rk_req_query(req, "region"), &region);
+    int rc = rk_api_lookup_region(req, rk_req_query(req, "region"), &region);
     if (rc != RK_OK) return rc;
     const char *slug = rk_req_query(req, "election");
     struct rk_election e = {0};
@@ -268,7 +268,7 @@ static int h_races(struct rk_req *req)
     if (rc == RK_OK && !arr) rc = RK_ENOMEM;
     for (size_t i = 0; rc == RK_OK && i < b.n; i++) {
         json_t *rj = NULL;
-        if ((rc = race_json(req->store, &b.v[i], &rj)) == RK_OK &&
+        if ((rc = rk_api_race_json(req->store, &b.v[i], &rj)) == RK_OK &&
             json_array_append_new(arr, rj) != 0)
             rc = RK_ENOMEM;
     }
@@ -298,12 +298,12 @@ static int h_race(struct rk_req *req)
     if (r.region_code[0])
         rc = rk_store_region_get(req->store, r.region_code, &reg);
     else
-        root_region(&reg);
+        rk_api_root_region(&reg);
     if (rc != RK_OK) return rc;
     json_t *rj = NULL;
-    if ((rc = race_json(req->store, &r, &rj)) != RK_OK) return rc;
-    return rk_reply_json(req, json_pack("{s:o,s:o,s:o}", "race", rj, "election", election_json(&e),
-                                        "region", region_json(&reg)));
+    if ((rc = rk_api_race_json(req->store, &r, &rj)) != RK_OK) return rc;
+    return rk_reply_json(req, json_pack("{s:o,s:o,s:o}", "race", rj, "election", rk_api_election_json(&e),
+                                        "region", rk_api_region_json(&reg)));
 }
 
 const struct rk_route rk_routes[] = {
@@ -316,5 +316,21 @@ const struct rk_route rk_routes[] = {
     {"GET", "/api/regions/{}", h_region, 1},
     {"GET", "/api/races", h_races, 1},
     {"GET", "/api/races/{}", h_race, 1},
+    {"GET", "/api/races/{}/results", rk_h_results, 1},
+    {"GET", "/api/races/{}/results.csv", rk_h_results_csv, 1},
+    {"GET", "/api/races/{}/tps", rk_h_race_tps, 1},
+    {"POST", "/api/login", rk_h_login, 1},
+    {"POST", "/api/logout", rk_h_logout, 1},
+    {"GET", "/api/me", rk_h_me, 1},
+    {"POST", "/api/devices", rk_h_device_register, 1},
+    {"POST", "/api/submissions", rk_h_submit, 1},
+    {"GET", "/api/tps/{}/races/{}", rk_h_tps_race, 1},
+    {"GET", "/api/tps/{}/races/{}/versions/{}", rk_h_tps_version, 1},
+    {"POST", "/api/tps/{}/races/{}/corrections", rk_h_correct, 1},
+    {"POST", "/api/tps/{}/races/{}/approve", rk_h_approve, 1},
+    {"GET", "/api/log/sth", rk_h_log_sth, 1},
+    {"GET", "/api/log/entries", rk_h_log_entries, 1},
+    {"GET", "/api/log/proof/inclusion", rk_h_log_inclusion, 1},
+    {"GET", "/api/log/proof/consistency", rk_h_log_consistency, 1},
     {NULL, NULL, NULL, 0},
 };

@@ -50,6 +50,16 @@ struct rk_server {
     struct store_pool pool;
     atomic_int inflight;
     atomic_int stopping;
+    /* Transparency log: the signing key and the frontier of what was signed so far. */
+    struct rk_local_signer signer;
+    pthread_mutex_t view_mu;
+    struct rk_log_view view;
+    struct rk_store *pub_store; /* the publisher's own handle (guarded by view_mu) */
+    pthread_t pub;
+    int pub_running;
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv;
+    unsigned publish_ms;
 };
 
 /* One per request (not per connection: keep-alive requests each get their own). */
@@ -457,9 +467,95 @@ static int parse_bind(const char *addr, unsigned short port, struct sockaddr_sto
 
 static void server_free(struct rk_server *srv)
 {
+    if (srv->pub_running) {
+        pthread_mutex_lock(&srv->pub_mu);
+        srv->pub_running = 0;
+        pthread_cond_signal(&srv->pub_cv);
+        pthread_mutex_unlock(&srv->pub_mu);
+        pthread_join(srv->pub, NULL);
+        rk_server_publish(srv); /* a last head covering everything accepted */
+    }
+    rk_store_close(srv->pub_store);
+    rk_local_signer_free(&srv->signer);
+    pthread_mutex_destroy(&srv->view_mu);
+    pthread_mutex_destroy(&srv->pub_mu);
+    pthread_cond_destroy(&srv->pub_cv);
     pool_close(&srv->pool);
     pthread_mutex_destroy(&srv->log_mu);
     free(srv);
+}
+
+int rk_server_publish(struct rk_server *srv)
+{
+    pthread_mutex_lock(&srv->view_mu);
+    struct rk_sth sth;
+    int rc = rk_log_publish(srv->pub_store, &srv->view, &srv->signer.signer, rk_now_ms(), &sth);
+    pthread_mutex_unlock(&srv->view_mu);
+    return rc;
+}
+
+const struct rk_signer *rk_server_signer(const struct rk_server *srv)
+{
+    return &srv->signer.signer;
+}
+
+const char *rk_server_log_id(const struct rk_server *srv)
+{
+    return srv->view.log_id;
+}
+
+int64_t rk_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Background publisher: a signed tree head at most publish_ms after the log grows, so a
+ * witness's receipt is covered by a head within a second or so. */
+static void *publisher(void *arg)
+{
+    struct rk_server *srv = arg;
+    pthread_mutex_lock(&srv->pub_mu);
+    while (srv->pub_running) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += srv->publish_ms / 1000;
+        until.tv_nsec += (long)(srv->publish_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->pub_cv, &srv->pub_mu, &until);
+        if (!srv->pub_running)
+            break;
+        pthread_mutex_unlock(&srv->pub_mu);
+        rk_server_publish(srv);
+        pthread_mutex_lock(&srv->pub_mu);
+    }
+    pthread_mutex_unlock(&srv->pub_mu);
+    return NULL;
+}
+
+/* Loads the signing key, creating it (0600) on first start. */
+static int load_key(struct rk_server *srv, const char *path)
+{
+    uint8_t seed[32];
+    int rc;
+    if (!path) {
+        rk_signer_seed_generate(seed);
+    } else if ((rc = rk_signer_key_load(path, seed)) == RK_ENOTFOUND || rc == RK_EIO) {
+        if (access(path, F_OK) == 0)
+            return rc; /* exists but unreadable: never replace a key */
+        rk_signer_seed_generate(seed);
+        if ((rc = rk_signer_key_save(path, seed)) != RK_OK)
+            return rc;
+    } else if (rc != RK_OK) {
+        return rc;
+    }
+    rc = rk_local_signer_init(&srv->signer, seed);
+    sodium_memzero(seed, sizeof seed);
+    return rc;
 }
 
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
@@ -474,6 +570,19 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     struct rk_server *srv = calloc(1, sizeof *srv);
     if (!srv) return RK_ENOMEM;
     pthread_mutex_init(&srv->log_mu, NULL);
+    pthread_mutex_init(&srv->view_mu, NULL);
+    pthread_mutex_init(&srv->pub_mu, NULL);
+    pthread_cond_init(&srv->pub_cv, NULL);
+    srv->publish_ms = cfg->publish_ms ? cfg->publish_ms : 1000;
+    if (load_key(srv, cfg->key_file) != RK_OK ||
+        rk_log_view_init(&srv->view, cfg->log_id ? cfg->log_id : "rekap") != RK_OK) {
+        server_free(srv);
+        return RK_EINVAL;
+    }
+    if (rk_store_open(cfg->db_uri, &srv->pub_store) != RK_OK) {
+        server_free(srv);
+        return RK_EDB;
+    }
     srv->max_body = cfg->max_body ? cfg->max_body : RK_SERVER_MAX_BODY_DEFAULT;
     srv->grace_s = cfg->grace_s ? cfg->grace_s : RK_SERVER_GRACE_DEFAULT;
     srv->log = cfg->access_log;
@@ -513,6 +622,9 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : cfg->port;
+    srv->pub_running = 1;
+    if (pthread_create(&srv->pub, NULL, publisher, srv) != 0)
+        srv->pub_running = 0;
     *out = srv;
     return RK_OK;
 }

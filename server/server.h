@@ -25,6 +25,11 @@ struct rk_server_config {
     unsigned conn_limit;   /* simultaneous connections; 0 = default */
     unsigned timeout_s;    /* per-connection inactivity timeout; 0 = default */
     unsigned grace_s;      /* shutdown wait for in-flight requests; 0 = default */
+    const char *key_file;  /* Ed25519 log signing key (created 0600 if missing); NULL = an
+                              ephemeral key, for tests only: heads it signed cannot be checked
+                              after a restart */
+    const char *log_id;    /* names the transparency log in signed tree heads; NULL = "rekap" */
+    unsigned publish_ms;   /* sign a new tree head this often when the log grew; 0 = 1000 */
 };
 
 struct rk_server;
@@ -40,6 +45,10 @@ unsigned short rk_server_port(const struct rk_server *srv);
 /* Stops accepting, lets in-flight requests finish (up to grace_s), closes the stores and frees
  * everything. NULL is a no-op. */
 void rk_server_stop(struct rk_server *srv);
+
+/* Signs a tree head now if the log grew (what the background publisher does every publish_ms).
+ * Returns RK_OK or a store/signing error. */
+int rk_server_publish(struct rk_server *srv);
 
 /* Version string reported by /api/health. */
 extern const char rk_server_version[];

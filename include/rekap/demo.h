@@ -45,4 +45,17 @@ const char *rk_demo_default_province(void);
  * first non-OK status a sink callback returned. */
 int rk_demo_generate(const struct rk_demo_opts *opts, const struct rk_demo_sink *sink);
 
+
+
+#include "rekap/chasil.h"
+
+/* Fills doc with a plausible, rule-abiding C.Hasil for one TPS and race: turnout 55-90% of
+ * its DPT, a few DPTb/DPK voters, 2.5% spare ballots, 1-4% invalid votes, votes split by
+ * per-race candidate strengths (derived from race_id, so neighbouring TPS lean the same way).
+ * Deterministic in (seed, tps, race_id). n_paslon counts the kolom kosong column when
+ * kolom_kosong. Returns RK_OK or RK_EINVAL (bad code, columns or DPT over the Pilkada cap). */
+int rk_demo_chasil(uint64_t seed, const char *election, const char *tps, int64_t race_id,
+                   int n_paslon, bool kolom_kosong, uint32_t dpt_l, uint32_t dpt_p,
+                   struct rk_chasil *doc);
+
 #endif

@@ -1,0 +1,836 @@
+/* Handlers of the results pipeline, accounts and the transparency log. Each one parses and
+ * checks its input, authenticates where needed, and calls store/pipeline.c or the store; the
+ * rules themselves live there, not here. Shapes are documented in docs/api.md. */
+#include "server/http.h"
+#include "rekap/status.h"
+#include "rekap/text.h"
+#include "store/auth.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TPS_LIST_MAX 50000 /* rows in one TPS listing; a province has ~30,000 at most */
+#define LOG_PAGE_MAX 1000  /* log entries per page */
+
+/* ---- helpers ---- */
+
+static int parse_id(struct rk_req *req, const char *s, int64_t *out)
+{
+    uint64_t v;
+    if (rk_parse_u64(s, strlen(s), INT64_MAX, &v) != RK_OK || v == 0)
+        return rk_req_fail(req, RK_EINVAL, "malformed id", "id tidak valid");
+    *out = (int64_t)v;
+    return RK_OK;
+}
+
+static int parse_tps(struct rk_req *req, const char *s, char out[RK_CODE_MAX + 1])
+{
+    enum rk_level level;
+    if (rk_code_parse(s, strlen(s), out, &level) != RK_OK || level != RK_LEVEL_TPS)
+        return rk_req_fail(req, RK_EINVAL, "not a 13-digit TPS code", "bukan kode TPS 13 digit");
+    return RK_OK;
+}
+
+static json_t *body_json(struct rk_req *req, int *rc)
+{
+    json_error_t jerr;
+    if (!req->body) {
+        *rc = rk_req_fail(req, RK_EINVAL, "request body required", "isi permintaan diperlukan");
+        return NULL;
+    }
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        *rc = rk_req_fail(req, RK_EPARSE, "body is not a JSON object",
+                          "isi permintaan bukan objek JSON");
+        return NULL;
+    }
+    *rc = RK_OK;
+    return j;
+}
+
+/* Rejects keys outside allowed (NULL-terminated). */
+static int only_keys(struct rk_req *req, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok)
+            return rk_req_fail(req, RK_EINVAL, "unknown field in body",
+                               "ada kolom tak dikenal dalam isi permintaan");
+    }
+    return RK_OK;
+}
+
+/* The caller's principal: the public when no Authorization header, else its session's. */
+static int principal(struct rk_req *req, struct rk_principal *who, int required)
+{
+    const char *h = rk_req_header(req, "Authorization");
+    rk_principal_public(who);
+    if (!h) {
+        if (required)
+            return rk_req_fail(req, RK_EAUTH, "log in first (Authorization: Bearer <token>)",
+                               "silakan masuk terlebih dahulu");
+        return RK_OK;
+    }
+    if (strncmp(h, "Bearer ", 7) != 0)
+        return rk_req_fail(req, RK_EAUTH, "expected Authorization: Bearer <token>",
+                           "format otorisasi harus Bearer <token>");
+    int rc = rk_auth_session_principal(req->store, h + 7, strlen(h + 7), (int64_t)time(NULL), who);
+    if (rc == RK_EAUTH)
+        return rk_req_fail(req, rc, "session unknown or expired; log in again",
+                           "sesi tidak dikenal atau kedaluwarsa; silakan masuk lagi");
+    return rc;
+}
+
+static json_t *principal_json(const struct rk_principal *p)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:I}", "username", p->username, "role",
+                     rk_role_name(p->role), "role_label", rk_role_label(p->role), "scope", p->scope,
+                     "race_id", (json_int_t)p->race_id);
+}
+
+static json_t *hexj(const uint8_t *b, size_t n)
+{
+    char buf[257];
+    if (n > 128)
+        return json_null();
+    rk_hex(b, n, buf);
+    return json_string(buf);
+}
+
+/* Error replies carrying the pipeline's outcome: field and rule violations. */
+static int outcome_error(struct rk_req *req, int status, const struct rk_outcome *o)
+{
+    json_t *err = json_pack("{s:s,s:s,s:s}", "code", rk_status_name(status), "message",
+                            o->message_en[0] ? o->message_en : rk_strerror(status), "pesan",
+                            o->message_id[0] ? o->message_id : rk_strerror_id(status));
+    if (!err)
+        return RK_ENOMEM;
+    if (o->field[0])
+        json_object_set_new(err, "field", json_string(o->field));
+    if (o->n_violations)
+        json_object_set_new(err, "violations", rk_violations_json(o->violations, o->n_violations));
+    json_t *root = json_pack("{s:o}", "error", err);
+    char *body = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!body)
+        return RK_ENOMEM;
+    rk_reply_take(req, rk_status_http(status), body, strlen(body), "application/json; charset=utf-8",
+                  "no-store", 0);
+    return RK_OK;
+}
+
+static json_t *receipt_json(struct rk_store *s, const struct rk_receipt *r)
+{
+    char ref[RK_LOGENTRY_RACE_MAX + 1] = "";
+    rk_race_ref(s, r->race_id, ref);
+    return json_pack("{s:s,s:I,s:s,s:i,s:I,s:o,s:I,s:b,s:s}", "tps", r->tps, "race_id",
+                     (json_int_t)r->race_id, "race_ref", ref, "version", r->version, "version_id",
+                     (json_int_t)r->version_id, "doc_sha256", hexj(r->doc_hash, 32), "log_index",
+                     (json_int_t)r->log_index, "duplicate", r->duplicate, "flags", r->flags);
+}
+
+/* JSON body -> reply with an explicit status code. */
+static int reply_code(struct rk_req *req, int http, json_t *j)
+{
+    int rc = rk_reply_json(req, j);
+    if (rc == RK_OK)
+        req->reply.http = http;
+    return rc;
+}
+
+/* ---- accounts ---- */
+
+int rk_h_login(struct rk_req *req)
+{
+    int rc;
+    json_t *b = body_json(req, &rc);
+    if (!b)
+        return rc;
+    static const char *const keys[] = {"username", "password", NULL};
+    json_t *u = json_object_get(b, "username"), *p = json_object_get(b, "password");
+    if ((rc = only_keys(req, b, keys)) != RK_OK)
+        goto out;
+    if (!json_is_string(u) || !json_is_string(p)) {
+        rc = rk_req_fail(req, RK_EINVAL, "username and password required",
+                         "nama pengguna dan kata sandi wajib diisi");
+        goto out;
+    }
+    char token[RK_TOKEN_LEN + 1];
+    struct rk_principal who;
+    rc = rk_auth_login(req->store, json_string_value(u), json_string_value(p), json_string_length(p),
+                       (int64_t)time(NULL), token, &who);
+    if (rc == RK_EAUTH) {
+        rc = rk_req_fail(req, rc, "wrong username or password", "nama pengguna atau kata sandi salah");
+        goto out;
+    }
+    if (rc == RK_OK)
+        rc = rk_reply_json(req, json_pack("{s:s,s:o}", "token", token, "user", principal_json(&who)));
+    if (rc == RK_OK)
+        req->reply.cache_control = "no-store";
+out:
+    json_decref(b);
+    return rc;
+}
+
+int rk_h_logout(struct rk_req *req)
+{
+    struct rk_principal who;
+    int rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    const char *h = rk_req_header(req, "Authorization");
+    if ((rc = rk_auth_logout(req->store, h + 7, strlen(h + 7))) != RK_OK)
+        return rc;
+    return rk_reply_json(req, json_pack("{s:b}", "logged_out", 1));
+}
+
+int rk_h_me(struct rk_req *req)
+{
+    struct rk_principal who;
+    int rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    rc = rk_reply_json(req, json_pack("{s:o}", "user", principal_json(&who)));
+    if (rc == RK_OK)
+        req->reply.cache_control = "no-store";
+    return rc;
+}
+
+int rk_h_device_register(struct rk_req *req)
+{
+    struct rk_principal who;
+    int rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    json_t *b = body_json(req, &rc);
+    if (!b)
+        return rc;
+    static const char *const keys[] = {"public_key", NULL};
+    json_t *pk = json_object_get(b, "public_key");
+    uint8_t pub[RK_DEVICE_PUB_BYTES];
+    if ((rc = only_keys(req, b, keys)) != RK_OK)
+        goto out;
+    if (!json_is_string(pk) ||
+        rk_auth_device_pub_parse(json_string_value(pk), json_string_length(pk), pub) != RK_OK) {
+        rc = rk_req_fail(req, RK_EINVAL, "public_key must be an Ed25519 public key",
+                         "public_key harus kunci publik Ed25519");
+        goto out;
+    }
+    struct rk_device_key key;
+    rc = rk_auth_device_register(req->store, who.user_id, pub, (int64_t)time(NULL), &key);
+    if (rc == RK_EEXIST)
+        rc = rk_req_fail(req, rc, "this key is already registered", "kunci ini sudah terdaftar");
+    if (rc == RK_OK)
+        rc = reply_code(req, 201, json_pack("{s:s,s:s}", "key_id", key.key_id, "username",
+                                            who.username));
+out:
+    json_decref(b);
+    return rc;
+}
+
+/* ---- submissions, corrections, approvals ---- */
+
+int rk_h_submit(struct rk_req *req)
+{
+    struct rk_principal who;
+    int rc = principal(req, &who, 0);
+    if (rc != RK_OK)
+        return rc;
+    if (!req->body)
+        return rk_req_fail(req, RK_EINVAL, "request body required", "isi permintaan diperlukan");
+    struct rk_submission *sub = malloc(sizeof *sub);
+    struct rk_outcome *o = calloc(1, sizeof *o);
+    if (!sub || !o) {
+        free(sub);
+        free(o);
+        return RK_ENOMEM;
+    }
+    struct rk_chasil_error err;
+    rc = rk_submission_parse(req->body, req->body_len, sub, &err);
+    if (rc != RK_OK) {
+        snprintf(o->message_en, sizeof o->message_en, "%s", err.message);
+        snprintf(o->message_id, sizeof o->message_id, "kiriman tidak valid: %s", err.message);
+        snprintf(o->field, sizeof o->field, "%s", err.field);
+        int r2 = outcome_error(req, rc, o);
+        free(sub);
+        free(o);
+        return r2;
+    }
+    struct rk_receipt r;
+    rc = rk_pipeline_submit(req->store, who.user_id ? &who : NULL, sub, rk_now_ms(), &r, o);
+    if (rc == RK_OK) {
+        json_t *j = receipt_json(req->store, &r);
+        rc = reply_code(req, r.duplicate ? 200 : 201, j);
+        if (rc == RK_OK)
+            req->reply.cache_control = "no-store";
+    } else if (o->message_en[0]) {
+        rc = outcome_error(req, rc, o);
+    }
+    free(sub);
+    free(o);
+    return rc;
+}
+
+static int tps_race_params(struct rk_req *req, char tps[RK_CODE_MAX + 1], int64_t *race)
+{
+    int rc = parse_tps(req, req->params[0], tps);
+    if (rc == RK_OK)
+        rc = parse_id(req, req->params[1], race);
+    return rc;
+}
+
+int rk_h_correct(struct rk_req *req)
+{
+    char tps[RK_CODE_MAX + 1];
+    int64_t race;
+    struct rk_principal who;
+    int rc = tps_race_params(req, tps, &race);
+    if (rc == RK_OK)
+        rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    json_t *b = body_json(req, &rc);
+    if (!b)
+        return rc;
+    static const char *const keys[] = {"document", "prev", "reason", NULL};
+    struct rk_outcome *o = calloc(1, sizeof *o);
+    if (!o) {
+        json_decref(b);
+        return RK_ENOMEM;
+    }
+    json_t *d = json_object_get(b, "document"), *p = json_object_get(b, "prev"),
+           *why = json_object_get(b, "reason");
+    uint8_t prev[32];
+    if ((rc = only_keys(req, b, keys)) != RK_OK)
+        goto out;
+    if (!json_is_object(d) || !json_is_string(why) || !json_is_string(p) ||
+        rk_unhex(json_string_value(p), json_string_length(p), prev, 32) != RK_OK) {
+        rc = rk_req_fail(req, RK_EINVAL, "document, prev (hex) and reason are required",
+                         "document, prev (hex) dan reason wajib diisi");
+        goto out;
+    }
+    char *text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct rk_chasil doc;
+    struct rk_chasil_error err;
+    rc = text ? rk_chasil_decode(text, strlen(text), 0, &doc, &err) : RK_ENOMEM;
+    free(text);
+    if (rc != RK_OK) {
+        snprintf(o->message_en, sizeof o->message_en, "%s", err.message);
+        snprintf(o->message_id, sizeof o->message_id, "dokumen tidak valid: %s", err.message);
+        snprintf(o->field, sizeof o->field, "%s", err.field);
+        rc = outcome_error(req, rc, o);
+        goto out;
+    }
+    if (strcmp(doc.tps, tps) != 0 || doc.race_id != race) {
+        rc = rk_req_fail(req, RK_EINVAL, "document is for another TPS or race",
+                         "dokumen untuk TPS atau pemilihan lain");
+        goto out;
+    }
+    struct rk_receipt r;
+    rc = rk_pipeline_correct(req->store, &who, &doc, prev, json_string_value(why), rk_now_ms(), &r, o);
+    if (rc == RK_OK)
+        rc = reply_code(req, 201, receipt_json(req->store, &r));
+    else if (o->message_en[0])
+        rc = outcome_error(req, rc, o);
+out:
+    free(o);
+    json_decref(b);
+    return rc;
+}
+
+int rk_h_approve(struct rk_req *req)
+{
+    char tps[RK_CODE_MAX + 1];
+    int64_t race;
+    struct rk_principal who;
+    int rc = tps_race_params(req, tps, &race);
+    if (rc == RK_OK)
+        rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    json_t *b = body_json(req, &rc);
+    if (!b)
+        return rc;
+    static const char *const keys[] = {"version", NULL};
+    json_t *v = json_object_get(b, "version");
+    struct rk_outcome o;
+    if ((rc = only_keys(req, b, keys)) != RK_OK)
+        goto out;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000) {
+        rc = rk_req_fail(req, RK_EINVAL, "version (integer) required", "version (angka) wajib");
+        goto out;
+    }
+    struct rk_receipt r;
+    rc = rk_pipeline_approve(req->store, &who, race, tps, (int)json_integer_value(v), rk_now_ms(),
+                             &r, &o);
+    if (rc == RK_OK)
+        rc = reply_code(req, 200, receipt_json(req->store, &r));
+    else if (o.message_en[0])
+        rc = outcome_error(req, rc, &o);
+out:
+    json_decref(b);
+    return rc;
+}
+
+/* ---- reading results ---- */
+
+static json_t *tally_json(const struct rk_tally *t, int ncand, int64_t expected)
+{
+    json_t *votes = json_array();
+    for (int i = 0; i < ncand && i < RK_CANDIDATES_MAX; i++)
+        json_array_append_new(votes, json_integer(t->votes[i]));
+    return json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I}}", "votes", votes, "sah",
+                     (json_int_t)t->sah, "tidak_sah", (json_int_t)t->tidak_sah, "total",
+                     (json_int_t)t->total, "pengguna", (json_int_t)t->pengguna, "dpt",
+                     (json_int_t)t->dpt, "progress", "tps_expected", (json_int_t)expected,
+                     "tps_received", (json_int_t)t->received, "tps_flagged",
+                     (json_int_t)t->flagged, "tps_approved", (json_int_t)t->approved);
+}
+
+/* Loads race (from params[0]) and its candidate count. */
+static int load_race(struct rk_req *req, struct rk_race *race, int *ncand)
+{
+    int64_t id;
+    int rc = parse_id(req, req->params[0], &id);
+    if (rc != RK_OK)
+        return rc;
+    rc = rk_store_race_get(req->store, id, race);
+    if (rc == RK_ENOTFOUND)
+        return rk_req_fail(req, rc, "race not found", "pemilihan tidak ditemukan");
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    if (rc == RK_OK)
+        rc = rk_store_candidate_list(req->store, id, c, RK_CANDIDATES_MAX, ncand);
+    return rc;
+}
+
+/* Whether region code and the race's region overlap (one contains the other). */
+static int overlaps(const char *code, const char *race_region)
+{
+    size_t a = strlen(code), b = strlen(race_region);
+    return strncmp(code, race_region, a < b ? a : b) == 0;
+}
+
+/* TPS expected for race in region code: those of whichever of the two is deeper. */
+static int expected_tps(struct rk_store *s, const char *code, const char *race_region, int64_t *n)
+{
+    int64_t counts[RK_LEVEL_COUNT];
+    int rc = rk_store_region_counts(s, strlen(code) >= strlen(race_region) ? code : race_region,
+                                    counts);
+    *n = counts[RK_LEVEL_TPS];
+    return rc;
+}
+
+struct child_acc {
+    struct rk_store *s;
+    const char *race_region;
+    int ncand;
+    json_t *arr;
+};
+
+static int child_row(void *ud, const struct rk_region *r, const struct rk_tally *t)
+{
+    struct child_acc *c = ud;
+    if (!overlaps(r->code, c->race_region))
+        return 0;
+    int64_t expected = 0;
+    if (r->level == RK_LEVEL_TPS)
+        expected = 1;
+    else if (expected_tps(c->s, r->code, c->race_region, &expected) != RK_OK)
+        return RK_EDB;
+    json_t *row = rk_api_region_json(r);
+    json_object_set_new(row, "tally", tally_json(t, c->ncand, expected));
+    return json_array_append_new(c->arr, row) == 0 ? 0 : RK_ENOMEM;
+}
+
+int rk_h_results(struct rk_req *req)
+{
+    struct rk_race race;
+    int ncand = 0;
+    int rc = load_race(req, &race, &ncand);
+    if (rc != RK_OK)
+        return rc;
+    struct rk_region region;
+    if ((rc = rk_api_lookup_region(req, rk_req_query(req, "region"), &region)) != RK_OK)
+        return rc;
+    if (!overlaps(region.code, race.region_code))
+        return rk_req_fail(req, RK_ENOTFOUND, "this race is not held in this region",
+                           "pemilihan ini tidak diadakan di wilayah ini");
+    struct rk_tally t;
+    int64_t expected = 0;
+    if ((rc = rk_store_tally_get(req->store, race.id, region.code, &t)) != RK_OK)
+        return rc;
+    if (region.level == RK_LEVEL_TPS)
+        expected = 1;
+    else if ((rc = expected_tps(req->store, region.code, race.region_code, &expected)) != RK_OK)
+        return rc;
+    json_t *rj = NULL;
+    if ((rc = rk_api_race_json(req->store, &race, &rj)) != RK_OK)
+        return rc;
+    struct child_acc acc = {req->store, race.region_code, ncand, json_array()};
+    if (region.level < RK_LEVEL_TPS)
+        rc = rk_store_tally_children(req->store, race.id, region.code, child_row, &acc);
+    if (rc != RK_OK) {
+        json_decref(rj);
+        json_decref(acc.arr);
+        return rc;
+    }
+    json_t *reg = rk_api_region_json(&region);
+    return rk_reply_json(req, json_pack("{s:o,s:o,s:o,s:o}", "race", rj, "region", reg, "tally",
+                                        tally_json(&t, ncand, expected), "children", acc.arr));
+}
+
+struct tps_acc {
+    int ncand;
+    int64_t n;
+    json_t *arr;      /* JSON listing */
+    char *csv;        /* or CSV text */
+    size_t len, cap;
+};
+
+static int csv_add(struct tps_acc *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int csv_add(struct tps_acc *a, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(a->csv + a->len, a->cap - a->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return RK_EINTERNAL;
+        if ((size_t)n < a->cap - a->len) {
+            a->len += (size_t)n;
+            return RK_OK;
+        }
+        size_t cap = a->cap * 2 + (size_t)n;
+        char *nc = realloc(a->csv, cap);
+        if (!nc)
+            return RK_ENOMEM;
+        a->csv = nc;
+        a->cap = cap;
+    }
+}
+
+static int tps_row(void *ud, const struct rk_tps_state *st)
+{
+    struct tps_acc *a = ud;
+    if (++a->n > TPS_LIST_MAX)
+        return RK_ETOOBIG;
+    const struct rk_tally *t = &st->tally;
+    if (a->arr) {
+        json_t *row = json_pack("{s:s,s:i,s:b,s:b,s:o}", "tps", st->tps, "version",
+                                st->current_version, "approved", (int)st->approved, "flagged",
+                                (int)(t->flagged != 0), "tally", tally_json(t, a->ncand, 1));
+        return json_array_append_new(a->arr, row) == 0 ? 0 : RK_ENOMEM;
+    }
+    int rc = csv_add(a, "%s,%d,%d,%d", st->tps, st->current_version, (int)st->approved,
+                     (int)(t->flagged != 0));
+    for (int i = 0; rc == RK_OK && i < a->ncand; i++)
+        rc = csv_add(a, ",%lld", (long long)t->votes[i]);
+    if (rc == RK_OK)
+        rc = csv_add(a, ",%lld,%lld,%lld,%lld,%lld\n", (long long)t->sah, (long long)t->tidak_sah,
+                     (long long)t->total, (long long)t->pengguna, (long long)t->dpt);
+    return rc;
+}
+
+static int race_tps_common(struct rk_req *req, struct tps_acc *a, struct rk_race *race,
+                           struct rk_region *region)
+{
+    int rc = load_race(req, race, &a->ncand);
+    if (rc == RK_OK)
+        rc = rk_api_lookup_region(req, rk_req_query(req, "region"), region);
+    if (rc != RK_OK)
+        return rc;
+    if (!overlaps(region->code, race->region_code))
+        return rk_req_fail(req, RK_ENOTFOUND, "this race is not held in this region",
+                           "pemilihan ini tidak diadakan di wilayah ini");
+    const char *f = rk_req_query(req, "flagged");
+    bool only_flagged = f && strcmp(f, "1") == 0;
+    rc = rk_store_tps_states(req->store, race->id, region->code, only_flagged, tps_row, a);
+    if (rc == RK_ETOOBIG)
+        return rk_req_fail(req, rc, "too many TPS; ask for a smaller region",
+                           "terlalu banyak TPS; pilih wilayah yang lebih kecil");
+    return rc;
+}
+
+int rk_h_race_tps(struct rk_req *req)
+{
+    struct tps_acc a = {.arr = json_array()};
+    struct rk_race race;
+    struct rk_region region;
+    int rc = race_tps_common(req, &a, &race, &region);
+    if (rc != RK_OK) {
+        json_decref(a.arr);
+        return rc;
+    }
+    return rk_reply_json(req, json_pack("{s:I,s:s,s:o}", "race_id", (json_int_t)race.id, "region",
+                                        region.code, "tps", a.arr));
+}
+
+int rk_h_results_csv(struct rk_req *req)
+{
+    struct tps_acc a = {.cap = 1 << 16};
+    a.csv = malloc(a.cap);
+    if (!a.csv)
+        return RK_ENOMEM;
+    a.csv[0] = '\0';
+    int rc = csv_add(&a, "tps,version,approved,flagged");
+    struct rk_race race;
+    struct rk_region region;
+    /* header needs the candidate count: load the race first */
+    int ncand = 0;
+    if (rc == RK_OK)
+        rc = load_race(req, &race, &ncand);
+    for (int i = 0; rc == RK_OK && i < ncand; i++)
+        rc = csv_add(&a, ",paslon_%d", i + 1);
+    if (rc == RK_OK)
+        rc = csv_add(&a, ",suara_sah,suara_tidak_sah,suara_total,pengguna_total,pemilih_dpt\n");
+    if (rc == RK_OK)
+        rc = race_tps_common(req, &a, &race, &region);
+    if (rc != RK_OK) {
+        free(a.csv);
+        return rc;
+    }
+    rk_reply_take(req, 200, a.csv, a.len, "text/csv; charset=utf-8", "no-cache", 1);
+    return RK_OK;
+}
+
+/* ---- one TPS ---- */
+
+static json_t *version_summary(const struct rk_version *v)
+{
+    json_t *j = json_pack("{s:i,s:s,s:s,s:I,s:o,s:s,s:s,s:I}", "version", v->version, "kind",
+                          v->kind == RK_VERSION_UPLOAD ? "upload" : "correction", "actor",
+                          v->actor, "created_ms", (json_int_t)v->created_ms, "doc_sha256",
+                          hexj(v->doc_hash, 32), "reason", v->reason, "flags", v->flags,
+                          "log_index", (json_int_t)v->log_index);
+    return j;
+}
+
+static int add_version(void *ud, const struct rk_version *v)
+{
+    return json_array_append_new(ud, version_summary(v)) == 0 ? 0 : RK_ENOMEM;
+}
+
+int rk_h_tps_race(struct rk_req *req)
+{
+    char tps[RK_CODE_MAX + 1];
+    int64_t race_id;
+    int rc = tps_race_params(req, tps, &race_id);
+    if (rc != RK_OK)
+        return rc;
+    struct rk_region region;
+    struct rk_race race;
+    rc = rk_store_region_get(req->store, tps, &region);
+    if (rc == RK_ENOTFOUND)
+        return rk_req_fail(req, rc, "TPS not found", "TPS tidak ditemukan");
+    if (rc == RK_OK)
+        rc = rk_store_race_get(req->store, race_id, &race);
+    if (rc == RK_ENOTFOUND || (rc == RK_OK && !overlaps(tps, race.region_code)))
+        return rk_req_fail(req, RK_ENOTFOUND, "race not held at this TPS",
+                           "pemilihan ini tidak diadakan di TPS ini");
+    if (rc != RK_OK)
+        return rc;
+    struct rk_tps_state st;
+    rc = rk_store_tps_state(req->store, race_id, tps, &st);
+    if (rc != RK_OK && rc != RK_ENOTFOUND)
+        return rc;
+    json_t *state = json_null();
+    json_t *current = json_null();
+    json_t *history = json_array();
+    if (rc == RK_OK) {
+        struct rk_version *v = malloc(sizeof *v);
+        if (!v)
+            return RK_ENOMEM;
+        rc = rk_store_version_get(req->store, race_id, tps, st.current_version, v);
+        if (rc == RK_OK) {
+            json_error_t jerr;
+            current = json_pack("{s:i,s:o,s:s}", "version", v->version, "document",
+                                json_loads(v->doc, 0, &jerr), "flags", v->flags);
+            state = json_pack("{s:i,s:b,s:s,s:I,s:b}", "current_version", st.current_version,
+                              "approved", (int)st.approved, "approved_by", st.approved_by,
+                              "approved_ms", (json_int_t)st.approved_ms, "flagged",
+                              (int)(st.tally.flagged != 0));
+            rc = rk_store_version_list(req->store, race_id, tps, add_version, history);
+        }
+        free(v);
+        if (rc != RK_OK) {
+            json_decref(state);
+            json_decref(current);
+            json_decref(history);
+            return rc;
+        }
+    }
+    json_t *rj = NULL;
+    if ((rc = rk_api_race_json(req->store, &race, &rj)) != RK_OK)
+        return rc;
+    return rk_reply_json(req, json_pack("{s:o,s:o,s:o,s:o,s:o}", "tps", rk_api_region_json(&region),
+                                        "race", rj, "state", state, "current", current, "history",
+                                        history));
+}
+
+int rk_h_tps_version(struct rk_req *req)
+{
+    char tps[RK_CODE_MAX + 1];
+    int64_t race_id, n;
+    int rc = tps_race_params(req, tps, &race_id);
+    if (rc == RK_OK)
+        rc = parse_id(req, req->params[2], &n);
+    if (rc != RK_OK)
+        return rc;
+    if (n > 1000000)
+        return rk_req_fail(req, RK_ENOTFOUND, "version not found", "versi tidak ditemukan");
+    struct rk_version *v = malloc(sizeof *v);
+    if (!v)
+        return RK_ENOMEM;
+    rc = rk_store_version_get(req->store, race_id, tps, (int)n, v);
+    if (rc == RK_ENOTFOUND) {
+        free(v);
+        return rk_req_fail(req, rc, "version not found", "versi tidak ditemukan");
+    }
+    if (rc != RK_OK) {
+        free(v);
+        return rc;
+    }
+    json_error_t jerr;
+    json_t *j = version_summary(v);
+    json_t *photos = json_array();
+    for (int i = 0; i < v->n_photos; i++)
+        json_array_append_new(photos, hexj(v->photos[i], 32));
+    json_object_set_new(j, "tps", json_string(v->tps));
+    json_object_set_new(j, "race_id", json_integer(v->race_id));
+    json_object_set_new(j, "document", json_loads(v->doc, 0, &jerr));
+    json_object_set_new(j, "document_canonical", json_string(v->doc));
+    json_object_set_new(j, "photos", photos);
+    json_object_set_new(j, "device", json_string(v->device));
+    json_object_set_new(j, "signature", v->has_sig ? hexj(v->sig, 64) : json_null());
+    free(v);
+    rc = rk_reply_json(req, j);
+    if (rc == RK_OK)
+        req->reply.cache_control = "public, max-age=31536000, immutable"; /* versions never change */
+    return rc;
+}
+
+/* ---- transparency log ---- */
+
+static int query_u64(struct rk_req *req, const char *name, uint64_t max, uint64_t *out, int required)
+{
+    const char *v = rk_req_query(req, name);
+    if (!v) {
+        if (required)
+            return rk_req_fail(req, RK_EINVAL, "missing query parameter", "parameter kueri hilang");
+        return RK_ENOTFOUND;
+    }
+    if (rk_parse_u64(v, strlen(v), max, out) != RK_OK)
+        return rk_req_fail(req, RK_EINVAL, "malformed number in query", "angka kueri tidak valid");
+    return RK_OK;
+}
+
+int rk_h_log_sth(struct rk_req *req)
+{
+    struct rk_sth_row row;
+    const struct rk_signer *signer = rk_server_signer(req->srv);
+    char pub[65], kid[17];
+    rk_hex(signer->public_key, 32, pub);
+    rk_hex(signer->key_id, RK_KEY_ID_LEN, kid);
+    int rc = rk_store_sth_latest(req->store, &row);
+    if (rc == RK_ENOTFOUND)
+        return rk_req_fail(req, rc, "no signed tree head yet", "belum ada kepala pohon bertanda tangan");
+    if (rc != RK_OK)
+        return rc;
+    struct rk_sth sth;
+    if ((rc = rk_sth_init(&sth, rk_server_log_id(req->srv), (uint64_t)row.size,
+                          (uint64_t)row.timestamp_ms, row.root)) != RK_OK)
+        return rc;
+    memcpy(sth.signature, row.sig, 64);
+    rk_unhex(row.key_id, strlen(row.key_id), sth.key_id, RK_KEY_ID_LEN);
+    return rk_reply_json(req, json_pack("{s:o,s:{s:s,s:s}}", "sth", rk_sth_to_json(&sth), "key",
+                                        "key_id", kid, "public_key", pub));
+}
+
+int rk_h_log_entries(struct rk_req *req)
+{
+    uint64_t start = 0, count = 100;
+    int rc = query_u64(req, "start", INT64_MAX, &start, 0);
+    if (rc != RK_OK && rc != RK_ENOTFOUND)
+        return rc;
+    rc = query_u64(req, "count", LOG_PAGE_MAX, &count, 0);
+    if (rc != RK_OK && rc != RK_ENOTFOUND)
+        return rc;
+    int64_t size;
+    if ((rc = rk_store_log_size(req->store, &size)) != RK_OK)
+        return rc;
+    json_t *arr = json_array();
+    for (uint64_t i = start; i < start + count && (int64_t)i < size; i++) {
+        uint8_t buf[RK_LOG_ENTRY_MAX], leaf[32];
+        size_t len;
+        if ((rc = rk_store_log_get(req->store, (int64_t)i, buf, sizeof buf, &len, leaf)) != RK_OK) {
+            json_decref(arr);
+            return rc;
+        }
+        struct rk_logentry e;
+        json_t *dec = rk_logentry_decode(buf, len, &e) == RK_OK ? rk_logentry_to_json(&e) : json_null();
+        char *hex = malloc(2 * len + 1);
+        if (!hex) {
+            json_decref(arr);
+            json_decref(dec);
+            return RK_ENOMEM;
+        }
+        rk_hex(buf, len, hex);
+        json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:o}", "index", (json_int_t)i, "leaf",
+                                             hexj(leaf, 32), "entry_hex", hex, "entry", dec));
+        free(hex);
+    }
+    return rk_reply_json(req, json_pack("{s:I,s:I,s:o}", "size", (json_int_t)size, "start",
+                                        (json_int_t)start, "entries", arr));
+}
+
+int rk_h_log_inclusion(struct rk_req *req)
+{
+    uint64_t index, size;
+    int rc = query_u64(req, "index", INT64_MAX, &index, 1);
+    if (rc == RK_OK)
+        rc = query_u64(req, "size", INT64_MAX, &size, 1);
+    if (rc != RK_OK)
+        return rc;
+    int64_t have;
+    if ((rc = rk_store_log_size(req->store, &have)) != RK_OK)
+        return rc;
+    if (size > (uint64_t)have || index >= size)
+        return rk_req_fail(req, RK_ERANGE, "index/size outside the log", "indeks/ukuran di luar log");
+    struct rk_merkle_source src;
+    struct rk_merkle_proof p;
+    rk_log_source(req->store, &src);
+    if ((rc = rk_merkle_inclusion_proof(&src, index, size, &p)) != RK_OK)
+        return rc;
+    return rk_reply_json(req, rk_merkle_inclusion_to_json(index, size, &p));
+}
+
+int rk_h_log_consistency(struct rk_req *req)
+{
+    uint64_t first, second;
+    int rc = query_u64(req, "first", INT64_MAX, &first, 1);
+    if (rc == RK_OK)
+        rc = query_u64(req, "second", INT64_MAX, &second, 1);
+    if (rc != RK_OK)
+        return rc;
+    int64_t have;
+    if ((rc = rk_store_log_size(req->store, &have)) != RK_OK)
+        return rc;
+    if (second > (uint64_t)have || first > second)
+        return rk_req_fail(req, RK_ERANGE, "sizes outside the log", "ukuran di luar log");
+    struct rk_merkle_source src;
+    struct rk_merkle_proof p;
+    rk_log_source(req->store, &src);
+    if ((rc = rk_merkle_consistency_proof(&src, first, second, &p)) != RK_OK)
+        return rc;
+    return rk_reply_json(req, rk_merkle_consistency_to_json(first, second, &p));
+}
