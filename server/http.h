@@ -57,6 +57,7 @@ struct rk_route {
     const char *pattern;
     rk_handler fn;
     int needs_store; /* 0 for handlers that never touch the store (static files) */
+    size_t max_body; /* this route's body cap; 0 = the server's (--max-body) */
 };
 
 /* Static-file handlers (server/static.c): GET / and GET /static/{*}. */
@@ -88,6 +89,8 @@ int rk_h_results(struct rk_req *req);
 int rk_h_results_csv(struct rk_req *req);
 int rk_h_race_tps(struct rk_req *req);
 int rk_h_log_sth(struct rk_req *req);
+int rk_h_photo_put(struct rk_req *req);
+int rk_h_photo_get(struct rk_req *req);
 int rk_h_log_entries(struct rk_req *req);
 int rk_h_log_inclusion(struct rk_req *req);
 int rk_h_log_consistency(struct rk_req *req);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 
 #define TPS_LIST_MAX 50000 /* rows in one TPS listing; a province has ~30,000 at most */
@@ -833,4 +834,63 @@ int rk_h_log_consistency(struct rk_req *req)
     if ((rc = rk_merkle_consistency_proof(&src, first, second, &p)) != RK_OK)
         return rc;
     return rk_reply_json(req, rk_merkle_consistency_to_json(first, second, &p));
+}
+
+/* ---- form photos ---- */
+
+#define PHOTOS_PER_USER_MAX 64 /* quota: 2 races x 2-3 pages, retakes included, with margin */
+
+int rk_h_photo_put(struct rk_req *req)
+{
+    struct rk_principal who;
+    int rc = principal(req, &who, 1);
+    if (rc != RK_OK)
+        return rc;
+    if (who.role == RK_ROLE_PUBLIC || who.role == RK_ROLE_SAKSI || who.role == RK_ROLE_BAWASLU)
+        return rk_req_fail(req, RK_EFORBIDDEN, "only election officers upload form photos",
+                           "hanya petugas yang dapat mengunggah foto formulir");
+    if (!req->body || req->body_len < 8)
+        return rk_req_fail(req, RK_EINVAL, "photo bytes required", "isi foto diperlukan");
+    const unsigned char *b = (const unsigned char *)req->body;
+    const char *type = NULL;
+    if (b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+        type = "image/jpeg";
+    else if (memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+        type = "image/png";
+    else
+        return rk_req_fail(req, RK_EUNSUPPORTED, "only JPEG or PNG photos",
+                           "foto harus JPEG atau PNG");
+    int64_t n = 0;
+    if ((rc = rk_store_photo_count(req->store, who.username, &n)) != RK_OK)
+        return rc;
+    if (n >= PHOTOS_PER_USER_MAX)
+        return rk_req_fail(req, RK_ERATELIMIT, "photo quota for this account reached",
+                           "kuota foto akun ini sudah habis");
+    uint8_t hash[32];
+    crypto_hash_sha256(hash, b, req->body_len);
+    rc = rk_store_photo_put(req->store, hash, b, req->body_len, type, who.username, rk_now_ms());
+    if (rc != RK_OK && rc != RK_EEXIST)
+        return rc;
+    return reply_code(req, rc == RK_OK ? 201 : 200,
+                      json_pack("{s:o,s:s,s:I}", "sha256", hexj(hash, 32), "type", type, "bytes",
+                                (json_int_t)req->body_len));
+}
+
+int rk_h_photo_get(struct rk_req *req)
+{
+    uint8_t hash[32];
+    const char *p = req->params[0];
+    if (rk_unhex(p, strlen(p), hash, 32) != RK_OK)
+        return rk_req_fail(req, RK_EINVAL, "photo id is a SHA-256 hex", "id foto harus SHA-256 hex");
+    void *data;
+    size_t len;
+    char type[32];
+    int rc = rk_store_photo_get(req->store, hash, &data, &len, type);
+    if (rc == RK_ENOTFOUND)
+        return rk_req_fail(req, rc, "photo not found", "foto tidak ditemukan");
+    if (rc != RK_OK)
+        return rc;
+    rk_reply_take(req, 200, data, len, strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg",
+                  "public, max-age=31536000, immutable", 0);
+    return RK_OK;
 }

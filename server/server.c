@@ -350,6 +350,12 @@ static int content_length(struct MHD_Connection *conn, uint64_t *out)
 }
 
 /* First call: everything that can be refused without reading the body is refused here. */
+/* The body cap of this request: its route's own, else the server's. */
+static size_t body_cap(const struct req_ctx *c)
+{
+    return c->route && c->route->max_body ? c->route->max_body : c->srv->max_body;
+}
+
 static enum MHD_Result on_headers(struct MHD_Connection *conn, struct req_ctx *c, const char *url,
                                   const char *method)
 {
@@ -369,7 +375,7 @@ static enum MHD_Result on_headers(struct MHD_Connection *conn, struct req_ctx *c
         return queue_error(conn, c, 404, RK_ENOTFOUND, NULL, "no such endpoint",
                            "alamat tidak ditemukan");
     uint64_t clen;
-    if (content_length(conn, &clen) == 0 && clen > c->srv->max_body)
+    if (content_length(conn, &clen) == 0 && clen > body_cap(c))
         return queue_error(conn, c, 0, RK_ETOOBIG, NULL, "request body too large",
                            "isi permintaan terlalu besar");
     return MHD_YES;
@@ -380,19 +386,19 @@ static enum MHD_Result on_body(struct req_ctx *c, const char *data, size_t *size
     size_t n = *size;
     *size = 0;
     c->seen += n;
-    if (c->too_big || c->seen > c->srv->max_body) {
+    if (c->too_big || c->seen > body_cap(c)) {
         free(c->body);
         c->body = NULL;
         c->body_len = 0;
         c->too_big = 1;
         /* Drained enough: cut the connection rather than read an unbounded upload. */
-        return c->seen - c->srv->max_body > DRAIN_MAX ? MHD_NO : MHD_YES;
+        return c->seen - body_cap(c) > DRAIN_MAX ? MHD_NO : MHD_YES;
     }
     if (c->body_len + n + 1 > c->body_cap) {
         size_t cap = c->body_cap ? c->body_cap : 4096;
         while (cap < c->body_len + n + 1)
             cap *= 2;
-        if (cap > c->srv->max_body + 1) cap = c->srv->max_body + 1;
+        if (cap > body_cap(c) + 1) cap = body_cap(c) + 1;
         char *nb = realloc(c->body, cap);
         if (!nb) return MHD_NO;
         c->body = nb;

@@ -45,6 +45,9 @@ enum stmt_id {
     ST_LOG_LEAVES,
     ST_STH_PUT,
     ST_STH_LATEST,
+    ST_PHOTO_PUT,
+    ST_PHOTO_GET,
+    ST_PHOTO_COUNT,
     ST_USER_PUT,
     ST_USER_GET,
     ST_USER_BY_NAME,
@@ -142,6 +145,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_LEAVES] = "SELECT idx, leaf FROM log_entry WHERE idx >= ?1 AND idx < ?1 + ?2 ORDER BY idx",
     [ST_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
+    [ST_PHOTO_PUT] = "INSERT INTO photo(hash, type, bytes, uploader, created_ms) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_PHOTO_GET] = "SELECT type, bytes FROM photo WHERE hash = ?1",
+    [ST_PHOTO_COUNT] = "SELECT count(*) FROM photo WHERE uploader = ?1",
 #define USER_COLS "SELECT id, username, role, coalesce(scope_code, ''), coalesce(race_id, 0), " \
                   "pwhash, disabled, created_at FROM users "
     [ST_USER_PUT] = "INSERT INTO users(username, role, scope_code, race_id, pwhash, disabled, "
@@ -294,6 +301,14 @@ static const char *const migrations[] = {
     "  revoked_at INTEGER"
     ") WITHOUT ROWID;"
     "CREATE INDEX device_keys_user ON device_keys(user_id);",
+    /* 4: form photos, content-addressed */
+    "CREATE TABLE photo("
+    "  hash BLOB PRIMARY KEY CHECK(length(hash) = 32),"
+    "  type TEXT NOT NULL,"
+    "  bytes BLOB NOT NULL,"
+    "  uploader TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE INDEX photo_uploader ON photo(uploader);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1398,6 +1413,59 @@ static int sq_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
     return rc;
 }
 
+static int sq_photo_put(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,
+                        const char *type, const char *uploader, int64_t now_ms)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_PHOTO_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, uploader, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now_ms);
+    return step_done(q, st);
+}
+
+static int sq_photo_get(struct rk_store *s, const uint8_t hash[32], void **data, size_t *len,
+                        char type[32])
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_PHOTO_GET);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st), status = RK_OK;
+    if (rc == SQLITE_ROW) {
+        copy_col(type, 32, st, 0);
+        *len = (size_t)sqlite3_column_bytes(st, 1);
+        *data = malloc(*len ? *len : 1);
+        if (!*data)
+            status = RK_ENOMEM;
+        else if (*len)
+            memcpy(*data, sqlite3_column_blob(st, 1), *len);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return RK_ENOTFOUND;
+    return rc == SQLITE_ROW ? status : fail(q, rc);
+}
+
+static int sq_photo_count(struct rk_store *s, const char *uploader, int64_t *n)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_PHOTO_COUNT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_text(st, 1, uploader, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+}
+
 static const struct rk_store_ops sqlite_ops = {
     .engine = "sqlite",
     .close = sq_close,
@@ -1436,6 +1504,9 @@ static const struct rk_store_ops sqlite_ops = {
     .log_leaves = sq_log_leaves,
     .sth_put = sq_sth_put,
     .sth_latest = sq_sth_latest,
+    .photo_put = sq_photo_put,
+    .photo_get = sq_photo_get,
+    .photo_count = sq_photo_count,
     .user_put = sq_user_put,
     .user_get = sq_user_get,
     .user_list = sq_user_list,

@@ -2,6 +2,7 @@
 #include "store/store_impl.h"
 #include "rekap/status.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -474,4 +475,35 @@ int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
     if (!key_id || now <= 0)
         return RK_EINVAL;
     return s->ops->device_revoke(s, key_id, now);
+}
+
+int rk_store_photo_put(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,
+                       const char *type, const char *uploader, int64_t now_ms)
+{
+    uint8_t check[32];
+    if (len == 0 || len > RK_PHOTO_MAX)
+        return RK_ETOOBIG;
+    if (strcmp(type, "image/jpeg") != 0 && strcmp(type, "image/png") != 0)
+        return RK_EUNSUPPORTED;
+    crypto_hash_sha256(check, data, len);
+    if (memcmp(check, hash, 32) != 0)
+        return RK_EINVAL;
+    if (!s->ops->photo_put)
+        return RK_EUNSUPPORTED;
+    return s->ops->photo_put(s, hash, data, len, type, uploader, now_ms);
+}
+
+int rk_store_photo_get(struct rk_store *s, const uint8_t hash[32], void **data, size_t *len,
+                       char type[32])
+{
+    if (!s->ops->photo_get)
+        return RK_EUNSUPPORTED;
+    return s->ops->photo_get(s, hash, data, len, type);
+}
+
+int rk_store_photo_count(struct rk_store *s, const char *uploader, int64_t *n)
+{
+    if (!s->ops->photo_count)
+        return RK_EUNSUPPORTED;
+    return s->ops->photo_count(s, uploader, n);
 }

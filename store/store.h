@@ -184,6 +184,22 @@ int rk_store_tally_get(struct rk_store *s, int64_t race_id, const char *code, st
 int rk_store_tally_children(struct rk_store *s, int64_t race_id, const char *code, rk_tally_visit fn,
                             void *ud);
 
+/* ---- Form photos, content-addressed by SHA-256 ---- */
+
+#define RK_PHOTO_MAX ((size_t)12 << 20) /* a 16 MP phone JPEG fits */
+
+/* Stores a photo under its SHA-256 (computed by the caller and checked here). A photo already
+ * stored is RK_EEXIST (and harmless: same bytes). type is "image/jpeg" or "image/png". */
+int rk_store_photo_put(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,
+                       const char *type, const char *uploader, int64_t now_ms);
+
+/* Reads a photo: *data is malloc'd (caller frees), type gets its media type. RK_ENOTFOUND. */
+int rk_store_photo_get(struct rk_store *s, const uint8_t hash[32], void **data, size_t *len,
+                       char type[32]);
+
+/* Number of photos uploaded by uploader (quota checks). */
+int rk_store_photo_count(struct rk_store *s, const char *uploader, int64_t *n);
+
 /* ---- Transparency log storage (format and hashing live in lib/) ---- */
 
 #define RK_LOG_ENTRY_MAX 8192

@@ -55,6 +55,11 @@ struct rk_store_ops {
     int (*log_leaves)(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32]);
     int (*sth_put)(struct rk_store *s, const struct rk_sth_row *sth);
     int (*sth_latest)(struct rk_store *s, struct rk_sth_row *out);
+    int (*photo_put)(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,
+                     const char *type, const char *uploader, int64_t now_ms);
+    int (*photo_get)(struct rk_store *s, const uint8_t hash[32], void **data, size_t *len,
+                     char type[32]);
+    int (*photo_count)(struct rk_store *s, const char *uploader, int64_t *n);
     int (*user_put)(struct rk_store *s, struct rk_user *u);
     int (*user_get)(struct rk_store *s, int64_t id, const char *username, struct rk_user *out);
     int (*user_list)(struct rk_store *s, const char *code, rk_user_visit fn, void *ud);
