@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "store/store.h"
 #include "store/pipeline.h"
+#include "store/batch.h"
 
 #define RK_ROUTE_PARAMS_MAX 4
 #define RK_ROUTE_PARAM_LEN 255 /* a captured path segment longer than this does not match */
@@ -97,6 +98,7 @@ int rk_h_log_consistency(struct rk_req *req);
 
 /* Server-side accessors for handlers. */
 const struct rk_signer *rk_server_signer(const struct rk_server *srv);
+struct rk_batcher *rk_server_batcher(const struct rk_server *srv);
 const char *rk_server_log_id(const struct rk_server *srv);
 int64_t rk_now_ms(void);
 const char *rk_server_web_dir(const struct rk_server *srv);

@@ -240,6 +240,19 @@ out:
 
 /* ---- submissions, corrections, approvals ---- */
 
+struct apply_ctx {
+    struct rk_prepared *p;
+    struct rk_receipt *r;
+    struct rk_outcome *o;
+};
+
+/* Runs in the group-commit writer's transaction. */
+static int apply_submit(struct rk_store *s, void *arg)
+{
+    struct apply_ctx *ac = arg;
+    return rk_pipeline_submit_apply(s, ac->p, ac->r, ac->o);
+}
+
 int rk_h_submit(struct rk_req *req)
 {
     struct rk_principal who;
@@ -267,7 +280,13 @@ int rk_h_submit(struct rk_req *req)
         return r2;
     }
     struct rk_receipt r;
-    rc = rk_pipeline_submit(req->store, who.user_id ? &who : NULL, sub, rk_now_ms(), &r, o);
+    struct rk_prepared p;
+    rc = rk_pipeline_submit_prepare(req->store, who.user_id ? &who : NULL, sub, rk_now_ms(), &p, o);
+    if (rc == RK_OK) {
+        struct apply_ctx ac = {&p, &r, o};
+        rc = rk_batcher_run(rk_server_batcher(req->srv), apply_submit, &ac);
+        rk_pipeline_prepared_free(&p);
+    }
     if (rc == RK_OK) {
         json_t *j = receipt_json(req->store, &r);
         rc = reply_code(req, r.duplicate ? 200 : 201, j);

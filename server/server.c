@@ -60,6 +60,7 @@ struct rk_server {
     pthread_mutex_t pub_mu;
     pthread_cond_t pub_cv;
     unsigned publish_ms;
+    struct rk_batcher *batcher; /* group-commit writer for submissions */
 };
 
 /* One per request (not per connection: keep-alive requests each get their own). */
@@ -481,6 +482,7 @@ static void server_free(struct rk_server *srv)
         pthread_join(srv->pub, NULL);
         rk_server_publish(srv); /* a last head covering everything accepted */
     }
+    rk_batcher_stop(srv->batcher);
     rk_store_close(srv->pub_store);
     rk_local_signer_free(&srv->signer);
     pthread_mutex_destroy(&srv->view_mu);
@@ -498,6 +500,11 @@ int rk_server_publish(struct rk_server *srv)
     int rc = rk_log_publish(srv->pub_store, &srv->view, &srv->signer.signer, rk_now_ms(), &sth);
     pthread_mutex_unlock(&srv->view_mu);
     return rc;
+}
+
+struct rk_batcher *rk_server_batcher(const struct rk_server *srv)
+{
+    return srv->batcher;
 }
 
 const struct rk_signer *rk_server_signer(const struct rk_server *srv)
@@ -585,7 +592,8 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         server_free(srv);
         return RK_EINVAL;
     }
-    if (rk_store_open(cfg->db_uri, &srv->pub_store) != RK_OK) {
+    if (rk_store_open(cfg->db_uri, &srv->pub_store) != RK_OK ||
+        rk_batcher_start(cfg->db_uri, 0, &srv->batcher) != RK_OK) {
         server_free(srv);
         return RK_EDB;
     }
@@ -604,8 +612,12 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     }
     unsigned threads = cfg->threads;
     if (threads == 0) {
+        /* Request threads block while their submission waits for the group commit, so there
+         * are many more of them than cores: the batch size is the number in flight. */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 1;
+        threads = n > 0 ? (unsigned)n * 16 : 16;
+        if (threads < 16)
+            threads = 16;
     }
     if (threads > RK_SERVER_THREADS_MAX) threads = RK_SERVER_THREADS_MAX;
     int rc = pool_open(&srv->pool, cfg->db_uri, threads);

@@ -236,19 +236,18 @@ static int write_version(struct rk_store *s, struct rk_version *v, const struct 
     return RK_OK;
 }
 
-int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
-                       const struct rk_submission *sub, int64_t now_ms, struct rk_receipt *r,
-                       struct rk_outcome *o)
+int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *who,
+                               const struct rk_submission *sub, int64_t now_ms,
+                               struct rk_prepared *p, struct rk_outcome *o)
 {
+    memset(p, 0, sizeof *p);
     if (o)
         memset(o, 0, sizeof *o);
-    char statement[RK_STATEMENT_MAX];
-    size_t slen;
-    int rc = rk_submission_statement(sub, statement, sizeof statement, &slen);
+    int rc = rk_submission_statement(sub, p->statement, sizeof p->statement, &p->slen);
     if (rc != RK_OK)
         return rc;
     struct rk_principal owner;
-    rc = rk_auth_device_verify(s, sub->device, statement, slen, sub->sig, &owner);
+    rc = rk_auth_device_verify(s, sub->device, p->statement, p->slen, sub->sig, &owner);
     if (rc == RK_ESIGNATURE)
         return refuse(o, rc, "signature", "the device signature does not verify",
                       "tanda tangan perangkat tidak sah");
@@ -269,8 +268,10 @@ int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
     struct rk_version *v = calloc(1, sizeof *v);
     if (!v)
         return RK_ENOMEM;
-    if ((rc = check_rules(&sub->doc, &ctx, o, v->flags)) != RK_OK)
-        goto out;
+    if ((rc = check_rules(&sub->doc, &ctx, o, v->flags)) != RK_OK) {
+        free(v);
+        return rc;
+    }
     v->race_id = sub->doc.race_id;
     memcpy(v->tps, sub->doc.tps, sizeof v->tps);
     v->kind = RK_VERSION_UPLOAD;
@@ -284,43 +285,62 @@ int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
     v->created_ms = now_ms;
     memcpy(v->doc, sub->doc_json, sub->doc_len);
     v->doc[sub->doc_len] = '\0';
+    p->v = v;
+    p->doc = sub->doc;
+    p->has_prev = sub->has_prev;
+    memcpy(p->prev, sub->prev, 32);
+    memcpy(p->sig, sub->sig, 64);
+    return RK_OK;
+}
 
-    if ((rc = rk_store_begin(s)) != RK_OK)
-        goto out;
+void rk_pipeline_prepared_free(struct rk_prepared *p)
+{
+    free(p->v);
+    p->v = NULL;
+}
+
+int rk_pipeline_submit_apply(struct rk_store *s, struct rk_prepared *p, struct rk_receipt *r,
+                             struct rk_outcome *o)
+{
+    struct rk_version *v = p->v;
     struct rk_tps_state st;
-    rc = rk_store_tps_state(s, v->race_id, v->tps, &st);
-    if (rc == RK_OK && memcmp(st.current_hash, sub->doc_hash, 32) == 0) {
-        rc = duplicate(s, &st, r);
-        rk_store_rollback(s);
-        goto out;
-    }
-    if (rc == RK_OK && st.approved) {
-        rk_store_rollback(s);
-        rc = refuse(o, RK_ECONFLICT, "tps",
-                    "this TPS's result is already approved; ask the PPK to correct it",
-                    "hasil TPS ini sudah disetujui; minta PPK untuk mengoreksi");
-        goto out;
-    }
-    bool stale = rc == RK_OK ? (!sub->has_prev || memcmp(sub->prev, st.current_hash, 32) != 0)
-                             : sub->has_prev;
-    if (rc != RK_OK && rc != RK_ENOTFOUND) {
-        rk_store_rollback(s);
-        goto out;
-    }
-    if (stale) {
-        rk_store_rollback(s);
-        rc = refuse(o, RK_ECONFLICT, "prev",
-                    "this submission does not replace the current version (replayed or stale)",
-                    "kiriman ini tidak menggantikan versi terkini (dikirim ulang atau usang)");
-        goto out;
-    }
-    rc = write_version(s, v, &sub->doc, RK_LOGENTRY_SUBMISSION, statement, slen, sub->sig, r);
-    if (rc == RK_OK)
-        rc = rk_store_commit(s);
+    int rc = rk_store_tps_state(s, v->race_id, v->tps, &st);
+    if (rc == RK_OK && memcmp(st.current_hash, v->doc_hash, 32) == 0)
+        return duplicate(s, &st, r);
+    if (rc == RK_OK && st.approved)
+        return refuse(o, RK_ECONFLICT, "tps",
+                      "this TPS's result is already approved; ask the PPK to correct it",
+                      "hasil TPS ini sudah disetujui; minta PPK untuk mengoreksi");
+    if (rc != RK_OK && rc != RK_ENOTFOUND)
+        return rc;
+    bool stale = rc == RK_OK ? (!p->has_prev || memcmp(p->prev, st.current_hash, 32) != 0)
+                             : p->has_prev;
+    if (stale)
+        return refuse(o, RK_ECONFLICT, "prev",
+                      "this submission does not replace the current version (replayed or stale)",
+                      "kiriman ini tidak menggantikan versi terkini (dikirim ulang atau usang)");
+    return write_version(s, v, &p->doc, RK_LOGENTRY_SUBMISSION, p->statement, p->slen, p->sig, r);
+}
+
+int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
+                       const struct rk_submission *sub, int64_t now_ms, struct rk_receipt *r,
+                       struct rk_outcome *o)
+{
+    struct rk_prepared p;
+    int rc = rk_pipeline_submit_prepare(s, who, sub, now_ms, &p, o);
     if (rc != RK_OK)
-        rk_store_rollback(s);
-out:
-    free(v);
+        return rc;
+    if ((rc = rk_store_begin(s)) == RK_OK) {
+        struct rk_receipt tmp;
+        if (!r)
+            r = &tmp;
+        rc = rk_pipeline_submit_apply(s, &p, r, o);
+        if (rc == RK_OK && !r->duplicate)
+            rc = rk_store_commit(s);
+        else
+            rk_store_rollback(s);
+    }
+    rk_pipeline_prepared_free(&p);
     return rc;
 }
 

@@ -47,6 +47,28 @@ int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
                        const struct rk_submission *sub, int64_t now_ms, struct rk_receipt *r,
                        struct rk_outcome *o);
 
+/* The two halves of rk_pipeline_submit, so a group-commit writer (store/batch.h) can run many
+ * applies in one durable transaction while request threads do the expensive checks. prepare
+ * does every check that needs no write lock (signature, scope, subject, rules) with any
+ * handle; apply does the state checks and writes, inside the caller's transaction, and writes
+ * nothing when it fails or finds a duplicate. */
+struct rk_prepared {
+    struct rk_version *v; /* malloc'd by prepare */
+    struct rk_chasil doc;
+    bool has_prev;
+    uint8_t prev[32];
+    char statement[RK_STATEMENT_MAX];
+    size_t slen;
+    uint8_t sig[64];
+};
+
+int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *who,
+                               const struct rk_submission *sub, int64_t now_ms,
+                               struct rk_prepared *p, struct rk_outcome *o);
+int rk_pipeline_submit_apply(struct rk_store *s, struct rk_prepared *p, struct rk_receipt *r,
+                             struct rk_outcome *o);
+void rk_pipeline_prepared_free(struct rk_prepared *p);
+
 /* A PPK/KPU correction of (doc->race_id, doc->tps): a new version with a mandatory reason.
  * prev_hash must be the current version's document hash (RK_ECONFLICT otherwise), so two
  * operators correcting at once cannot overwrite each other unseen. */

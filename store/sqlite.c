@@ -479,6 +479,15 @@ static int sq_rollback(struct rk_store *s)
     return exec(q, "ROLLBACK");
 }
 
+static int sq_savepoint(struct rk_store *s, int op)
+{
+    static const char *const sql[3] = {"SAVEPOINT rk_job", "RELEASE rk_job",
+                                       "ROLLBACK TO rk_job"};
+    if (op < 0 || op > 2)
+        return RK_EINVAL;
+    return exec(S(s), sql[op]);
+}
+
 static int sq_region_put(struct rk_store *s, const struct rk_region *r)
 {
     struct sqlite_store *q = S(s);
@@ -1473,6 +1482,7 @@ static const struct rk_store_ops sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,

@@ -65,6 +65,26 @@ int rk_store_rollback(struct rk_store *s)
     return s->ops->rollback(s);
 }
 
+int rk_store_savepoint(struct rk_store *s)
+{
+    if (!s->ops->savepoint)
+        return RK_EUNSUPPORTED;
+    return s->ops->in_transaction(s) ? s->ops->savepoint(s, 0) : RK_ECONFLICT;
+}
+
+int rk_store_release(struct rk_store *s)
+{
+    return s->ops->savepoint ? s->ops->savepoint(s, 1) : RK_EUNSUPPORTED;
+}
+
+int rk_store_rollback_to(struct rk_store *s)
+{
+    if (!s->ops->savepoint)
+        return RK_EUNSUPPORTED;
+    int rc = s->ops->savepoint(s, 2);
+    return rc == RK_OK ? s->ops->savepoint(s, 1) : rc;
+}
+
 int rk_store_region_put(struct rk_store *s, const struct rk_region *r)
 {
     return s->ops->region_put(s, r);

@@ -43,6 +43,12 @@ const char *rk_store_engine(const struct rk_store *s);
 int rk_store_schema_version(struct rk_store *s, int *version);
 
 int rk_store_begin(struct rk_store *s);
+
+/* Savepoints inside a transaction, so one job of a batched transaction can fail alone:
+ * rk_store_savepoint, then rk_store_release on success or rk_store_rollback_to on failure. */
+int rk_store_savepoint(struct rk_store *s);
+int rk_store_release(struct rk_store *s);
+int rk_store_rollback_to(struct rk_store *s);
 int rk_store_commit(struct rk_store *s);
 int rk_store_rollback(struct rk_store *s);
 

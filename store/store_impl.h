@@ -12,6 +12,7 @@ struct rk_store_ops {
     int (*begin)(struct rk_store *s);
     int (*commit)(struct rk_store *s);
     int (*rollback)(struct rk_store *s);
+    int (*savepoint)(struct rk_store *s, int op); /* 0 SAVEPOINT, 1 RELEASE, 2 ROLLBACK TO */
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);

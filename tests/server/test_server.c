@@ -31,133 +31,17 @@ struct env {
     unsigned short port;
 };
 
-/* ---- tiny HTTP client ---- */
-
-struct resp {
-    int status;
-    char head[8192];
-    char *body;
-    size_t body_len;
-};
-
-static int dial(unsigned short port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void send_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        assert_true(w > 0);
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-/* Reads until the server closes (requests carry Connection: close) and splits the response. */
-static void read_resp(int fd, struct resp *r)
-{
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    for (;;) {
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    memset(r, 0, sizeof *r);
-    char *sep = strstr(buf, "\r\n\r\n");
-    assert_non_null(sep);
-    size_t hl = (size_t)(sep - buf);
-    assert_true(hl < sizeof r->head);
-    memcpy(r->head, buf, hl);
-    r->head[hl] = '\0';
-    assert_int_equal(sscanf(buf, "HTTP/1.1 %d", &r->status), 1);
-    r->body_len = len - hl - 4;
-    r->body = malloc(r->body_len + 1);
-    assert_non_null(r->body);
-    memcpy(r->body, sep + 4, r->body_len + 1);
-    free(buf);
-}
-
-static void raw(unsigned short port, const char *req, struct resp *r)
-{
-    int fd = dial(port);
-    assert_true(fd >= 0);
-    send_all(fd, req, strlen(req));
-    read_resp(fd, r);
-}
-
-static void get(unsigned short port, const char *path, const char *extra, struct resp *r)
-{
-    char req[8192];
-    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n", path,
-             extra ? extra : "");
-    raw(port, req, r);
-}
-
-/* Header value (case-insensitive name) copied into out, or NULL. */
-static const char *header(const struct resp *r, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
-        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
-            const char *v = p + 3 + n;
-            while (*v == ' ')
-                v++;
-            size_t l = strcspn(v, "\r");
-            snprintf(out, cap, "%.*s", (int)l, v);
-            return out;
-        }
-    }
-    return NULL;
-}
-
-static json_t *body_json(const struct resp *r)
-{
-    json_error_t e;
-    json_t *j = json_loadb(r->body, r->body_len, 0, &e);
-    if (!j) fail_msg("body is not JSON (%s): %.200s", e.text, r->body);
-    return j;
-}
-
-static void resp_free(struct resp *r)
-{
-    free(r->body);
-}
-
-/* Asserts a JSON error body with the exact code, English and Indonesian messages present. */
-static void assert_error(const struct resp *r, int http, const char *code)
-{
-    assert_int_equal(r->status, http);
-    char ct[128];
-    assert_non_null(header(r, "Content-Type", ct, sizeof ct));
-    assert_non_null(strstr(ct, "application/json"));
-    json_t *j = body_json(r);
-    json_t *e = json_object_get(j, "error");
-    assert_string_equal(json_string_value(json_object_get(e, "code")), code);
-    assert_true(json_string_length(json_object_get(e, "message")) > 0);
-    assert_true(json_string_length(json_object_get(e, "pesan")) > 0);
-    json_decref(j);
-}
+/* ---- tiny HTTP client: tests/testhttp.c ---- */
+#include "testhttp.h"
+#define dial rk_http_dial
+#define send_all rk_http_send_all
+#define read_resp rk_http_read_resp
+#define raw rk_http_raw
+#define get rk_http_get
+#define header rk_http_header
+#define body_json rk_http_body_json
+#define resp_free rk_http_resp_free
+#define assert_error rk_http_assert_error
 
 /* ---- fixture ---- */
 

@@ -1,0 +1,169 @@
+/* Group-commit writer. Jobs wait on one condition variable; the writer takes every queued job
+ * (up to max_batch), runs each under a savepoint, commits once, then wakes them all. */
+#include "store/batch.h"
+#include "rekap/status.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct job {
+    int (*apply)(struct rk_store *s, void *arg);
+    void *arg;
+    int rc;
+    bool done;
+    struct job *next;
+};
+
+struct rk_batcher {
+    struct rk_store *s;
+    unsigned max_batch;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* writer waits for jobs */
+    pthread_cond_t done; /* jobs wait for their commit */
+    struct job *head, *tail;
+    bool stopping;
+    long long jobs, commits;
+};
+
+static void run_batch(struct rk_batcher *b, struct job *list)
+{
+    int rc = rk_store_begin(b->s);
+    int any_ok = 0;
+    for (struct job *j = list; j; j = j->next) {
+        if (rc != RK_OK) {
+            j->rc = rc;
+            continue;
+        }
+        int sp = rk_store_savepoint(b->s);
+        if (sp != RK_OK) {
+            j->rc = sp;
+            continue;
+        }
+        j->rc = j->apply(b->s, j->arg);
+        if (j->rc == RK_OK) {
+            rk_store_release(b->s);
+            any_ok = 1;
+        } else {
+            rk_store_rollback_to(b->s);
+        }
+    }
+    if (rc != RK_OK)
+        return;
+    int crc = any_ok ? rk_store_commit(b->s) : rk_store_rollback(b->s);
+    if (any_ok && crc != RK_OK) {
+        rk_store_rollback(b->s);
+        for (struct job *j = list; j; j = j->next)
+            if (j->rc == RK_OK)
+                j->rc = RK_EDB; /* not durable: the client must retry */
+    }
+    if (any_ok && crc == RK_OK)
+        b->commits++;
+}
+
+static void *writer(void *arg)
+{
+    struct rk_batcher *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->head && !b->stopping)
+            pthread_cond_wait(&b->work, &b->mu);
+        if (!b->head && b->stopping)
+            break;
+        /* take up to max_batch jobs */
+        struct job *list = b->head, *last = list;
+        unsigned n = 1;
+        while (last->next && n < b->max_batch) {
+            last = last->next;
+            n++;
+        }
+        b->head = last->next;
+        if (!b->head)
+            b->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&b->mu);
+        run_batch(b, list);
+        pthread_mutex_lock(&b->mu);
+        b->jobs += n;
+        /* list is the jobs' own stack memory: read next before marking done */
+        for (struct job *j = list, *nx; j; j = nx) {
+            nx = j->next;
+            j->done = true;
+        }
+        pthread_cond_broadcast(&b->done);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher **out)
+{
+    *out = NULL;
+    struct rk_batcher *b = calloc(1, sizeof *b);
+    if (!b)
+        return RK_ENOMEM;
+    b->max_batch = max_batch ? max_batch : RK_BATCH_MAX_DEFAULT;
+    int rc = rk_store_open(db_uri, &b->s);
+    if (rc != RK_OK) {
+        free(b);
+        return rc;
+    }
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->work, NULL);
+    pthread_cond_init(&b->done, NULL);
+    if (pthread_create(&b->thread, NULL, writer, b) != 0) {
+        rk_store_close(b->s);
+        pthread_mutex_destroy(&b->mu);
+        pthread_cond_destroy(&b->work);
+        pthread_cond_destroy(&b->done);
+        free(b);
+        return RK_EINTERNAL;
+    }
+    *out = b;
+    return RK_OK;
+}
+
+int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *arg), void *arg)
+{
+    struct job j = {.apply = apply, .arg = arg};
+    pthread_mutex_lock(&b->mu);
+    if (b->stopping) {
+        pthread_mutex_unlock(&b->mu);
+        return RK_ECONFLICT;
+    }
+    if (b->tail)
+        b->tail->next = &j;
+    else
+        b->head = &j;
+    b->tail = &j;
+    pthread_cond_signal(&b->work);
+    while (!j.done)
+        pthread_cond_wait(&b->done, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    return j.rc;
+}
+
+void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits)
+{
+    pthread_mutex_lock(&b->mu);
+    *jobs = b->jobs;
+    *commits = b->commits;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void rk_batcher_stop(struct rk_batcher *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stopping = true;
+    pthread_cond_signal(&b->work);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->thread, NULL);
+    rk_store_close(b->s);
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->work);
+    pthread_cond_destroy(&b->done);
+    free(b);
+}

@@ -1,0 +1,392 @@
+/* The results API over HTTP, in process: log in, register a device key, upload a photo, submit
+ * signed forms (accepted, duplicate, stale, forged, out of scope, arithmetic errors, malformed,
+ * oversized), read results at every level and a TPS's history, correct and approve as PPK,
+ * download CSV, and check the transparency log's signed head and inclusion proofs. */
+#include "testutil.h"
+#include "testhttp.h"
+
+#include "cli/cli.h"
+#include "rekap/demo.h"
+#include "rekap/status.h"
+#include "server/server.h"
+#include "store/auth.h"
+#include "store/pipeline.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    char dir[256], db[600], key[600];
+    struct rk_server *srv;
+    unsigned short port;
+    char tps[RK_CODE_MAX + 1], tps2[RK_CODE_MAX + 1];
+    uint32_t l, p;
+    int64_t race, race_other;
+    int ncand;
+    bool kk;
+} E;
+
+static int first_two_tps(void *ud, const struct rk_region *r)
+{
+    (void)ud;
+    if (!E.tps[0]) {
+        memcpy(E.tps, r->code, sizeof E.tps);
+        E.l = r->dpt_l;
+        E.p = r->dpt_p;
+        return 0;
+    }
+    memcpy(E.tps2, r->code, sizeof E.tps2);
+    return 1;
+}
+
+static int pick_race(void *ud, const struct rk_race *r)
+{
+    (void)ud;
+    if (r->kind == RK_RACE_GOVERNOR)
+        E.race = r->id;
+    else if (!E.race_other && strncmp(E.tps, r->region_code, 4) != 0)
+        E.race_other = r->id;
+    return 0;
+}
+
+static void user(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
+{
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "%s", name);
+    u.p.role = role;
+    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
+    assert_int_equal(rk_auth_user_create(s, &u, "rahasia-sekali-123", 18, 1700000000, NULL), RK_OK);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&E, 0, sizeof E);
+    rk_test_tmpdir(E.dir, sizeof E.dir);
+    snprintf(E.db, sizeof E.db, "%s/t.db", E.dir);
+    snprintf(E.key, sizeof E.key, "%s/log.key", E.dir);
+    char *argv[] = {"demo", "--db", E.db, "--province", "61", "--scale", "0.01", NULL};
+    assert_int_equal(rk_cmd_demo(7, argv), 0);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(E.db, &s), RK_OK);
+    rk_store_region_at_level(s, "", RK_LEVEL_TPS, first_two_tps, NULL);
+    rk_store_race_list(s, 0, "61", pick_race, NULL);
+    assert_true(E.race > 0 && E.race_other > 0);
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    assert_int_equal(rk_store_candidate_list(s, E.race, c, RK_CANDIDATES_MAX, &E.ncand), RK_OK);
+    E.kk = c[E.ncand - 1].kolom_kosong;
+    char name[64], kec[RK_CODE_MAX + 1];
+    snprintf(name, sizeof name, "kpps-%s", E.tps);
+    user(s, name, RK_ROLE_KPPS, E.tps);
+    snprintf(name, sizeof name, "kpps-%s", E.tps2);
+    user(s, name, RK_ROLE_KPPS, E.tps2);
+    rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
+    user(s, "ppk-demo", RK_ROLE_PPK, kec);
+    rk_store_close(s);
+    struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 8, .key_file = E.key,
+                                   .log_id = "rekap.test", .publish_ms = 100000};
+    assert_int_equal(rk_server_start(&cfg, &E.srv), RK_OK);
+    E.port = rk_server_port(E.srv);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rk_server_stop(E.srv);
+    rk_test_rmtree(E.dir);
+    return 0;
+}
+
+static json_t *post_json(const char *path, const char *body, const char *token, int want)
+{
+    char extra[256] = "";
+    if (token)
+        snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", token);
+    struct resp r;
+    rk_http_post(E.port, path, "application/json", body, strlen(body), extra, &r);
+    if (r.status != want)
+        fail_msg("POST %s: %d (want %d): %.400s", path, r.status, want, r.body);
+    json_t *j = rk_http_body_json(&r);
+    rk_http_resp_free(&r);
+    return j;
+}
+
+static json_t *get_json(const char *path, int want)
+{
+    struct resp r;
+    rk_http_get(E.port, path, NULL, &r);
+    if (r.status != want)
+        fail_msg("GET %s: %d (want %d): %.300s", path, r.status, want, r.body);
+    json_t *j = rk_http_body_json(&r);
+    rk_http_resp_free(&r);
+    return j;
+}
+
+static char *login(const char *user_name)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"rahasia-sekali-123\"}",
+             user_name);
+    json_t *j = post_json("/api/login", body, NULL, 200);
+    char *tok = strdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    return tok;
+}
+
+static const char *errcode(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+}
+
+static void test_api_flow(void **state)
+{
+    (void)state;
+    char kpps[64];
+    snprintf(kpps, sizeof kpps, "kpps-%s", E.tps);
+    json_t *j = post_json("/api/login", "{\"username\":\"nobody\",\"password\":\"x\"}", NULL, 401);
+    json_decref(j);
+    char *tok = login(kpps);
+    j = get_json("/api/me", 401); /* no token */
+    json_decref(j);
+
+    /* device key */
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    char hex[65], body[512];
+    rk_hex(pk, 32, hex);
+    snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", hex);
+    j = post_json("/api/devices", body, tok, 201);
+    char key_id[17];
+    snprintf(key_id, sizeof key_id, "%s", json_string_value(json_object_get(j, "key_id")));
+    json_decref(j);
+    j = post_json("/api/devices", body, tok, 409);
+    json_decref(j);
+
+    /* a photo: JPEG magic + bytes; not an image is refused */
+    unsigned char jpeg[600];
+    memset(jpeg, 0x42, sizeof jpeg);
+    jpeg[0] = 0xff, jpeg[1] = 0xd8, jpeg[2] = 0xff;
+    char extra[256];
+    snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", tok);
+    struct resp r;
+    rk_http_post(E.port, "/api/photos", "image/jpeg", (const char *)jpeg, sizeof jpeg, extra, &r);
+    assert_int_equal(r.status, 201);
+    j = rk_http_body_json(&r);
+    char photo[65];
+    snprintf(photo, sizeof photo, "%s", json_string_value(json_object_get(j, "sha256")));
+    json_decref(j);
+    rk_http_resp_free(&r);
+    rk_http_post(E.port, "/api/photos", "image/gif", "GIF89a....", 10, extra, &r);
+    rk_http_assert_error(&r, 415, "unsupported");
+    rk_http_resp_free(&r);
+    char path[512];
+    snprintf(path, sizeof path, "/api/photos/%s", photo);
+    rk_http_get(E.port, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, sizeof jpeg);
+    assert_memory_equal(r.body, jpeg, sizeof jpeg);
+    rk_http_resp_free(&r);
+
+    /* submit */
+    struct rk_chasil doc;
+    assert_int_equal(rk_demo_chasil(9, "pilkada2024", E.tps, E.race, E.ncand, E.kk, E.l, E.p, &doc),
+                     RK_OK);
+    uint8_t ph[1][32];
+    assert_int_equal(rk_unhex(photo, 64, ph[0], 32), RK_OK);
+    struct rk_submission sub;
+    assert_int_equal(rk_submission_init(&sub, &doc, (const uint8_t(*)[32])ph, 1, NULL), RK_OK);
+    assert_int_equal(rk_submission_sign(&sub, sk, key_id), RK_OK);
+    char *req = rk_submission_to_json(&sub);
+    j = post_json("/api/submissions", req, NULL, 201); /* device signature alone suffices */
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+    char doc_hex[65];
+    snprintf(doc_hex, sizeof doc_hex, "%s", json_string_value(json_object_get(j, "doc_sha256")));
+    json_decref(j);
+    j = post_json("/api/submissions", req, tok, 200); /* resend: duplicate */
+    assert_true(json_is_true(json_object_get(j, "duplicate")));
+    json_decref(j);
+    free(req);
+
+    /* forged: flip a signature byte */
+    sub.sig[0] ^= 0x80;
+    req = rk_submission_to_json(&sub);
+    j = post_json("/api/submissions", req, NULL, 401);
+    assert_string_equal(errcode(j), "bad_signature");
+    json_decref(j);
+    free(req);
+    sub.sig[0] ^= 0x80;
+
+    /* out of scope: this device's account writing the other TPS */
+    struct rk_chasil other;
+    assert_int_equal(rk_demo_chasil(9, "pilkada2024", E.tps2, E.race, E.ncand, E.kk, 200, 200,
+                                    &other),
+                     RK_OK);
+    struct rk_submission s2;
+    assert_int_equal(rk_submission_init(&s2, &other, NULL, 0, NULL), RK_OK);
+    assert_int_equal(rk_submission_sign(&s2, sk, key_id), RK_OK);
+    req = rk_submission_to_json(&s2);
+    j = post_json("/api/submissions", req, NULL, 403);
+    json_decref(j);
+    free(req);
+
+    /* arithmetic: 422 with the violated rules */
+    struct rk_chasil bad = doc;
+    bad.v[RK_F_SUARA_TIDAK_SAH] += 7;
+    assert_int_equal(rk_submission_init(&s2, &bad, NULL, 0, sub.doc_hash), RK_OK);
+    assert_int_equal(rk_submission_sign(&s2, sk, key_id), RK_OK);
+    req = rk_submission_to_json(&s2);
+    j = post_json("/api/submissions", req, NULL, 422);
+    json_t *viol = json_object_get(json_object_get(j, "error"), "violations");
+    assert_true(json_array_size(viol) >= 1);
+    json_decref(j);
+    free(req);
+
+    /* malformed, unknown field, oversized */
+    j = post_json("/api/submissions", "{\"document\":", NULL, 400);
+    assert_string_equal(errcode(j), "parse_error");
+    json_decref(j);
+    j = post_json("/api/submissions", "{\"documentx\":{}}", NULL, 400);
+    json_decref(j);
+    size_t big = 40000;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[0] = '{';
+    huge[big - 1] = '}';
+    huge[big] = '\0';
+    j = post_json("/api/submissions", huge, NULL, 413);
+    json_decref(j);
+    free(huge);
+
+    /* results: national, province, the TPS's desa (children are TPS) */
+    j = get_json("/api/races/1/results", 200);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/races/%lld/results", (long long)E.race);
+    j = get_json(path, 200);
+    json_t *t = json_object_get(j, "tally");
+    assert_int_equal(json_integer_value(json_object_get(t, "sah")), doc.v[RK_F_SUARA_SAH]);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(t, "votes"), 0)),
+                     doc.v[RK_F_SUARA_PASLON_1]);
+    json_t *prog = json_object_get(t, "progress");
+    assert_int_equal(json_integer_value(json_object_get(prog, "tps_received")), 1);
+    assert_true(json_integer_value(json_object_get(prog, "tps_expected")) > 50);
+    json_decref(j);
+    char desa[RK_CODE_MAX + 1];
+    rk_code_ancestor(E.tps, RK_LEVEL_DESA, desa);
+    snprintf(path, sizeof path, "/api/races/%lld/results?region=%s", (long long)E.race, desa);
+    j = get_json(path, 200);
+    json_t *kids = json_object_get(j, "children");
+    assert_true(json_array_size(kids) >= 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(kids, 0), "code")), E.tps);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/races/%lld/results?region=62", (long long)E.race);
+    j = get_json(path, 404); /* not this race's province */
+    json_decref(j);
+
+    /* PPK approves then corrects; history keeps both */
+    char *ppk = login("ppk-demo");
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld/approve", E.tps, (long long)E.race);
+    j = post_json(path, "{\"version\":1}", tok, 403); /* KPPS may not approve */
+    json_decref(j);
+    j = post_json(path, "{\"version\":1}", ppk, 200);
+    json_decref(j);
+    j = post_json(path, "{\"version\":1}", ppk, 409); /* not twice */
+    json_decref(j);
+    struct rk_chasil fixed = doc;
+    fixed.v[RK_F_SUARA_PASLON_1] -= 1;
+    fixed.v[RK_F_SUARA_SAH] -= 1;
+    fixed.v[RK_F_SUARA_TIDAK_SAH] += 1;
+    char dj[RK_CHASIL_JSON_MAX];
+    size_t dl;
+    assert_int_equal(rk_chasil_encode(&fixed, dj, sizeof dj, &dl), RK_OK);
+    char cbody[4096];
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld/corrections", E.tps, (long long)E.race);
+    snprintf(cbody, sizeof cbody, "{\"document\":%s,\"prev\":\"%s\",\"reason\":\"\"}", dj, doc_hex);
+    j = post_json(path, cbody, ppk, 400);
+    json_decref(j);
+    snprintf(cbody, sizeof cbody,
+             "{\"document\":%s,\"prev\":\"%s\",\"reason\":\"Satu suara paslon 1 ternyata tidak "
+             "sah pada pleno\"}",
+             dj, doc_hex);
+    j = post_json(path, cbody, tok, 403);
+    json_decref(j);
+    j = post_json(path, cbody, ppk, 201);
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)E.race);
+    j = get_json(path, 200);
+    json_t *hist = json_object_get(j, "history");
+    assert_int_equal(json_array_size(hist), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(hist, 1), "kind")),
+                        "correction");
+    assert_false(json_is_true(json_object_get(json_object_get(j, "state"), "approved")));
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld/versions/1", E.tps, (long long)E.race);
+    j = get_json(path, 200);
+    assert_string_equal(json_string_value(json_object_get(j, "device")), key_id);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "photos"), 0)), photo);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/races/%lld/results", (long long)E.race);
+    j = get_json(path, 200);
+    t = json_object_get(j, "tally");
+    assert_int_equal(json_integer_value(json_object_get(t, "tidak_sah")),
+                     fixed.v[RK_F_SUARA_TIDAK_SAH]);
+    json_decref(j);
+
+    /* CSV of the kecamatan */
+    char kec[RK_CODE_MAX + 1];
+    rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
+    snprintf(path, sizeof path, "/api/races/%lld/results.csv?region=%s", (long long)E.race, kec);
+    rk_http_get(E.port, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "tps,version,approved,flagged,paslon_1"));
+    char line[64];
+    snprintf(line, sizeof line, "\n%s,2,0,", E.tps);
+    assert_non_null(strstr(r.body, line));
+    rk_http_resp_free(&r);
+
+    /* the log: 4 entries (upload, approval, correction... ), a signed head, proofs verify */
+    assert_int_equal(rk_server_publish(E.srv), RK_OK);
+    j = get_json("/api/log/sth", 200);
+    json_t *sthj = json_object_get(j, "sth");
+    struct rk_sth sth;
+    assert_int_equal(rk_sth_from_json(sthj, &sth), RK_OK);
+    uint8_t pub[32];
+    const char *pubhex = json_string_value(json_object_get(json_object_get(j, "key"), "public_key"));
+    assert_int_equal(rk_unhex(pubhex, strlen(pubhex), pub, 32), RK_OK);
+    assert_int_equal(rk_sth_verify(&sth, pub), RK_OK);
+    assert_int_equal(sth.tree_size, 3); /* upload, approval, correction */
+    json_decref(j);
+    j = get_json("/api/log/entries?start=0&count=10", 200);
+    json_t *ents = json_object_get(j, "entries");
+    assert_int_equal(json_array_size(ents), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const char *leafhex = json_string_value(json_object_get(json_array_get(ents, i), "leaf"));
+        uint8_t leaf[32];
+        assert_int_equal(rk_unhex(leafhex, 64, leaf, 32), RK_OK);
+        snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=3", i);
+        json_t *pj = get_json(path, 200);
+        uint64_t idx, size;
+        struct rk_merkle_proof proof;
+        assert_int_equal(rk_merkle_inclusion_from_json(pj, &idx, &size, &proof), RK_OK);
+        assert_int_equal(rk_merkle_verify_inclusion(idx, size, leaf, &proof, sth.root), RK_OK);
+        json_decref(pj);
+    }
+    json_decref(j);
+    j = get_json("/api/log/proof/inclusion?index=5&size=3", 400);
+    json_decref(j);
+    free(tok);
+    free(ppk);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_api_flow, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,30 @@
+/* A tiny HTTP/1.1 client for tests: raw requests over loopback sockets, so limits and odd
+ * paths reach the server exactly as written. Each request closes its connection. */
+#ifndef REKAP_TESTHTTP_H
+#define REKAP_TESTHTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct resp {
+    int status;
+    char head[8192];
+    char *body;
+    size_t body_len;
+};
+
+int rk_http_dial(unsigned short port);
+void rk_http_send_all(int fd, const char *s, size_t n);
+void rk_http_read_resp(int fd, struct resp *r);
+void rk_http_raw(unsigned short port, const char *req, struct resp *r);
+void rk_http_get(unsigned short port, const char *path, const char *extra, struct resp *r);
+const char *rk_http_header(const struct resp *r, const char *name, char *out, size_t cap);
+json_t *rk_http_body_json(const struct resp *r);
+void rk_http_resp_free(struct resp *r);
+/* Asserts a JSON error body with the exact code, English and Indonesian messages present. */
+void rk_http_assert_error(const struct resp *r, int http, const char *code);
+/* POST body (Content-Type given) with optional extra header lines ("Name: v\r\n"). */
+void rk_http_post(unsigned short port, const char *path, const char *type, const char *body,
+                  size_t len, const char *extra, struct resp *r);
+
+#endif
