@@ -158,8 +158,13 @@ int rk_image_downscale(const struct rk_image *src, int factor, struct rk_image *
         memset(acc, 0, (size_t)w * sizeof *acc);
         for (int y = y0; y < y1; y++) {
             const uint8_t *s = src->px + (size_t)y * (size_t)src->stride;
-            for (int x = 0; x < src->width; x++)
-                acc[x / factor] += s[x];
+            for (int ox = 0, x = 0; ox < w; ox++) {
+                int xe = x + factor < src->width ? x + factor : src->width;
+                uint32_t a = 0;
+                for (; x < xe; x++)
+                    a += s[x];
+                acc[ox] += a;
+            }
         }
         uint8_t *d = out->px + (size_t)oy * (size_t)w;
         for (int ox = 0; ox < w; ox++) {
