@@ -57,9 +57,9 @@ int rk_exif_orientation(const uint8_t *app1, size_t len, int *orientation)
         return RK_EPARSE;
     if (n > RK_EXIF_MAX_ENTRIES)
         return RK_ETOOBIG;
-    /* The whole entry table must be present: a truncated IFD is a broken block even if the
-     * orientation entry happens to come first. */
-    if ((t.len - ifd - 2) / 12 < n)
+    /* The whole IFD (entries and the next-IFD offset) must be present: a truncated IFD is a
+     * broken block even if the orientation entry happens to come first. */
+    if (t.len - ifd - 2 < 4 || (t.len - ifd - 2 - 4) / 12 < n)
         return RK_EPARSE;
     bool seen = false;
     for (unsigned i = 0; i < n; i++) {

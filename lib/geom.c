@@ -158,11 +158,10 @@ int rk_homography_invert(const struct rk_homography *h, struct rk_homography *in
         m[3] * m[7] - m[4] * m[6], m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3],
     };
     double det = m[0] * c[0] + m[1] * c[3] + m[2] * c[6];
-    double scale = 0;
-    for (int i = 0; i < 9; i++)
-        scale = fmax(scale, fabs(m[i]));
-    /* Singular relative to the entries' size (det scales with their cube). */
-    if (!isfinite(det) || !(fabs(det) > 1e-12 * scale * scale * scale))
+    /* Singular when det is lost in the rounding of its own terms (a scale-free test: the
+     * entries of a homography differ by many orders of magnitude). */
+    double mag = fabs(m[0] * c[0]) + fabs(m[1] * c[3]) + fabs(m[2] * c[6]);
+    if (!isfinite(det) || !(fabs(det) > 1e-10 * mag))
         return RK_EINVAL;
     struct rk_homography r;
     for (int i = 0; i < 9; i++)

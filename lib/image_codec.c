@@ -283,6 +283,16 @@ static int png_decode_inner(struct png_ctx *c)
 
 static int decode_png(const uint8_t *data, size_t len, int denom, struct rk_image *out)
 {
+    /* IHDR must come first (right after the signature): check the size it announces before
+     * libpng reads on, so an oversized image is refused as such even when its data is cut. */
+    if (len >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+        unsigned long w = (unsigned long)data[16] << 24 | (unsigned long)data[17] << 16 |
+                          (unsigned long)data[18] << 8 | data[19];
+        unsigned long h = (unsigned long)data[20] << 24 | (unsigned long)data[21] << 16 |
+                          (unsigned long)data[22] << 8 | data[23];
+        if (check_dims(w, h) == RK_ETOOBIG)
+            return RK_ETOOBIG;
+    }
     struct png_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return RK_ENOMEM;
