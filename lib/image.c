@@ -148,29 +148,29 @@ int rk_image_downscale(const struct rk_image *src, int factor, struct rk_image *
     int rc = rk_image_init(out, w, h, 0);
     if (rc != RK_OK)
         return rc;
-    uint32_t *acc = calloc((size_t)w, sizeof *acc);
+    uint32_t *acc = calloc((size_t)src->width, sizeof *acc);
     if (!acc) {
         rk_image_free(out);
         return RK_ENOMEM;
     }
+    /* Rows are summed column-wise first (a loop the compiler vectorises), then each output
+     * pixel adds factor neighbouring column sums. */
     for (int oy = 0; oy < h; oy++) {
         int y0 = oy * factor, y1 = y0 + factor < src->height ? y0 + factor : src->height;
-        memset(acc, 0, (size_t)w * sizeof *acc);
+        memset(acc, 0, (size_t)src->width * sizeof *acc);
         for (int y = y0; y < y1; y++) {
             const uint8_t *s = src->px + (size_t)y * (size_t)src->stride;
-            for (int ox = 0, x = 0; ox < w; ox++) {
-                int xe = x + factor < src->width ? x + factor : src->width;
-                uint32_t a = 0;
-                for (; x < xe; x++)
-                    a += s[x];
-                acc[ox] += a;
-            }
+            for (int x = 0; x < src->width; x++)
+                acc[x] += s[x];
         }
         uint8_t *d = out->px + (size_t)oy * (size_t)w;
         for (int ox = 0; ox < w; ox++) {
             int x0 = ox * factor, x1 = x0 + factor < src->width ? x0 + factor : src->width;
+            uint32_t a = 0;
+            for (int x = x0; x < x1; x++)
+                a += acc[x];
             uint32_t n = (uint32_t)((x1 - x0) * (y1 - y0));
-            d[ox] = (uint8_t)((acc[ox] + n / 2) / n);
+            d[ox] = (uint8_t)((a + n / 2) / n);
         }
     }
     free(acc);
@@ -354,10 +354,12 @@ int rk_image_threshold_sauvola(const struct rk_image *src, int r, double k,
                                  ii.sq[(size_t)y0 * w1 + (size_t)x1] -
                                  ii.sq[(size_t)y1 * w1 + (size_t)x0] +
                                  ii.sq[(size_t)y0 * w1 + (size_t)x0]);
+            /* s <= m (1 - k) + (m k / 128) sd, without the square root: when the left side
+             * minus the first term is positive, compare squares against the variance. */
             double mean = sum / n, var = sq / n - mean * mean;
-            double sd = var > 0 ? sqrt(var) : 0;
-            double t = mean * (1 + k * (sd / 128.0 - 1));
-            d[x] = s[x] <= t ? 0 : 255;
+            double lhs = s[x] - mean * (1 - k), g = mean * k / 128.0;
+            bool ink = lhs <= 0 || (var > 0 && lhs * lhs <= g * g * var);
+            d[x] = ink ? 0 : 255;
         }
     }
     rk_integral_free(&ii);
