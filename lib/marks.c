@@ -90,8 +90,9 @@ static int components(const struct rk_image *bin, struct comp **comps)
                 if (nb[k] && (!l || nb[k] < l))
                     l = nb[k];
             if (!l) {
-                /* Provisional labels never exceed half the pixels plus one: a new label
-                 * needs an ink pixel with no ink to its left, so two pixels per label. */
+                /* Provisional labels never exceed half the pixels plus two: a new label
+                 * needs an ink pixel none of whose four earlier neighbours is ink, so such
+                 * pixels are at least two apart along rows and columns. */
                 if ((size_t)next >= n / 2 + 2) {
                     rc = RK_EINTERNAL;
                     goto out;
@@ -462,6 +463,8 @@ static double quad_score(const struct cand *c, const int idx[4], double img_area
     return sum + area / img_area;
 }
 
+static int find_at(const struct rk_image *photo, int f, struct rk_marks *out);
+
 int rk_marks_find(const struct rk_image *photo, struct rk_marks *out)
 {
     if (!out)
@@ -471,6 +474,20 @@ int rk_marks_find(const struct rk_image *photo, struct rk_marks *out)
         return RK_EINVAL;
     int side = photo->width > photo->height ? photo->width : photo->height;
     int f = (side + WORK_SIDE - 1) / WORK_SIDE;
+    int rc = find_at(photo, f, out);
+    /* Small marks (a page far from the camera) may vanish at the working size: look once more
+     * at twice the resolution before giving up. */
+    if (rc == RK_ENOTFOUND && f > 1) {
+        int n = out->candidates;
+        rc = find_at(photo, f / 2, out);
+        out->candidates += n;
+    }
+    return rc;
+}
+
+static int find_at(const struct rk_image *photo, int f, struct rk_marks *out)
+{
+    memset(out, 0, sizeof *out);
     struct rk_image work;
     int rc = rk_image_downscale(photo, f, &work);
     if (rc != RK_OK)
