@@ -55,7 +55,8 @@ enum rk_image_format rk_image_detect(const uint8_t *data, size_t len);
  * faster; PNG: by box averaging after decoding). Never writes to stderr and never aborts on bad
  * input. Returns RK_OK; RK_EINVAL (NULL or bad denom); RK_EUNSUPPORTED (not PNG/JPEG, or a
  * CMYK JPEG); RK_ETOOBIG (len over RK_IMAGE_MAX_INPUT, or the header announces more than
- * RK_IMAGE_MAX_PIXELS / RK_IMAGE_MAX_SIDE — checked before allocating pixels); RK_EPARSE
+ * RK_IMAGE_MAX_PIXELS / RK_IMAGE_MAX_SIDE — checked before allocating pixels — or a
+ * progressive JPEG of more than 100 scans, a known way to make a tiny file cost minutes); RK_EPARSE
  * (corrupt or truncated data, including any libjpeg corrupt-data warning: a cut-off upload
  * must be retaken, not read half grey); RK_ENOMEM. On failure out is left empty. A malformed
  * EXIF block is ignored (orientation 1): the pixels are still good. */
