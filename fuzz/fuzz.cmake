@@ -8,3 +8,8 @@ foreach(src ${FUZZ_TARGETS})
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(${name} PRIVATE rekap_app)
 endforeach()
+# The code under test must carry the coverage instrumentation too, or libFuzzer sees only the
+# entry points (a handful of edges) and mutates blindly.
+foreach(lib rekap_core rekap_store rekap_server rekap_app)
+  target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+endforeach()
