@@ -17,6 +17,8 @@ const struct rk_command rk_commands[] = {
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
+    {"dhasil", rk_cmd_dhasil,
+     "rekapitulasi D.Hasil satu wilayah (JSON/PDF) / D.Hasil recap of a region"},
     {NULL, NULL, NULL},
 };
 
