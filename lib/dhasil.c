@@ -407,6 +407,16 @@ static void push(struct jb *b, json_t *arr, json_t *v)
         b->bad = true;
 }
 
+/* Sets "bp" and "percent" of num/den on o. */
+static void add_percent(struct jb *b, json_t *o, int64_t num, int64_t den)
+{
+    int64_t bp = rk_dhasil_bp(num, den);
+    char s[32];
+    rk_dhasil_bp_format(bp, '.', s, sizeof s);
+    put(b, o, "bp", json_integer(bp));
+    put(b, o, "percent", json_string(s));
+}
+
 static json_t *percent_obj(struct jb *b, int64_t num, int64_t den)
 {
     json_t *o = json_object();
@@ -414,11 +424,7 @@ static json_t *percent_obj(struct jb *b, int64_t num, int64_t den)
         b->bad = true;
         return NULL;
     }
-    int64_t bp = rk_dhasil_bp(num, den);
-    char s[32];
-    rk_dhasil_bp_format(bp, '.', s, sizeof s);
-    put(b, o, "bp", json_integer(bp));
-    put(b, o, "percent", json_string(s));
+    add_percent(b, o, num, den);
     return o;
 }
 
@@ -536,10 +542,11 @@ int rk_dhasil_to_json(const struct rk_dhasil *d, json_t **out)
 
     json_t *shares = json_array();
     for (int i = 0; shares && i < h->ncand; i++) {
-        json_t *s = percent_obj(&b, h->total.votes[i], h->total.sah);
+        json_t *s = json_object();
         if (s) {
             put(&b, s, "ballot_no", json_integer(i + 1));
             put(&b, s, "votes", json_integer(h->total.votes[i]));
+            add_percent(&b, s, h->total.votes[i], h->total.sah);
         }
         push(&b, shares, s);
     }

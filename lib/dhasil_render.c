@@ -23,7 +23,7 @@
 #define HEAD_OTHER 15.0      /* compact heading on later pages */
 #define THEAD_H 13.0         /* table header (repeated on every page) */
 #define FOOT_H 11.0          /* footer band */
-#define END_BLOCK 24.0       /* totals, shares, participation and status after the last row */
+#define END_BLOCK 34.0       /* totals, shares, participation and status after the last row */
 #define SPILL_ROWS 3         /* rows moved along so the totals never stand alone on a page */
 #define TEXT_MAX 600
 
@@ -394,8 +394,8 @@ static void draw_heading(cairo_t *cr, const struct rk_dhasil *d, const struct pl
             cell(cr, lx, cw, ly + 4.2 * i, lines[i], LEFT, 7.5, false);
         snprintf(s, sizeof s, "PEMILIHAN: %s (%s)", h->election_name, h->election_slug);
         cell(cr, rx, cw, ly, s, LEFT, 7.5, false);
-        snprintf(s, sizeof s, "JENIS: %s — %s (race %lld)", rk_race_kind_label(h->race.kind),
-                 h->race.name, (long long)h->race.id);
+        snprintf(s, sizeof s, "RACE: %s (id %lld, %s)", h->race.name, (long long)h->race.id,
+                 rk_race_kind_code(h->race.kind));
         cell(cr, rx, cw, ly + 4.2, s, LEFT, 7.5, false);
         snprintf(s, sizeof s, "RINCIAN: per %s, %d baris / rows",
                  d->row_level == RK_LEVEL_TPS ? "TPS" : rk_level_name(d->row_level, 0), d->nrows);
@@ -441,12 +441,12 @@ static void draw_table_header(cairo_t *cr, const struct rk_dhasil *d, const stru
             snprintf(num, sizeof num, "%d", cd->ballot_no);
             cell(cr, k->x, k->w, y + band + 3.1, num, CENTER, 7.5, true);
             const char *nm = cd->kolom_kosong ? "KOLOM KOSONG" : cd->name;
-            wrap2(cr, nm, k->w - 2, 5.2, false, a, b, sizeof a);
+            wrap2(cr, nm, k->w - 2, 5.8, false, a, b, sizeof a);
             if (b[0]) {
-                cell(cr, k->x, k->w, y + band + 5.9, a, CENTER, 5.2, false);
-                cell(cr, k->x, k->w, y + band + 8.1, b, CENTER, 5.2, false);
+                cell(cr, k->x, k->w, y + band + 5.9, a, CENTER, 5.8, false);
+                cell(cr, k->x, k->w, y + band + 8.2, b, CENTER, 5.8, false);
             } else {
-                cell(cr, k->x, k->w, y + band + 6.9, a, CENTER, 5.2, false);
+                cell(cr, k->x, k->w, y + band + 6.9, a, CENTER, 5.8, false);
             }
             break;
         }
@@ -475,7 +475,9 @@ static void draw_table_header(cairo_t *cr, const struct rk_dhasil *d, const stru
         }
     }
     /* "PEROLEHAN SUARA PASANGAN CALON" band over the vote columns. */
-    cell(cr, vx0, vx1 - vx0, y + 3.0, "PEROLEHAN SUARA PASANGAN CALON", CENTER, 6.5, true);
+    cell(cr, vx0, vx1 - vx0, y + 3.0,
+         vx1 - vx0 < 50 ? "PEROLEHAN SUARA PASLON" : "PEROLEHAN SUARA PASANGAN CALON", CENTER, 6.5,
+         true);
     cairo_set_line_width(cr, 0.15);
     cairo_move_to(cr, vx0, y + band);
     cairo_line_to(cr, vx1, y + band);
@@ -652,29 +654,35 @@ static void draw_end(cairo_t *cr, const struct rk_dhasil *d, const struct plan *
     group_digits(pr->missing, e2, sizeof e2);
     group_digits(pr->unapproved, e3, sizeof e3);
     group_digits(pr->flagged, e4, sizeof e4);
-    if (pr->final)
-        snprintf(s, sizeof s,
-                 "STATUS: FINAL — seluruh %s TPS telah masuk dan disetujui. / All %s polling "
-                 "stations received and approved.",
-                 e1, e1);
-    else
+    if (pr->final) {
+        snprintf(s, sizeof s, "STATUS: FINAL — seluruh %s TPS telah masuk dan disetujui.", e1);
+        cell(cr, x0, x1 - x0, yb + 9.5, s, LEFT, 8, true);
+        snprintf(s, sizeof s, "Final: all %s polling stations received and approved.", e1);
+    } else {
         snprintf(s, sizeof s,
                  "STATUS: SEMENTARA — %s dari %s TPS belum masuk, %s TPS belum disetujui, %s TPS "
-                 "ditandai. / PROVISIONAL: %s of %s polling stations not received, %s not "
-                 "approved, %s flagged.",
-                 e2, e1, e3, e4, e2, e1, e3, e4);
-    cell(cr, x0, x1 - x0, yb + 9.5, s, LEFT, 7.5, true);
+                 "ditandai.",
+                 e2, e1, e3, e4);
+        cell(cr, x0, x1 - x0, yb + 9.5, s, LEFT, 8, true);
+        snprintf(s, sizeof s,
+                 "Provisional: %s of %s polling stations not yet received, %s not yet approved, "
+                 "%s flagged for review.",
+                 e2, e1, e3, e4);
+    }
+    cell(cr, x0, x1 - x0, yb + 13.2, s, LEFT, 7, false);
     bool kk = false;
     for (int i = 0; i < h->ncand; i++)
         kk = kk || h->cand[i].kolom_kosong;
-    snprintf(s, sizeof s, "%s%s",
-             d->row_level == RK_LEVEL_TPS
-                 ? "(!) = ditandai untuk diperiksa / flagged for review. – = belum ada data. "
-                 : "Progres: TPS masuk/terdaftar (disetujui). – = belum ada data. ",
-             kk ? "Calon tunggal: menang bila memperoleh lebih dari 50% suara sah (UU 10/2016 "
-                  "Pasal 54D)."
-                : "");
-    cell(cr, x0, x1 - x0, yb + 13.5, s, LEFT, 6, false);
+    snprintf(s, sizeof s, "Progres TPS: masuk/terdaftar (disetujui) / received/registered "
+             "(approved).%s – = belum ada data / no data yet.",
+             d->row_level == RK_LEVEL_TPS ? " (!) = ditandai untuk diperiksa / flagged for review."
+                                          : "");
+    cell(cr, x0, x1 - x0, yb + 17.5, s, LEFT, 6, false);
+    if (kk)
+        cell(cr, x0, x1 - x0, yb + 20.6,
+             "Calon tunggal melawan kolom kosong: paslon menang bila memperoleh lebih dari 50% "
+             "suara sah (UU 10/2016 Pasal 54D). / Single pair: wins with over 50% of valid votes.",
+             LEFT, 6, false);
 }
 
 static int draw_page(cairo_t *cr, const struct rk_dhasil *d, const struct plan *pl, int page,
