@@ -64,7 +64,12 @@ static void cell(cairo_t *cr, double x, double w, double y, const char *s, enum 
         set_font(cr, sz, bold);
     }
     double tx = a == LEFT ? x + pad : a == RIGHT ? x + w - pad : x + w / 2;
+    /* Whatever still does not fit is cut at the cell's edges, never drawn over a neighbour. */
+    cairo_save(cr);
+    cairo_rectangle(cr, x, y - 12, w, 16);
+    cairo_clip(cr);
     show(cr, tx, y, s, a);
+    cairo_restore(cr);
 }
 
 /* Greedy word wrap of s into at most 2 lines fitting width at size_pt: a and b. */

@@ -2,6 +2,7 @@
  * integer shares, JSON fields, and PDF rendering (pagination grows with rows). */
 #include "testutil.h"
 #include "rekap/dhasil.h"
+#include "rekap/form.h"
 #include "rekap/status.h"
 
 #include <stdlib.h>
@@ -609,5 +610,6 @@ int main(void)
         cmocka_unit_test(test_render_boundaries),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rk_form_render_shutdown(); /* cairo/fontconfig caches, for leak checkers */
     return rc;
 }
