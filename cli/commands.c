@@ -18,6 +18,8 @@ const struct rk_command rk_commands[] = {
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
     {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
+    {"dhasil", rk_cmd_dhasil,
+     "rekapitulasi D.Hasil satu wilayah (JSON/PDF) / D.Hasil recap of a region"},
     {NULL, NULL, NULL},
 };
 
