@@ -26,5 +26,6 @@ int rk_cmd_import_candidates(int argc, char **argv);
 int rk_cmd_demo(int argc, char **argv);
 int rk_cmd_serve(int argc, char **argv);
 int rk_cmd_stats(int argc, char **argv);
+int rk_cmd_digits(int argc, char **argv);
 
 #endif

@@ -11,6 +11,8 @@ const struct rk_command rk_commands[] = {
     {"import-tps", rk_cmd_import_tps, "impor daftar kode TPS 13 digit / import TPS codes"},
     {"import-candidates", rk_cmd_import_candidates,
      "impor paslon Pilkada dari JSON KPU / import KPU candidate pairs"},
+    {"digits", rk_cmd_digits,
+     "latih/uji pengenal angka tulisan tangan / train or evaluate the digit reader"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {NULL, NULL, NULL},
 };
