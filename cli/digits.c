@@ -1,6 +1,8 @@
 /* rekap digits: train the digit-box CNN and evaluate a model on any MNIST-format pair.
  *   rekap digits train --images F --labels F --out models/digits.bin [--epochs N] ...
- *   rekap digits eval IMAGES LABELS [--model FILE]
+ *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out]
+ * --held-out evaluates only the model's own held-out split (rebuilt from the seed stored in the
+ * model) of the MNIST training files it was trained from.
  * eval's last three lines are machine-readable: error_rate=, reject_rate=,
  * accepted_error_rate= (errors among accepted digits / accepted digits). */
 #include "cli/cli.h"
@@ -83,13 +85,17 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out)
 static int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL;
+    int held_out = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"held-out", no_argument, 0, 'H'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
         if (c == 'm')
             model = optarg;
+        else if (c == 'H')
+            held_out = 1;
         else
             goto usage;
     }
@@ -104,6 +110,7 @@ static int cmd_eval(int argc, char **argv)
     struct rk_idx im, lab;
     int ret = 1;
     void *scratch = NULL;
+    uint32_t *perm = NULL;
     if (load_idx(argv[optind], 3, &ib, &im) != RK_OK || load_idx(argv[optind + 1], 1, &lb, &lab) != RK_OK)
         goto out;
     if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count) {
@@ -111,15 +118,31 @@ static int cmd_eval(int argc, char **argv)
                         "28x28 dan sebanyak label\n");
         goto out;
     }
+    uint32_t count = im.count;
+    if (held_out) {
+        if (m.split_count == 0 || m.split_count >= im.count) {
+            fprintf(stderr, "rekap: the model's held-out split (%u) does not fit these files (%u) / "
+                            "pemisahan validasi model tidak cocok dengan berkas ini\n",
+                    m.split_count, im.count);
+            goto out;
+        }
+        count = m.split_count;
+    }
     size_t slen = rk_digits_scratch_size(&m);
-    if (!(scratch = malloc(slen))) {
-        rk_cli_error("scratch", RK_ENOMEM);
+    if (!(scratch = malloc(slen)) || !(perm = malloc((size_t)im.count * sizeof *perm))) {
+        rk_cli_error("eval", RK_ENOMEM);
         goto out;
     }
+    if (held_out)
+        rk_digits_split(im.count, m.split_seed, perm);
+    else
+        for (uint32_t i = 0; i < im.count; i++)
+            perm[i] = i;
     uint64_t wrong = 0, rejected = 0, acc_wrong = 0, bad_label = 0;
     uint64_t per_wrong[RK_DIGITS_CLASSES] = {0};
-    for (uint32_t i = 0; i < im.count; i++) {
+    for (uint32_t j = 0; j < count; j++) {
         struct rk_digits_result r;
+        uint32_t i = perm[j];
         int l = lab.data[i];
         if (l > RK_DIGITS_NOT_DIGIT) {
             bad_label++;
@@ -134,7 +157,7 @@ static int cmd_eval(int argc, char **argv)
         if (r.cls != l)
             per_wrong[l]++;
     }
-    uint64_t n = im.count - bad_label, accepted = n - rejected;
+    uint64_t n = count - bad_label, accepted = n - rejected;
     if (n == 0) {
         fprintf(stderr, "rekap: no usable labels (0-10) / tidak ada label yang dapat dipakai\n");
         goto out;
@@ -153,11 +176,11 @@ static int cmd_eval(int argc, char **argv)
     printf("accepted_error_rate=%.6f\n", accepted ? (double)acc_wrong / (double)accepted : 0.0);
     ret = 0;
 out:
-    free(scratch), free(ib), free(lb);
+    free(scratch), free(perm), free(ib), free(lb);
     rk_digits_model_free(&m);
     return ret;
 usage:
-    fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS]\n"
+    fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out]\n"
                     "  GAMBAR/LABEL: MNIST IDX (gzip atau biasa / gzip or plain)\n"
                     "  model bawaan / default model: $REKAP_MODEL, ./models/digits.bin, %s/digits.bin\n",
             REKAP_MODEL_DIR);
