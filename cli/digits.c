@@ -206,7 +206,8 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 
 static int cmd_train(int argc, char **argv)
 {
-    const char *images = NULL, *labels = NULL, *outp = NULL;
+    const char *images = NULL, *labels = NULL, *outp = NULL, *init = NULL;
+    struct rk_digits_model initm = {0};
     struct rk_digits_train_opts o;
     rk_digits_train_defaults(&o);
     o.log = stderr;
@@ -215,6 +216,7 @@ static int cmd_train(int argc, char **argv)
         {"out", required_argument, 0, 'o'},    {"epochs", required_argument, 0, 'e'},
         {"seed", required_argument, 0, 's'},   {"threads", required_argument, 0, 't'},
         {"batch", required_argument, 0, 'b'},  {"max-train", required_argument, 0, 'n'},
+        {"init", required_argument, 0, 'I'},   {"lr", required_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     int c;
     unsigned long v;
@@ -249,6 +251,14 @@ static int cmd_train(int argc, char **argv)
                 goto usage;
             o.max_train = (uint32_t)v;
             break;
+        case 'I': init = optarg; break;
+        case 'r': {
+            char *end;
+            o.lr = strtof(optarg, &end);
+            if (*end || !(o.lr > 0.0f && o.lr < 1.0f))
+                goto usage;
+            break;
+        }
         default: goto usage;
         }
     }
@@ -259,6 +269,12 @@ static int cmd_train(int argc, char **argv)
     int ret = 1;
     if (load_idx(images, 3, &ib, &im) != RK_OK || load_idx(labels, 1, &lb, &lab) != RK_OK)
         goto out;
+    if (init) {
+        if (load_model(init, &initm) != RK_OK)
+            goto out;
+        o.arch = initm.arch; /* must also share the held-out split, checked by the trainer */
+        o.init = &initm;
+    }
     struct rk_digits_model m;
     struct rk_digits_train_report r;
     int rc = rk_digits_train(&im, &lab, &o, &m, &r);
@@ -291,10 +307,12 @@ static int cmd_train(int argc, char **argv)
     rk_digits_model_free(&m);
 out:
     free(ib), free(lb);
+    rk_digits_model_free(&initm);
     return ret;
 usage:
     fprintf(stderr, "Pemakaian / usage: rekap digits train --images GAMBAR --labels LABEL --out BERKAS\n"
                     "  [--epochs N] [--seed N] [--threads 1|2] [--batch N] [--max-train N]\n"
+                    "  [--lr X] [--init MODEL]  (lanjutkan dari model / fine-tune a model)\n"
                     "  Memisahkan 10.000 sampel validasi (benih tetap) yang tidak pernah dilatih /\n"
                     "  holds out a seeded validation split of 10,000 that is never trained on.\n");
     return 2;

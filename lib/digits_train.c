@@ -828,6 +828,9 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
     for (uint32_t i = 0; i < labels->count; i++)
         if (labels->data[i] > 9)
             return RK_EINVAL;
+    if (o->init && (memcmp(&o->init->arch, &o->arch, sizeof o->arch) != 0 ||
+                    o->init->split_seed != o->split_seed || o->init->split_count != o->val_count))
+        return RK_EINVAL;
     double t0 = now();
     int rc = rk_digits_model_init(out, &o->arch);
     if (rc != RK_OK)
@@ -853,8 +856,11 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
     if (!perm || !adam_m || !adam_v || !order || !T.grads || !T.bufmem || !T.twmem)
         goto out;
     rk_digits_split(n, o->split_seed, perm);
-    /* He initialisation, seeded. */
-    {
+    if (o->init) {
+        /* Fine-tuning: start from a model trained on the same split, so the held-out samples
+         * stay unseen. */
+        memcpy(out->w, o->init->w, nw * sizeof *out->w);
+    } else { /* He initialisation, seeded. */
         struct rng r;
         rng_seed(&r, o->seed, 0, 0);
         const struct rk_digits_arch *a = &o->arch;

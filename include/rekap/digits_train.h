@@ -23,6 +23,8 @@ struct rk_digits_train_opts {
     float not_digit_frac; /* share of each epoch replaced by synthetic class-10 samples */
     double target_accepted_error; /* threshold choice: accepted error must stay <= this */
     FILE *log;            /* progress lines, or NULL */
+    const struct rk_digits_model *init; /* NULL: He-initialised; else fine-tune from this model,
+                                           which must share arch and held-out split */
 };
 
 struct rk_digits_train_report {
