@@ -11,11 +11,16 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=1000
-# IDX headers for n items, then the first n items of the real files.
+# IDX headers for n items, then the first n items of the real files (head closes the pipe
+# early, so pipefail is off here and the sizes are checked instead).
+set +o pipefail
 { printf '\x00\x00\x08\x03\x00\x00\x03\xe8\x00\x00\x00\x1c\x00\x00\x00\x1c'
   gzip -dc "$data/train-images-idx3-ubyte.gz" | tail -c +17 | head -c $((n * 784)); } > "$tmp/img"
 { printf '\x00\x00\x08\x01\x00\x00\x03\xe8'
   gzip -dc "$data/train-labels-idx1-ubyte.gz" | tail -c +9 | head -c $n; } > "$tmp/lab"
+set -o pipefail
+[[ $(stat -c %s "$tmp/img") == $((16 + n * 784)) && $(stat -c %s "$tmp/lab") == $((8 + n)) ]] ||
+    { echo "could not cut the first $n samples"; exit 1; }
 gzip -c "$tmp/img" > "$tmp/img.gz"
 cd "$tmp" # no ./models here: the default must fall back to the source tree's model
 plain=$("$REKAP" digits eval "$tmp/img" "$tmp/lab")
@@ -28,7 +33,10 @@ accepted_error_rate=([0-9.]+)$'
 [[ "$last3" =~ $re ]] || { echo "unexpected last lines: $last3"; exit 1; }
 err=${BASH_REMATCH[1]} rej=${BASH_REMATCH[2]} aerr=${BASH_REMATCH[3]}
 grep -q "^samples=$n " <<<"$plain" || { echo "sample count missing"; exit 1; }
-awk -v e="$err" -v r="$rej" -v a="$aerr" 'BEGIN { exit !(e <= 0.01 && r <= 0.05 && a <= 0.002) }' ||
+# Most of these samples were trained on, so these bounds only catch a broken model or reader;
+# the honest held-out figures are checked by tests/lib/test_digits_heldout.c. The shipped
+# threshold rejects ~14% (models/MODEL_CARD.md), hence the loose reject bound.
+awk -v e="$err" -v r="$rej" -v a="$aerr" 'BEGIN { exit !(e <= 0.01 && r <= 0.2 && a <= 0.002) }' ||
     { echo "model too weak on the first $n samples: $last3"; exit 1; }
 echo "eval ok: $err $rej $aerr"
 
