@@ -30,5 +30,6 @@ int rk_cmd_check_kpu(int argc, char **argv);
 int rk_cmd_user(int argc, char **argv);
 int rk_cmd_form(int argc, char **argv);
 int rk_cmd_dhasil(int argc, char **argv);
+int rk_cmd_digits(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ const struct rk_command rk_commands[] = {
     {"demo", rk_cmd_demo, "buat pemilihan contoh / generate a demo election"},
     {"check-kpu", rk_cmd_check_kpu,
      "periksa aritmetika JSON per TPS dari portal KPU / check KPU per-TPS JSON arithmetic"},
+    {"digits", rk_cmd_digits,
+     "latih/uji pengenal angka tulisan tangan / train or evaluate the digit reader"},
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},

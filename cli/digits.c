@@ -1,0 +1,331 @@
+/* rekap digits: train the digit-box CNN and evaluate a model on any MNIST-format pair.
+ *   rekap digits train --images F --labels F --out models/digits.bin [--epochs N] ...
+ *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out]
+ * --held-out evaluates only the model's own held-out split (rebuilt from the seed stored in the
+ * model) of the MNIST training files it was trained from.
+ * eval's last three lines are machine-readable: error_rate=, reject_rate=,
+ * accepted_error_rate= (errors among accepted digits / accepted digits). */
+#include "cli/cli.h"
+#include "cli/io.h"
+#include "rekap/digits.h"
+#include "rekap/digits_train.h"
+#include "rekap/idx.h"
+#include "rekap/status.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef REKAP_MODEL_DIR
+#define REKAP_MODEL_DIR "models"
+#endif
+
+#define IDX_FILE_MAX ((size_t)256 << 20)
+#define MODEL_FILE_MAX ((size_t)RK_DIGITS_HEADER_SIZE + 4u * RK_DIGITS_MAX_WEIGHTS + 4u)
+
+/* --model, then $REKAP_MODEL, then ./models/digits.bin, then the source tree's model. */
+static const char *default_model(void)
+{
+    const char *env = getenv("REKAP_MODEL");
+    if (env && env[0])
+        return env;
+    if (access("models/digits.bin", R_OK) == 0)
+        return "models/digits.bin";
+    return REKAP_MODEL_DIR "/digits.bin";
+}
+
+static int load_idx(const char *path, uint32_t ndim, char **buf, struct rk_idx *idx)
+{
+    size_t len;
+    int rc = rk_cli_slurp(path, IDX_FILE_MAX, buf, &len);
+    if (rc != RK_OK) {
+        rk_cli_error(path, rc);
+        return rc;
+    }
+    rc = rk_idx_parse((const uint8_t *)*buf, len, ndim, idx);
+    if (rc != RK_OK) {
+        fprintf(stderr, "rekap: %s: not an MNIST IDX %s file / bukan berkas IDX %s: %s\n", path,
+                ndim == 3 ? "image" : "label", ndim == 3 ? "gambar" : "label", rk_strerror(rc));
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+static int load_model(const char *path, struct rk_digits_model *m)
+{
+    char *buf;
+    size_t len;
+    int rc = rk_cli_slurp(path, MODEL_FILE_MAX, &buf, &len);
+    if (rc != RK_OK) {
+        rk_cli_error(path, rc);
+        return rc;
+    }
+    rc = rk_digits_model_parse(m, (const uint8_t *)buf, len);
+    free(buf);
+    if (rc != RK_OK)
+        fprintf(stderr, "rekap: %s: bad model file / berkas model rusak: %s\n", path,
+                rk_strerror(rc));
+    return rc;
+}
+
+static int parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > max)
+        return RK_ERANGE;
+    *out = v;
+    return RK_OK;
+}
+
+static int cmd_eval(int argc, char **argv)
+{
+    const char *model = NULL;
+    int held_out = 0;
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"held-out", no_argument, 0, 'H'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+        if (c == 'm')
+            model = optarg;
+        else if (c == 'H')
+            held_out = 1;
+        else
+            goto usage;
+    }
+    if (optind != argc - 2)
+        goto usage;
+    if (!model)
+        model = default_model();
+    struct rk_digits_model m;
+    if (load_model(model, &m) != RK_OK)
+        return 1;
+    char *ib = NULL, *lb = NULL;
+    struct rk_idx im, lab;
+    int ret = 1;
+    void *scratch = NULL;
+    uint32_t *perm = NULL;
+    if (load_idx(argv[optind], 3, &ib, &im) != RK_OK || load_idx(argv[optind + 1], 1, &lb, &lab) != RK_OK)
+        goto out;
+    if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count) {
+        fprintf(stderr, "rekap: images must be 28x28 and match the labels in number / gambar harus "
+                        "28x28 dan sebanyak label\n");
+        goto out;
+    }
+    uint32_t count = im.count;
+    if (held_out) {
+        if (m.split_count == 0 || m.split_count >= im.count) {
+            fprintf(stderr, "rekap: the model's held-out split (%u) does not fit these files (%u) / "
+                            "pemisahan validasi model tidak cocok dengan berkas ini\n",
+                    m.split_count, im.count);
+            goto out;
+        }
+        count = m.split_count;
+    }
+    size_t slen = rk_digits_scratch_size(&m);
+    if (!(scratch = malloc(slen)) || !(perm = malloc((size_t)im.count * sizeof *perm))) {
+        rk_cli_error("eval", RK_ENOMEM);
+        goto out;
+    }
+    if (held_out)
+        rk_digits_split(im.count, m.split_seed, perm);
+    else
+        for (uint32_t i = 0; i < im.count; i++)
+            perm[i] = i;
+    uint64_t wrong = 0, rejected = 0, acc_wrong = 0, bad_label = 0;
+    uint64_t per_wrong[RK_DIGITS_CLASSES] = {0};
+    for (uint32_t j = 0; j < count; j++) {
+        struct rk_digits_result r;
+        uint32_t i = perm[j];
+        int l = lab.data[i];
+        if (l > RK_DIGITS_NOT_DIGIT) {
+            bad_label++;
+            continue;
+        }
+        rk_digits_classify(&m, im.data + (size_t)i * RK_DIGITS_PIXELS, scratch, slen, &r);
+        wrong += r.cls != l;
+        if (!r.accept)
+            rejected++;
+        else if (r.cls != l)
+            acc_wrong++;
+        if (r.cls != l)
+            per_wrong[l]++;
+    }
+    uint64_t n = count - bad_label, accepted = n - rejected;
+    if (n == 0) {
+        fprintf(stderr, "rekap: no usable labels (0-10) / tidak ada label yang dapat dipakai\n");
+        goto out;
+    }
+    printf("model=%s temperature=%.4f threshold=%.6f\n", model, (double)m.temperature,
+           (double)m.threshold);
+    printf("samples=%llu wrong=%llu rejected=%llu accepted_wrong=%llu skipped_labels=%llu\n",
+           (unsigned long long)n, (unsigned long long)wrong, (unsigned long long)rejected,
+           (unsigned long long)acc_wrong, (unsigned long long)bad_label);
+    printf("errors_by_true_class=");
+    for (int k = 0; k < RK_DIGITS_CLASSES; k++)
+        printf("%s%llu", k ? "," : "", (unsigned long long)per_wrong[k]);
+    printf("\n");
+    printf("error_rate=%.6f\n", (double)wrong / (double)n);
+    printf("reject_rate=%.6f\n", (double)rejected / (double)n);
+    printf("accepted_error_rate=%.6f\n", accepted ? (double)acc_wrong / (double)accepted : 0.0);
+    ret = 0;
+out:
+    free(scratch), free(perm), free(ib), free(lb);
+    rk_digits_model_free(&m);
+    return ret;
+usage:
+    fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out]\n"
+                    "  GAMBAR/LABEL: MNIST IDX (gzip atau biasa / gzip or plain)\n"
+                    "  model bawaan / default model: $REKAP_MODEL, ./models/digits.bin, %s/digits.bin\n",
+            REKAP_MODEL_DIR);
+    return 2;
+}
+
+static int write_file(const char *path, const uint8_t *buf, size_t len)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return RK_ERANGE;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return RK_EIO;
+    int ok = fwrite(buf, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return RK_EIO;
+    }
+    return RK_OK;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    const char *images = NULL, *labels = NULL, *outp = NULL, *init = NULL;
+    struct rk_digits_model initm = {0};
+    struct rk_digits_train_opts o;
+    rk_digits_train_defaults(&o);
+    o.log = stderr;
+    static const struct option opts[] = {
+        {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
+        {"out", required_argument, 0, 'o'},    {"epochs", required_argument, 0, 'e'},
+        {"seed", required_argument, 0, 's'},   {"threads", required_argument, 0, 't'},
+        {"batch", required_argument, 0, 'b'},  {"max-train", required_argument, 0, 'n'},
+        {"init", required_argument, 0, 'I'},   {"lr", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    int c;
+    unsigned long v;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:l:o:e:s:t:b:n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': images = optarg; break;
+        case 'l': labels = optarg; break;
+        case 'o': outp = optarg; break;
+        case 'e':
+            if (parse_num(optarg, 1000, &v) != RK_OK || v < 1)
+                goto usage;
+            o.epochs = (int)v;
+            break;
+        case 's':
+            if (parse_num(optarg, 0xffffffffUL, &v) != RK_OK)
+                goto usage;
+            o.seed = v;
+            break;
+        case 't':
+            if (parse_num(optarg, 2, &v) != RK_OK || v < 1)
+                goto usage;
+            o.threads = (int)v;
+            break;
+        case 'b':
+            if (parse_num(optarg, 4096, &v) != RK_OK || v < 1)
+                goto usage;
+            o.batch = (int)v;
+            break;
+        case 'n':
+            if (parse_num(optarg, RK_IDX_MAX_COUNT, &v) != RK_OK)
+                goto usage;
+            o.max_train = (uint32_t)v;
+            break;
+        case 'I': init = optarg; break;
+        case 'r': {
+            char *end;
+            o.lr = strtof(optarg, &end);
+            if (*end || !(o.lr > 0.0f && o.lr < 1.0f))
+                goto usage;
+            break;
+        }
+        default: goto usage;
+        }
+    }
+    if (!images || !labels || !outp || optind != argc)
+        goto usage;
+    char *ib = NULL, *lb = NULL;
+    struct rk_idx im, lab;
+    int ret = 1;
+    if (load_idx(images, 3, &ib, &im) != RK_OK || load_idx(labels, 1, &lb, &lab) != RK_OK)
+        goto out;
+    if (init) {
+        if (load_model(init, &initm) != RK_OK)
+            goto out;
+        o.arch = initm.arch; /* must also share the held-out split, checked by the trainer */
+        o.init = &initm;
+    }
+    struct rk_digits_model m;
+    struct rk_digits_train_report r;
+    int rc = rk_digits_train(&im, &lab, &o, &m, &r);
+    if (rc != RK_OK) {
+        rk_cli_error("train", rc);
+        goto out;
+    }
+    uint8_t *buf;
+    size_t len;
+    if ((rc = rk_digits_model_serialize(&m, &buf, &len)) == RK_OK) {
+        rc = write_file(outp, buf, len);
+        free(buf);
+    }
+    if (rc != RK_OK)
+        rk_cli_error(outp, rc);
+    else {
+        printf("model=%s bytes=%zu train=%u held_out=%u seconds=%.0f\n", outp, len, r.train_count,
+               r.val_count, r.seconds);
+        printf("held_out_error=%.6f\n", r.val_error);
+        printf("nll_before=%.5f nll_after=%.5f ece_before=%.5f ece_after=%.5f temperature=%.4f\n",
+               r.nll_before, r.nll_after, r.ece_before, r.ece_after, (double)m.temperature);
+        printf("threshold=%.6f reject_rate=%.6f accepted_error_rate=%.6f accepted_errors=%u\n",
+               (double)m.threshold, r.reject_rate, r.accepted_error_rate, r.accepted_errors);
+        printf("twofold_reject_rate=%.6f twofold_accepted_error_rate=%.6f\n", r.twofold_reject,
+               r.twofold_accepted_error);
+        printf("synthetic_not_digit_not_accepted=%.4f classified_as_10=%.4f\n", r.not_digit_caught,
+               r.not_digit_as_10);
+        ret = 0;
+    }
+    rk_digits_model_free(&m);
+out:
+    free(ib), free(lb);
+    rk_digits_model_free(&initm);
+    return ret;
+usage:
+    fprintf(stderr, "Pemakaian / usage: rekap digits train --images GAMBAR --labels LABEL --out BERKAS\n"
+                    "  [--epochs N] [--seed N] [--threads 1|2] [--batch N] [--max-train N]\n"
+                    "  [--lr X] [--init MODEL]  (lanjutkan dari model / fine-tune a model)\n"
+                    "  Memisahkan 10.000 sampel validasi (benih tetap) yang tidak pernah dilatih /\n"
+                    "  holds out a seeded validation split of 10,000 that is never trained on.\n");
+    return 2;
+}
+
+int rk_cmd_digits(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    fprintf(stderr, "Pemakaian / usage: rekap digits train|eval ...\n"
+                    "  train  latih model angka tulisan tangan / train the handwritten-digit model\n"
+                    "  eval   uji model pada berkas MNIST / evaluate a model on MNIST files\n");
+    return 2;
+}

@@ -1,0 +1,75 @@
+/* Training the digit CNN (rekap digits train): seeded held-out split, on-the-fly augmentation
+ * (shift, rotation, scale, shear, stroke thickness, blur, box-border remnants) plus synthetic
+ * "not a digit" samples, Adam on two threads at most, then temperature scaling and the reject
+ * threshold fitted on the held-out split. Same seed and thread count: same model, bit for bit. */
+#ifndef REKAP_DIGITS_TRAIN_H
+#define REKAP_DIGITS_TRAIN_H
+
+#include "rekap/digits.h"
+#include "rekap/idx.h"
+
+#include <stdio.h>
+
+struct rk_digits_train_opts {
+    struct rk_digits_arch arch;
+    uint64_t seed;        /* weight init, shuffling, augmentation */
+    uint64_t split_seed;  /* held-out split (stored in the model) */
+    uint32_t val_count;   /* held-out digits, never trained on (10000) */
+    uint32_t max_train;   /* 0: every remaining digit; else at most this many (quick runs) */
+    int epochs;
+    int batch;
+    float lr;             /* Adam peak learning rate, cosine-decayed */
+    int threads;          /* 1 or 2 */
+    float not_digit_frac; /* share of each epoch replaced by synthetic class-10 samples */
+    double target_accepted_error; /* threshold choice: accepted error must stay <= this */
+    FILE *log;            /* progress lines, or NULL */
+    const struct rk_digits_model *init; /* NULL: He-initialised; else fine-tune from this model,
+                                           which must share arch and held-out split */
+};
+
+struct rk_digits_train_report {
+    uint32_t train_count, val_count;
+    double val_error;            /* held-out: argmax != label */
+    double nll_before, nll_after, ece_before, ece_after; /* before/after temperature */
+    double reject_rate, accepted_error_rate;            /* held-out, at the chosen threshold */
+    uint32_t accepted_errors;
+    double twofold_reject, twofold_accepted_error; /* threshold chosen on one half of the
+                                                     held-out, measured on the other, averaged */
+    double not_digit_caught;     /* synthetic class-10 held-out samples not accepted */
+    double not_digit_as_10;      /* ... and classified as class 10 */
+    double seconds;
+};
+
+/* Fills o with the shipped recipe (see models/MODEL_CARD.md). */
+void rk_digits_train_defaults(struct rk_digits_train_opts *o);
+
+/* Writes a permutation of 0..n-1 determined by seed into perm[n]; the first val_count entries
+ * are the held-out split. Returns RK_OK or RK_EINVAL (n == 0). */
+int rk_digits_split(uint32_t n, uint64_t seed, uint32_t *perm);
+
+/* Trains a model on images/labels (28x28 ubyte IDX, labels 0..9) holding out o->val_count
+ * samples, fits temperature and threshold on them and fills *out (caller frees) and *rep.
+ * Returns RK_OK; RK_EINVAL for bad options or images/labels that do not match (count, 28x28,
+ * labels > 9, fewer samples than val_count + 1); RK_ENOMEM; RK_EINTERNAL if a thread fails. */
+int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
+                    const struct rk_digits_train_opts *o, struct rk_digits_model *out,
+                    struct rk_digits_train_report *rep);
+
+/* Bytes of work memory rk_digits_loss_grad needs for model m. */
+size_t rk_digits_grad_work_size(const struct rk_digits_model *m);
+
+/* Cross-entropy loss (temperature 1) of model m on input x[784] (0..1) with label (0..10);
+ * when grad is not NULL adds dloss/dweight to grad[m->nweights] (file order). work holds
+ * rk_digits_grad_work_size(m) bytes. Returns the loss, or NAN on bad arguments. This is the
+ * exact backward pass the trainer uses; tests check it against finite differences. */
+float rk_digits_loss_grad(const struct rk_digits_model *m, const float *x, int label, float *grad,
+                          void *work, size_t work_len);
+
+/* Temperature T minimising the mean NLL of softmax(logits/T) over n samples (logits n x 11,
+ * labels 0..10), searched in [0.05, 20]. Returns T (1 when n == 0). */
+float rk_digits_fit_temperature(const float *logits, const int *labels, size_t n);
+
+/* Expected calibration error (15 equal-width bins of the top probability) of softmax(logits/T). */
+double rk_digits_ece(const float *logits, const int *labels, size_t n, float t);
+
+#endif

@@ -1,0 +1,38 @@
+/* Internal to lib/digits*.c: the activation layout shared by inference and the trainer, so the
+ * trainer backpropagates through exactly the forward pass that ships. Not a public API. */
+#ifndef REKAP_DIGITS_IMPL_H
+#define REKAP_DIGITS_IMPL_H
+
+#include "rekap/digits.h"
+
+/* gcc builds the hot kernels twice (AVX2 and baseline) and picks at load time. ISO C mode keeps
+ * -ffp-contract=off, so both clones compute bit-identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(REKAP_NO_CLONES)
+#define RK_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define RK_HOT
+#endif
+
+struct rk_digits_acts {
+    float *x;      /* 28*28 input, 0..1 */
+    float *a1;     /* h1*h1*c1 conv1 after relu (HWC) */
+    float *p1;     /* p1*p1*c1 after pool */
+    float *a2;     /* h2*h2*c2 conv2 after relu */
+    float *p2;     /* flat = p2*p2*c2 after pool */
+    float *h;      /* hidden after relu */
+    float *logits; /* classes */
+};
+
+/* Floats of activation storage rk_digits_acts_layout carves (each array rounded to 16). */
+size_t rk_digits_acts_floats(const struct rk_digits_model *m);
+
+/* Points a at consecutive arrays of base (base holds rk_digits_acts_floats(m) floats). */
+void rk_digits_acts_layout(const struct rk_digits_model *m, float *base, struct rk_digits_acts *a);
+
+/* Forward pass from a->x to a->logits, keeping every intermediate activation. */
+void rk_digits_forward(const struct rk_digits_model *m, const struct rk_digits_acts *a);
+
+/* Points m's layer views into w (m->arch and derived sizes must be set). */
+void rk_digits_bind(struct rk_digits_model *m, float *w);
+
+#endif

@@ -1,0 +1,146 @@
+/* The shipped model (models/digits.bin) on its held-out split, rebuilt from the seed stored in
+ * the model: the split of the MNIST training set it never trained on. Skips (77) when
+ * ../shared/data/mnist is absent. $REKAP_MODEL, when set, names another model to check. The bounds below are the figures the model card reports. */
+#include "testutil.h"
+#include "rekap/digits.h"
+#include "rekap/digits_train.h"
+#include "rekap/idx.h"
+#include "rekap/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* What the shipped model truly reaches on its 10,000 held-out digits (models/MODEL_CARD.md),
+ * with a hair of slack for libm differences. These are NOT the project's targets, which the
+ * model misses: error <= 0.4% (reached 0.54%), reject <= 2% (reached 14.45% at the threshold
+ * that accepts no wrong digit). Retrain and tighten these when a better model ships. */
+#define MAX_WRONG 55        /* reached 54 / 10,000; target 40 */
+#define MAX_REJECTED 1460   /* reached 1,445 / 10,000; target 200 */
+#define MAX_ACCEPTED_WRONG 0 /* reached 0; target < 1 in 10,000 accepted */
+
+static uint8_t *slurp_gz(const char *path, size_t *len)
+{
+    gzFile f = gzopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 64u << 20, n = 0;
+    uint8_t *b = malloc(cap);
+    int r;
+    while ((r = gzread(f, b + n, (unsigned)(cap - n))) > 0)
+        n += (size_t)r;
+    assert_true(r == 0 && n < cap);
+    gzclose(f);
+    *len = n;
+    return b;
+}
+
+static struct {
+    struct rk_digits_model m;
+    uint8_t *ib, *lb;
+    struct rk_idx im, lab;
+    uint32_t *perm;
+} D;
+
+static int setup(void **state)
+{
+    (void)state;
+    char ip[4096], lp[4096], mp[4096];
+    if (!rk_test_data("mnist/train-images-idx3-ubyte.gz", ip, sizeof ip) ||
+        !rk_test_data("mnist/train-labels-idx1-ubyte.gz", lp, sizeof lp)) {
+        fprintf(stderr, "SKIP: ../shared/data/mnist absent; held-out evaluation not run\n");
+        exit(77);
+    }
+    const char *env = getenv("REKAP_MODEL"); /* as the cli: a model under evaluation */
+    if (env && env[0])
+        snprintf(mp, sizeof mp, "%s", env);
+    else
+        snprintf(mp, sizeof mp, "%s/models/digits.bin", REKAP_SOURCE_DIR);
+    FILE *f = fopen(mp, "rb");
+    assert_non_null(f);
+    static uint8_t mb[4u << 20];
+    size_t ml = fread(mb, 1, sizeof mb, f);
+    fclose(f);
+    assert_int_equal(rk_digits_model_parse(&D.m, mb, ml), RK_OK);
+    size_t il, ll;
+    D.ib = slurp_gz(ip, &il);
+    D.lb = slurp_gz(lp, &ll);
+    assert_int_equal(rk_idx_parse(D.ib, il, 3, &D.im), RK_OK);
+    assert_int_equal(rk_idx_parse(D.lb, ll, 1, &D.lab), RK_OK);
+    assert_int_equal(D.m.split_count, 10000);
+    D.perm = malloc(D.im.count * sizeof *D.perm);
+    assert_int_equal(rk_digits_split(D.im.count, D.m.split_seed, D.perm), RK_OK);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rk_digits_model_free(&D.m);
+    free(D.ib), free(D.lb), free(D.perm);
+    return 0;
+}
+
+static void test_heldout(void **state)
+{
+    (void)state;
+    size_t slen = rk_digits_scratch_size(&D.m);
+    void *scratch = malloc(slen);
+    uint32_t n = D.m.split_count, wrong = 0, rejected = 0, acc_wrong = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = D.perm[i];
+        struct rk_digits_result r;
+        assert_int_equal(rk_digits_classify(&D.m, D.im.data + (size_t)k * 784, scratch, slen, &r), RK_OK);
+        int l = D.lab.data[k];
+        wrong += r.cls != l;
+        rejected += !r.accept;
+        acc_wrong += r.accept && r.cls != l;
+    }
+    double err = (double)wrong / n, rej = (double)rejected / n;
+    double aerr = (double)acc_wrong / (double)(n - rejected);
+    print_message("held-out %u: error_rate=%.5f reject_rate=%.5f accepted_error_rate=%.6f\n", n,
+                  err, rej, aerr);
+    assert_true(wrong <= MAX_WRONG);
+    assert_true(rejected <= MAX_REJECTED);
+    assert_true(acc_wrong <= MAX_ACCEPTED_WRONG);
+    free(scratch);
+}
+
+/* The reader's path: a held-out digit as it would be cut from a scan (dark ink on light paper,
+ * 3x larger, off-centre in a bigger box) goes through rk_digits_preprocess and must still read. */
+static void test_preprocessed_crops(void **state)
+{
+    (void)state;
+    enum { W = 110, H = 120, N = 500 };
+    size_t slen = rk_digits_scratch_size(&D.m);
+    void *scratch = malloc(slen);
+    uint8_t *crop = malloc(W * H), box[784];
+    uint32_t right = 0, wrong_accepted = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t k = D.perm[i];
+        const uint8_t *src = D.im.data + (size_t)k * 784;
+        memset(crop, 235, W * H);
+        int ox = 5 + (int)(i % 17), oy = 3 + (int)(i % 23);
+        for (int y = 0; y < 84; y++)
+            for (int x = 0; x < 84; x++)
+                crop[(oy + y) * W + ox + x] = (uint8_t)(235 - src[(y / 3) * 28 + x / 3] * 215 / 255);
+        int rc = rk_digits_preprocess(crop, W, H, W, 1, box);
+        assert_int_equal(rc, RK_OK);
+        struct rk_digits_result r;
+        assert_int_equal(rk_digits_classify(&D.m, box, scratch, slen, &r), RK_OK);
+        right += r.cls == D.lab.data[k];
+        wrong_accepted += r.accept && r.cls != D.lab.data[k];
+    }
+    print_message("preprocessed crops: %u/%u right, %u wrong and accepted\n", right, N, wrong_accepted);
+    assert_true(right >= N * 98 / 100);
+    assert_true(wrong_accepted <= 1);
+    free(crop);
+    free(scratch);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_heldout),
+                                       cmocka_unit_test(test_preprocessed_crops)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
