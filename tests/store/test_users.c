@@ -1,5 +1,6 @@
-/* Accounts, sessions and device keys in the SQLite store, and the account operations of
- * store/auth.h (login, session lookup, logout, disable, device verification). */
+/* Accounts, sessions and device keys in the store (SQLite, and PostgreSQL through
+ * tests/store/postgres.sh), and the account operations of store/auth.h (login, session lookup,
+ * logout, disable, device verification). */
 #include "testutil.h"
 
 #include "rekap/auth.h"
@@ -13,7 +14,7 @@
 
 struct fx {
     char dir[256];
-    char path[300];
+    char path[1200];
     struct rk_store *s;
     int64_t gov_race;    /* governor race of province 11 */
     int64_t regent_race; /* bupati race of kab 1101 */
@@ -31,7 +32,7 @@ static int setup(void **state)
     static struct fx f;
     memset(&f, 0, sizeof f);
     rk_test_tmpdir(f.dir, sizeof f.dir);
-    snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
+    rk_test_store_uri(f.dir, f.path, sizeof f.path);
     assert_int_equal(rk_store_open(f.path, &f.s), RK_OK);
     put_region(f.s, "11", "ACEH");
     put_region(f.s, "1101", "KAB. ACEH SELATAN");
