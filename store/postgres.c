@@ -13,12 +13,10 @@
  * savepoint, sent in the same round trip as the statement itself.
  *
  * Concurrency (several server processes on one database): transactions run at READ COMMITTED;
- * the TPS state is read FOR UPDATE inside a transaction so two corrections of one TPS queue up
+ * the TPS state is read under a lock inside a transaction so two submissions of one TPS queue up
  * instead of both becoming version N+1, and log appends take an advisory lock held to commit so
- * the log stays dense. Two FIRST submissions of one TPS racing each other cannot be told apart
- * by a row lock (there is no row yet): the second fails with RK_EEXIST on the version's
- * uniqueness and may be retried. Version ids come from a sequence, so they increase in insert
- * order, not strictly in commit order; the log index is the commit-ordered sequence. */
+ * the log stays dense. Version ids come from a sequence, so they increase in insert order, not
+ * strictly in commit order; the log index is the commit-ordered sequence. */
 #include "store/store_impl.h"
 #include "rekap/status.h"
 
@@ -47,7 +45,7 @@ enum pq_stmt {
     PQ_CANDIDATE_PUT,
     PQ_CANDIDATE_LIST,
     PQ_TPS_STATE_GET,
-    PQ_TPS_STATE_LOCK,
+    PQ_TPS_LOCK,
     PQ_TPS_STATE_PUT,
     PQ_TPS_STATES,
     PQ_VERSION_INSERT,
@@ -114,8 +112,8 @@ static const char *const pq_sql[PQ_COUNT] = {
                            "WHERE parent = $1 ORDER BY code",
     /* $3: the last code of the previous page ("" for the first). */
     [PQ_REGION_AT_LEVEL] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
-                           "WHERE code >= $1 AND code < $1 || ':' AND code > $3 AND level = $2::int "
-                           "ORDER BY code LIMIT " PAGE_ROWS_STR,
+                           "WHERE code >= $1 AND code < $1 || ':' AND code > $3 "
+                           "AND level = $2::int ORDER BY code LIMIT " PAGE_ROWS_STR,
     [PQ_REGION_COUNTS] = "SELECT level, count(*) FROM region "
                          "WHERE code >= $1 AND code < $1 || ':' GROUP BY level",
     [PQ_REGION_VOTERS] = "SELECT coalesce(sum(dpt_l), 0), coalesce(sum(dpt_p), 0) FROM region "
@@ -143,21 +141,25 @@ static const char *const pq_sql[PQ_COUNT] = {
                           "candidate WHERE race_id = $1::bigint ORDER BY ballot_no",
     [PQ_TPS_STATE_GET] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = $1::bigint "
                          "AND tps_code = $2",
-    /* Inside a transaction the state is read to be rewritten: lock the row so a concurrent
-     * writer of the same TPS waits and then reads what this one wrote. */
-    [PQ_TPS_STATE_LOCK] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = $1::bigint "
-                          "AND tps_code = $2 FOR UPDATE",
+    /* Inside a transaction the state is read to be rewritten, so writers of one TPS must take
+     * turns: a row lock cannot cover the first submission (no row yet), an advisory lock on
+     * (race, TPS) can. It is its own statement, sent in the same round trip as the read that
+     * follows, so under READ COMMITTED that read sees what the previous holder committed.
+     * The state row needs no FOR UPDATE then: only holders of this lock write it.
+     * (Two-int4 keys: a key space apart from the single-key locks below.) */
+    [PQ_TPS_LOCK] = "SELECT pg_advisory_xact_lock(($1::bigint % 2147483647)::int, hashtext($2))",
     [PQ_TPS_STATE_PUT] =
         "INSERT INTO tps_state(" STATE_COLS ") VALUES($1::bigint, $2, $3::int, $4::bigint, "
-        "$5::bytea, $6, $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint, $12::bigint, "
-        "$13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint, $19::bigint, "
-        "$20::bigint, $21::bigint) ON CONFLICT(race_id, tps_code) DO UPDATE SET "
-        STATE_SET("current_version") ", " STATE_SET("current_id") ", " STATE_SET("current_hash") ", "
-        STATE_SET("approved_by") ", " STATE_SET("approved_ms") ", " STATE_SET("v1") ", "
-        STATE_SET("v2") ", " STATE_SET("v3") ", " STATE_SET("v4") ", " STATE_SET("v5") ", "
-        STATE_SET("v6") ", " STATE_SET("sah") ", " STATE_SET("tidak_sah") ", " STATE_SET("total") ", "
-        STATE_SET("pengguna") ", " STATE_SET("dpt") ", " STATE_SET("received") ", "
-        STATE_SET("flagged") ", " STATE_SET("approved"),
+        "$5::bytea, $6, $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint, "
+        "$12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint, "
+        "$18::bigint, $19::bigint, $20::bigint, $21::bigint) "
+        "ON CONFLICT(race_id, tps_code) DO UPDATE SET " STATE_SET("current_version") ", "
+        STATE_SET("current_id") ", " STATE_SET("current_hash") ", " STATE_SET("approved_by") ", "
+        STATE_SET("approved_ms") ", " STATE_SET("v1") ", " STATE_SET("v2") ", " STATE_SET("v3") ", "
+        STATE_SET("v4") ", " STATE_SET("v5") ", " STATE_SET("v6") ", " STATE_SET("sah") ", "
+        STATE_SET("tidak_sah") ", " STATE_SET("total") ", " STATE_SET("pengguna") ", "
+        STATE_SET("dpt") ", " STATE_SET("received") ", " STATE_SET("flagged") ", "
+        STATE_SET("approved"),
     [PQ_TPS_STATES] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = $1::bigint "
                       "AND tps_code >= $2 AND tps_code < $2 || ':' AND tps_code > $4 "
                       "AND ($3::int = 0 OR flagged = 1) ORDER BY tps_code LIMIT " PAGE_ROWS_STR,
@@ -176,7 +178,8 @@ static const char *const pq_sql[PQ_COUNT] = {
     [PQ_TALLY_APPLY] =
         "INSERT INTO tally(race_id, region_code, " TALLY_COLS ") VALUES($1::bigint, $2, "
         "$3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint, "
-        "$10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint) "
+        "$10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, "
+        "$16::bigint) "
         "ON CONFLICT(race_id, region_code) DO UPDATE SET " TALLY_ADD("v1") ", " TALLY_ADD("v2") ", "
         TALLY_ADD("v3") ", " TALLY_ADD("v4") ", " TALLY_ADD("v5") ", " TALLY_ADD("v6") ", "
         TALLY_ADD("sah") ", " TALLY_ADD("tidak_sah") ", " TALLY_ADD("total") ", "
@@ -184,11 +187,11 @@ static const char *const pq_sql[PQ_COUNT] = {
         TALLY_ADD("flagged") ", " TALLY_ADD("approved"),
     [PQ_TALLY_GET] = "SELECT " TALLY_COLS " FROM tally WHERE race_id = $1::bigint "
                      "AND region_code = $2",
-    [PQ_TALLY_CHILDREN_ROOT] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, t.v3, "
-                               "t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, t.dpt, "
-                               "t.received, t.flagged, t.approved FROM region r LEFT JOIN tally t "
-                               "ON t.race_id = $1::bigint AND t.region_code = r.code "
-                               "WHERE r.parent IS NULL ORDER BY r.code",
+    [PQ_TALLY_CHILDREN_ROOT] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, "
+                               "t.v3, t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, "
+                               "t.dpt, t.received, t.flagged, t.approved FROM region r "
+                               "LEFT JOIN tally t ON t.race_id = $1::bigint "
+                               "AND t.region_code = r.code WHERE r.parent IS NULL ORDER BY r.code",
     [PQ_TALLY_CHILDREN] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, t.v3, "
                           "t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, t.dpt, "
                           "t.received, t.flagged, t.approved FROM region r LEFT JOIN tally t "
@@ -1082,7 +1085,8 @@ static void read_election(PGresult *res, int row, struct rk_election *e)
     copy_val(e->name, sizeof e->name, res, row, 4);
 }
 
-static int pg_election_get(struct rk_store *s, int64_t id, const char *slug, struct rk_election *out)
+static int pg_election_get(struct rk_store *s, int64_t id, const char *slug,
+                           struct rk_election *out)
 {
     struct pg_store *q = P(s);
     struct pargs a = {0};
@@ -1269,7 +1273,9 @@ static int pg_tps_state_get(struct rk_store *s, int64_t race_id, const char *tps
     a_int(&a, race_id);
     a_text(&a, tps);
     PGresult *res;
-    int rc = run(q, q->in_tx ? PQ_TPS_STATE_LOCK : PQ_TPS_STATE_GET, &a, &res);
+    int rc = q->in_tx ? defer(q, PQ_TPS_LOCK, &a) : RK_OK;
+    if (rc == RK_OK)
+        rc = run(q, PQ_TPS_STATE_GET, &a, &res);
     if (rc != RK_OK)
         return rc;
     rc = PQntuples(res) ? RK_OK : RK_ENOTFOUND;
@@ -1279,8 +1285,8 @@ static int pg_tps_state_get(struct rk_store *s, int64_t race_id, const char *tps
     return rc;
 }
 
-/* Only store.c writes the state, inside version_add/approve, after reading it FOR UPDATE and
- * inserting the version it points to: nothing a caller could recover from can fail here. */
+/* Only store.c writes the state, inside version_add/approve, after reading it under the TPS lock
+ * and inserting the version it points to: nothing a caller could recover from can fail here. */
 static int pg_tps_state_put(struct rk_store *s, const struct rk_tps_state *o)
 {
     struct pg_store *q = P(s);
@@ -1489,7 +1495,8 @@ static int pg_tally_children(struct rk_store *s, int64_t race_id, const char *co
     struct pg_store *q = P(s);
     struct pargs a = {0};
     a_int(&a, race_id);
-    a_text(&a, code);
+    if (code[0])
+        a_text(&a, code);
     PGresult *res;
     int rc = run(q, code[0] ? PQ_TALLY_CHILDREN : PQ_TALLY_CHILDREN_ROOT, &a, &res);
     if (rc != RK_OK)
