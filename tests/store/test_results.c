@@ -884,6 +884,41 @@ static void test_concurrent_writers(void **state)
     assert_int_equal(size, 4);
 }
 
+/* PostgreSQL only: the server ends the connection (restart, failover) in the middle of a
+ * transaction with queued writes. Every call then fails with RK_EDB instead of hanging or
+ * crashing, and nothing half-done was committed. */
+static void test_connection_lost(void **state)
+{
+    struct fx *f = *state;
+    if (!rk_test_store_is_pg()) {
+        skip();
+        return;
+    }
+    struct model m;
+    struct rk_version v;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    submit(f, &m, 5, false, "", &v); /* its state and tallies are still queued here */
+    assert_int_equal(raw_sql(f, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                                "AND backend_type = 'client backend'"),
+                     0);
+    struct rk_tally t;
+    assert_int_equal(rk_store_tally_get(f->s, f->race, "", &t), RK_EDB);
+    assert_int_equal(rk_store_commit(f->s), RK_EDB);
+    struct rk_region r;
+    assert_int_equal(rk_store_region_get(f->s, "11", &r), RK_EDB);
+    assert_true(rk_store_errmsg(f->s)[0] != '\0');
+    assert_int_equal(rk_store_begin(f->s), RK_EDB);
+    assert_int_equal(rk_store_rollback(f->s), RK_ECONFLICT);
+    rk_store_close(f->s);
+    assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
+    assert_int_equal(rk_store_tally_get(f->s, f->race, "", &t), RK_OK);
+    assert_int_equal(t.received, 0);
+    struct rk_version got;
+    assert_int_equal(rk_store_version_get(f->s, f->race, tps_codes[5], 1, &got), RK_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -891,7 +926,7 @@ int main(void)
         T(test_recount_every_level), T(test_versions_history), T(test_version_errors),
         T(test_approve),             T(test_states_and_children), T(test_region_at_level),
         T(test_log),                 T(test_sth),                 T(test_append_only),
-        T(test_concurrent_writers),
+        T(test_concurrent_writers),  T(test_connection_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
