@@ -884,6 +884,82 @@ static void test_concurrent_writers(void **state)
     assert_int_equal(size, 4);
 }
 
+static int count_region(void *ud, const struct rk_region *r)
+{
+    struct { int n; char last[RK_CODE_MAX + 1]; } *c = ud;
+    assert_true(strcmp(r->code, c->last) > 0); /* strictly increasing: no repeats across pages */
+    snprintf(c->last, sizeof c->last, "%s", r->code);
+    c->n++;
+    return 0;
+}
+
+static int count_state(void *ud, const struct rk_tps_state *st)
+{
+    struct { int n; char last[RK_CODE_MAX + 1]; } *c = ud;
+    assert_true(strcmp(st->tps, c->last) > 0);
+    snprintf(c->last, sizeof c->last, "%s", st->tps);
+    c->n++;
+    return 0;
+}
+
+static int count_version(void *ud, const struct rk_version *v)
+{
+    int64_t *c = ud; /* c[0] count, c[1] last id */
+    assert_true(v->id > c[1]);
+    c[1] = v->id;
+    c[0]++;
+    return 0;
+}
+
+/* Listings longer than one page of the PostgreSQL engine (1,000 rows; 200 versions) come out
+ * whole, in order, without repeats. */
+static void test_long_listings(void **state)
+{
+    struct fx *f = *state;
+    char code[RK_CODE_MAX + 1];
+    struct rk_region r;
+    struct rk_version v;
+    struct rk_tally t;
+    memset(&t, 0, sizeof t);
+    t.votes[0] = 1;
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    assert_int_equal(rk_region_init(&r, "1101012003", 10, "Y", 1), RK_OK);
+    assert_int_equal(rk_store_region_put(f->s, &r), RK_OK);
+    int n = 0;
+    for (int d = 0; d < 2; d++) {
+        for (int k = 100; k < 650; k++, n++) {
+            snprintf(code, sizeof code, "11010120%02d%03d", d == 0 ? 2 : 3, k);
+            assert_int_equal(rk_region_init(&r, code, 13, "TPS", 3), RK_OK);
+            assert_int_equal(rk_store_region_put(f->s, &r), RK_OK);
+            mk_version(&v, f->race, code, 1, false, k % 2 ? "F" : "");
+            assert_int_equal(rk_store_version_add(f->s, &v, &t), RK_OK);
+            if (k % 10 == 0) {
+                mk_version(&v, f->race, code, 2, true, "");
+                assert_int_equal(rk_store_version_add(f->s, &v, &t), RK_OK);
+            }
+        }
+    }
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    struct { int n; char last[RK_CODE_MAX + 1]; } c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(rk_store_region_at_level(f->s, "", RK_LEVEL_TPS, count_region, &c), RK_OK);
+    assert_int_equal(c.n, n + NTPS);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(rk_store_tps_states(f->s, f->race, "11", false, count_state, &c), RK_OK);
+    assert_int_equal(c.n, n);
+    memset(&c, 0, sizeof c);
+    /* flagged: odd k without a correction (k % 10 == 0 is even anyway) */
+    assert_int_equal(rk_store_tps_states(f->s, f->race, "", true, count_state, &c), RK_OK);
+    assert_int_equal(c.n, n / 2);
+    int64_t cv[2] = {0, 0};
+    assert_int_equal(rk_store_version_scan(f->s, 0, count_version, cv), RK_OK);
+    assert_int_equal(cv[0], n + n / 10);
+    struct rk_tally tot;
+    assert_int_equal(rk_store_tally_get(f->s, f->race, "", &tot), RK_OK);
+    assert_int_equal(tot.received, n);
+    assert_int_equal(tot.flagged, n / 2);
+}
+
 /* PostgreSQL only: the server ends the connection (restart, failover) in the middle of a
  * transaction with queued writes. Every call then fails with RK_EDB instead of hanging or
  * crashing, and nothing half-done was committed. */
@@ -926,7 +1002,7 @@ int main(void)
         T(test_recount_every_level), T(test_versions_history), T(test_version_errors),
         T(test_approve),             T(test_states_and_children), T(test_region_at_level),
         T(test_log),                 T(test_sth),                 T(test_append_only),
-        T(test_concurrent_writers),  T(test_connection_lost),
+        T(test_concurrent_writers),  T(test_connection_lost),     T(test_long_listings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
