@@ -218,12 +218,17 @@ static void test_open_errors(void **state)
     assert_int_equal(rk_store_open("/nonexistent-dir/x/y.db", &s), RK_EDB);
     /* a database from a newer rekap is refused, not silently downgraded */
     if (rk_test_store_is_pg()) {
+        int v = 0;
+        char sql[128];
+        assert_int_equal(rk_store_schema_version(f->s, &v), RK_OK);
         rk_store_close(f->s);
         f->s = NULL;
         rk_test_pg_exec("UPDATE rekap_meta SET value = '999' WHERE key = 'schema_version'");
         assert_int_equal(rk_store_open(f->path, &s), RK_EUNSUPPORTED);
         assert_null(s);
-        rk_test_pg_exec("UPDATE rekap_meta SET value = '1' WHERE key = 'schema_version'");
+        snprintf(sql, sizeof sql,
+                 "UPDATE rekap_meta SET value = '%d' WHERE key = 'schema_version'", v);
+        rk_test_pg_exec(sql);
         assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
         assert_int_equal(rk_store_open("postgres:host=127.0.0.1 port=1 connect_timeout=2", &s),
                          RK_EDB);

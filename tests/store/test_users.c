@@ -1,5 +1,6 @@
-/* Accounts, sessions and device keys in the SQLite store, and the account operations of
- * store/auth.h (login, session lookup, logout, disable, device verification). */
+/* Accounts, sessions and device keys in the store (SQLite, and PostgreSQL through
+ * tests/store/postgres.sh), and the account operations of store/auth.h (login, session lookup,
+ * logout, disable, device verification). */
 #include "testutil.h"
 
 #include "rekap/auth.h"
@@ -13,7 +14,7 @@
 
 struct fx {
     char dir[256];
-    char path[300];
+    char path[1200];
     struct rk_store *s;
     int64_t gov_race;    /* governor race of province 11 */
     int64_t regent_race; /* bupati race of kab 1101 */
@@ -31,7 +32,7 @@ static int setup(void **state)
     static struct fx f;
     memset(&f, 0, sizeof f);
     rk_test_tmpdir(f.dir, sizeof f.dir);
-    snprintf(f.path, sizeof f.path, "%s/t.db", f.dir);
+    rk_test_store_uri(f.dir, f.path, sizeof f.path);
     assert_int_equal(rk_store_open(f.path, &f.s), RK_OK);
     put_region(f.s, "11", "ACEH");
     put_region(f.s, "1101", "KAB. ACEH SELATAN");
@@ -188,6 +189,24 @@ static int collect(void *ud, const struct rk_user *u)
     return 0;
 }
 
+/* Checks a listing is strictly increasing by (scope, username) and counts it. */
+static int check_order(void *ud, const struct rk_user *u)
+{
+    struct {
+        int n;
+        char prev_scope[RK_CODE_MAX + 1];
+        char prev_name[RK_USERNAME_MAX + 1];
+    } *B = ud;
+    int c = strcmp(u->p.scope, B->prev_scope);
+    if (B->n && (c < 0 || (c == 0 && strcmp(u->p.username, B->prev_name) <= 0)))
+        fail_msg("out of order: %s/%s after %s/%s", u->p.scope, u->p.username, B->prev_scope,
+                 B->prev_name);
+    snprintf(B->prev_scope, sizeof B->prev_scope, "%s", u->p.scope);
+    snprintf(B->prev_name, sizeof B->prev_name, "%s", u->p.username);
+    B->n++;
+    return 0;
+}
+
 static void test_user_list(void **state)
 {
     struct fx *f = *state;
@@ -224,6 +243,35 @@ static void test_user_list(void **state)
     memset(&N, 0, sizeof N);
     assert_int_equal(rk_store_user_list(f->s, "12", collect, &N), RK_OK);
     assert_int_equal(N.n, 1);
+}
+
+/* More accounts than one page of the PostgreSQL listing (1,000), many sharing one scope: every
+ * account comes once, ordered by scope then username. */
+static void test_user_list_long(void **state)
+{
+    struct fx *f = *state;
+    struct rk_user u;
+    char name[32];
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    for (int i = 0; i < 1100; i++) {
+        snprintf(name, sizeof name, "kpps-%04d", (i * 7919) % 1100); /* not in order */
+        mk_user(&u, name, RK_ROLE_KPPS, i % 3 ? "1101012001001" : "1101012001002", 0);
+        assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    }
+    mk_user(&u, "admin", RK_ROLE_KPU_RI, "", 0);
+    assert_int_equal(rk_store_user_put(f->s, &u), RK_OK);
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    struct big {
+        int n;
+        char prev_scope[RK_CODE_MAX + 1];
+        char prev_name[RK_USERNAME_MAX + 1];
+    } B;
+    memset(&B, 0, sizeof B);
+    assert_int_equal(rk_store_user_list(f->s, "", check_order, &B), RK_OK);
+    assert_int_equal(B.n, 1101);
+    memset(&B, 0, sizeof B);
+    assert_int_equal(rk_store_user_list(f->s, "1101012001001", check_order, &B), RK_OK);
+    assert_int_equal(B.n, 733);
 }
 
 static void test_user_updates(void **state)
@@ -503,7 +551,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_schema),     T(test_user_put_get), T(test_user_put_errors),
-        T(test_user_list),  T(test_user_updates), T(test_sessions),
+        T(test_user_list),  T(test_user_list_long), T(test_user_updates), T(test_sessions),
         T(test_devices),    T(test_login_flow),   T(test_generated_and_rehash),
         T(test_device_flow), T(test_reopen_persists),
     };
