@@ -42,11 +42,15 @@ static void run_batch(struct rk_batcher *b, struct job *list)
             continue;
         }
         j->rc = j->apply(b->s, j->arg);
-        if (j->rc == RK_OK) {
-            rk_store_release(b->s);
+        if (j->rc == RK_OK && (j->rc = rk_store_release(b->s)) == RK_OK) {
             any_ok = 1;
-        } else {
-            rk_store_rollback_to(b->s);
+        } else if (rk_store_rollback_to(b->s) != RK_OK) {
+            /* The transaction itself is lost: nothing of this batch can commit. */
+            rc = RK_EDB;
+            for (struct job *k = list; k; k = k->next)
+                k->rc = RK_EDB;
+            rk_store_rollback(b->s);
+            return;
         }
     }
     if (rc != RK_OK)

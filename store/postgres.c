@@ -64,6 +64,9 @@ enum pq_stmt {
     PQ_LOG_LEAVES,
     PQ_STH_PUT,
     PQ_STH_LATEST,
+    PQ_PHOTO_PUT,
+    PQ_PHOTO_GET,
+    PQ_PHOTO_COUNT,
     PQ_USER_PUT,
     PQ_USER_GET,
     PQ_USER_BY_NAME,
@@ -210,6 +213,10 @@ static const char *const pq_sql[PQ_COUNT] = {
     [PQ_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) "
                    "VALUES($1::bigint, $2::bytea, $3::bigint, $4, $5::bytea)",
     [PQ_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
+    [PQ_PHOTO_PUT] = "INSERT INTO photo(hash, type, bytes, uploader, created_ms) "
+                     "VALUES($1, $2, $3, $4, $5::bigint)",
+    [PQ_PHOTO_GET] = "SELECT type, bytes FROM photo WHERE hash = $1",
+    [PQ_PHOTO_COUNT] = "SELECT count(*) FROM photo WHERE uploader = $1",
     [PQ_USER_PUT] = "INSERT INTO users(username, role, scope_code, race_id, pwhash, disabled, "
                     "created_at) VALUES($1, $2::int, $3, $4::bigint, $5, $6::boolean, $7::bigint) "
                     "RETURNING id",
@@ -377,6 +384,14 @@ static const char *const pq_migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  revoked_at BIGINT);"
     "CREATE INDEX device_keys_user ON device_keys(user_id);",
+    /* 4: form photos, content-addressed */
+    "CREATE TABLE photo("
+    "  hash BYTEA PRIMARY KEY CHECK(length(hash) = 32),"
+    "  type TEXT NOT NULL,"
+    "  bytes BYTEA NOT NULL,"
+    "  uploader TEXT COLLATE \"C\" NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE INDEX photo_uploader ON photo(uploader);",
 };
 #define PQ_MIGRATION_COUNT ((int)(sizeof pq_migrations / sizeof pq_migrations[0]))
 
@@ -1631,6 +1646,98 @@ static int pg_sth_latest(struct rk_store *s, struct rk_sth_row *h)
     return rc;
 }
 
+/* ---- photos ---- */
+
+static int pg_photo_put(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,
+                        const char *type, const char *uploader, int64_t now_ms)
+{
+    struct pg_store *q = P(s);
+    struct pargs a = {0};
+    a_bytes(&a, hash, 32);
+    a_text(&a, type);
+    a_bytes(&a, data, len);
+    a_text(&a, uploader);
+    a_int(&a, now_ms);
+    return guarded(q, PQ_PHOTO_PUT, &a, NULL);
+}
+
+static int pg_photo_get(struct rk_store *s, const uint8_t hash[32], void **data, size_t *len,
+                        char type[32])
+{
+    struct pg_store *q = P(s);
+    struct pargs a = {0};
+    a_bytes(&a, hash, 32);
+    PGresult *res;
+    int rc = run(q, PQ_PHOTO_GET, &a, &res);
+    if (rc != RK_OK)
+        return rc;
+    if (!PQntuples(res)) {
+        PQclear(res);
+        return RK_ENOTFOUND;
+    }
+    copy_val(type, 32, res, 0, 0);
+    size_t cap = (size_t)PQgetlength(res, 0, 1) / 2 + 1;
+    uint8_t *buf = malloc(cap);
+    if (!buf) {
+        PQclear(res);
+        return RK_ENOMEM;
+    }
+    rc = get_bytes(q, res, 0, 1, buf, cap, len);
+    PQclear(res);
+    if (rc != RK_OK || *len > cap) {
+        free(buf);
+        return rc != RK_OK ? rc : RK_EDB;
+    }
+    *data = buf;
+    return RK_OK;
+}
+
+static int pg_photo_count(struct rk_store *s, const char *uploader, int64_t *n)
+{
+    struct pg_store *q = P(s);
+    struct pargs a = {0};
+    a_text(&a, uploader);
+    PGresult *res;
+    int rc = run(q, PQ_PHOTO_COUNT, &a, &res);
+    if (rc != RK_OK)
+        return rc;
+    *n = ival(res, 0, 0);
+    PQclear(res);
+    return RK_OK;
+}
+
+/* Job savepoints for the group-commit writer (store/batch.c). SAVEPOINT rides along with the
+ * job's first statement; RELEASE waits for every queued write, so a deferred write's failure is
+ * charged to its own job; ROLLBACK TO recovers the transaction. */
+static int pg_savepoint(struct rk_store *s, int op)
+{
+    struct pg_store *q = P(s);
+    if (!q->in_tx)
+        return RK_ECONFLICT;
+    if (op == 0) {
+        if (q->tx_err)
+            return q->tx_err;
+        return send_sql(q, "SAVEPOINT rk_job", NULL);
+    }
+    if (op == 1) {
+        if (q->tx_err)
+            return q->tx_err;
+        int rc = send_sql(q, "RELEASE SAVEPOINT rk_job", NULL);
+        int rc2 = q_sync(q, -1, NULL, NULL);
+        return rc != RK_OK ? rc : rc2;
+    }
+    if (op == 2) {
+        char keep[sizeof q->base.errmsg];
+        memcpy(keep, q->base.errmsg, sizeof keep);
+        q->tx_err = 0;
+        int rc = send_sql(q, "ROLLBACK TO SAVEPOINT rk_job", NULL);
+        int rc2 = q_sync(q, -1, NULL, NULL);
+        memcpy(q->base.errmsg, keep, sizeof keep);
+        return rc != RK_OK ? rc : rc2;
+    }
+    return RK_EINVAL;
+}
+
 /* ---- accounts ---- */
 
 static int pg_user_put(struct rk_store *s, struct rk_user *u)
@@ -1899,6 +2006,10 @@ static const struct rk_store_ops pg_ops = {
     .log_leaves = pg_log_leaves,
     .sth_put = pg_sth_put,
     .sth_latest = pg_sth_latest,
+    .photo_put = pg_photo_put,
+    .photo_get = pg_photo_get,
+    .photo_count = pg_photo_count,
+    .savepoint = pg_savepoint,
     .user_put = pg_user_put,
     .user_get = pg_user_get,
     .user_list = pg_user_list,

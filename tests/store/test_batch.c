@@ -1,0 +1,104 @@
+/* Group commit: many threads' jobs share transactions; a failing job is undone alone, the
+ * others commit; nothing is acknowledged before its commit. Runs on both engines. */
+#include "testutil.h"
+#include "rekap/status.h"
+#include "store/batch.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[256], uri[1200];
+
+struct job_arg {
+    char code[RK_CODE_MAX + 1];
+    int fail_after_write; /* write, then fail: the write must vanish */
+};
+
+static int put_region(struct rk_store *s, void *arg)
+{
+    struct job_arg *a = arg;
+    struct rk_region r;
+    int rc = rk_region_init(&r, a->code, strlen(a->code), "Wilayah", 7);
+    if (rc == RK_OK)
+        rc = rk_store_region_put(s, &r);
+    if (rc == RK_OK && a->fail_after_write)
+        return RK_EVALIDATION;
+    return rc;
+}
+
+struct thread_arg {
+    struct rk_batcher *b;
+    int first, n, ok, failed;
+};
+
+static void *worker(void *p)
+{
+    struct thread_arg *t = p;
+    for (int i = t->first; i < t->first + t->n; i++) {
+        struct job_arg a = {.fail_after_write = i % 7 == 3};
+        snprintf(a.code, sizeof a.code, "%d", 11 + i); /* provinces 11..98 */
+        int rc = rk_batcher_run(t->b, put_region, &a);
+        if (rc == RK_OK)
+            t->ok++;
+        else
+            t->failed++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_jobs(void **state)
+{
+    (void)state;
+    rk_test_tmpdir(dir, sizeof dir);
+    rk_test_store_uri(dir, uri, sizeof uri);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(uri, &s), RK_OK); /* migrate first */
+    struct rk_batcher *b;
+    assert_int_equal(rk_batcher_start(uri, 8, &b), RK_OK);
+    struct thread_arg t[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        t[i] = (struct thread_arg){.b = b, .first = i * 11, .n = 11};
+        pthread_create(&th[i], NULL, worker, &t[i]);
+    }
+    int ok = 0, failed = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        ok += t[i].ok;
+        failed += t[i].failed;
+    }
+    long long jobs, commits;
+    rk_batcher_stats(b, &jobs, &commits);
+    assert_int_equal(jobs, 88);
+    assert_true(commits >= 1 && commits <= 88);
+    /* a duplicate of an acknowledged region fails alone */
+    struct job_arg dup = {.code = "11"};
+    assert_int_equal(rk_batcher_run(b, put_region, &dup), RK_EEXIST);
+    rk_batcher_stop(b);
+    int expect_failed = 0;
+    for (int i = 0; i < 88; i++)
+        expect_failed += i % 7 == 3;
+    assert_int_equal(failed, expect_failed);
+    assert_int_equal(ok, 88 - expect_failed);
+    /* exactly the acknowledged regions are stored */
+    int64_t counts[RK_LEVEL_COUNT];
+    assert_int_equal(rk_store_region_counts(s, "", counts), RK_OK);
+    assert_int_equal(counts[RK_LEVEL_PROVINCE], ok);
+    for (int i = 0; i < 88; i++) {
+        char code[4];
+        snprintf(code, sizeof code, "%d", 11 + i);
+        struct rk_region r;
+        assert_int_equal(rk_store_region_get(s, code, &r), i % 7 == 3 ? RK_ENOTFOUND : RK_OK);
+    }
+    rk_store_close(s);
+    rk_test_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_concurrent_jobs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
