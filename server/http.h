@@ -92,6 +92,8 @@ int rk_h_race_tps(struct rk_req *req);
 int rk_h_log_sth(struct rk_req *req);
 int rk_h_photo_put(struct rk_req *req);
 int rk_h_photo_get(struct rk_req *req);
+int rk_h_dhasil_json(struct rk_req *req);
+int rk_h_dhasil_pdf(struct rk_req *req);
 int rk_h_log_entries(struct rk_req *req);
 int rk_h_log_inclusion(struct rk_req *req);
 int rk_h_log_consistency(struct rk_req *req);

@@ -5,6 +5,7 @@
 #include "rekap/status.h"
 #include "rekap/text.h"
 #include "store/auth.h"
+#include "store/dhasil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -912,4 +913,81 @@ int rk_h_photo_get(struct rk_req *req)
     rk_reply_take(req, 200, data, len, strcmp(type, "image/png") == 0 ? "image/png" : "image/jpeg",
                   "public, max-age=31536000, immutable", 0);
     return RK_OK;
+}
+
+/* ---- D.Hasil recapitulation documents ---- */
+
+struct membuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int membuf_write(void *ud, const unsigned char *data, size_t len)
+{
+    struct membuf *m = ud;
+    if (m->len + len > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 65536;
+        while (cap < m->len + len)
+            cap *= 2;
+        char *np = realloc(m->p, cap);
+        if (!np)
+            return RK_ENOMEM;
+        m->p = np;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, data, len);
+    m->len += len;
+    return RK_OK;
+}
+
+static int dhasil(struct rk_req *req, int pdf)
+{
+    int64_t race;
+    int rc = parse_id(req, req->params[0], &race);
+    if (rc != RK_OK)
+        return rc;
+    const char *code = req->params[1];
+    char canon[RK_CODE_MAX + 1] = "";
+    if (strcmp(code, "nasional") != 0) {
+        enum rk_level level;
+        if (rk_code_parse(code, strlen(code), canon, &level) != RK_OK)
+            return rk_req_fail(req, RK_EINVAL, "malformed region code", "kode wilayah tidak valid");
+    }
+    struct rk_dhasil d;
+    struct rk_dhasil_error err;
+    rk_dhasil_init(&d);
+    rc = rk_store_dhasil_load(req->store, race, canon, rk_now_ms(), NULL, &d, &err);
+    if (rc != RK_OK) {
+        rk_dhasil_free(&d);
+        struct rk_outcome o;
+        memset(&o, 0, sizeof o);
+        snprintf(o.message_en, sizeof o.message_en, "%s", err.msg_en);
+        snprintf(o.message_id, sizeof o.message_id, "%s", err.msg_id);
+        return outcome_error(req, rc, &o);
+    }
+    if (!pdf) {
+        json_t *j = NULL;
+        rc = rk_dhasil_to_json(&d, &j);
+        rk_dhasil_free(&d);
+        return rc == RK_OK ? rk_reply_json(req, j) : rc;
+    }
+    struct membuf m = {0};
+    rc = rk_dhasil_render_pdf(&d, membuf_write, &m);
+    rk_dhasil_free(&d);
+    if (rc != RK_OK) {
+        free(m.p);
+        return rc;
+    }
+    rk_reply_take(req, 200, m.p, m.len, "application/pdf", "no-cache", 1);
+    return RK_OK;
+}
+
+int rk_h_dhasil_json(struct rk_req *req)
+{
+    return dhasil(req, 0);
+}
+
+int rk_h_dhasil_pdf(struct rk_req *req)
+{
+    return dhasil(req, 1);
 }

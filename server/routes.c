@@ -319,6 +319,8 @@ const struct rk_route rk_routes[] = {
     {"GET", "/api/races/{}/results", rk_h_results, 1, 0},
     {"GET", "/api/races/{}/results.csv", rk_h_results_csv, 1, 0},
     {"GET", "/api/races/{}/tps", rk_h_race_tps, 1, 0},
+    {"GET", "/api/races/{}/regions/{}/dhasil.json", rk_h_dhasil_json, 1, 0},
+    {"GET", "/api/races/{}/regions/{}/dhasil.pdf", rk_h_dhasil_pdf, 1, 0},
     {"POST", "/api/login", rk_h_login, 1, 0},
     {"POST", "/api/logout", rk_h_logout, 1, 0},
     {"GET", "/api/me", rk_h_me, 1, 0},

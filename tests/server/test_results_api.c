@@ -347,6 +347,21 @@ static void test_api_flow(void **state)
     assert_non_null(strstr(r.body, line));
     rk_http_resp_free(&r);
 
+    /* D.Hasil of the kecamatan: JSON and PDF; a desa has no recap level */
+    snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.json", (long long)E.race, kec);
+    j = get_json(path, 200);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "model")), "KECAMATAN"));
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.pdf", (long long)E.race, kec);
+    rk_http_get(E.port, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.body_len > 1000 && memcmp(r.body, "%PDF", 4) == 0);
+    rk_http_resp_free(&r);
+    snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.json", (long long)E.race, desa);
+    rk_http_get(E.port, path, NULL, &r);
+    assert_true(r.status == 400 || r.status == 404);
+    rk_http_resp_free(&r);
+
     /* the log: 4 entries (upload, approval, correction... ), a signed head, proofs verify */
     assert_int_equal(rk_server_publish(E.srv), RK_OK);
     j = get_json("/api/log/sth", 200);
