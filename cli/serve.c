@@ -62,7 +62,7 @@ static void usage(FILE *f)
         "usage: rekap serve [--db FILE] [--listen ADDR:PORT] [--threads N]\n"
         "                   [--access-log FILE|-] [--max-body BYTES] [--web DIR]\n"
         "                   [--port-file FILE] [--max-conn N] [--timeout SECONDS]\n"
-        "                   [--key FILE] [--log-id NAME]\n"
+        "                   [--key FILE] [--log-id NAME] [--rate-addr N] [--no-rate-limit]\n"
         "  --key: kunci penanda tangan log (dibuat bila belum ada) / log signing key, created\n"
         "         if missing; default: <db>.key next to an SQLite file\n"
         "  --listen 127.0.0.1:8080 (bawaan/default); port 0 = pilih port bebas / any free port\n");
@@ -84,12 +84,14 @@ int rk_cmd_serve(int argc, char **argv)
                                          {"timeout", required_argument, 0, 'T'},
                                          {"key", required_argument, 0, 'k'},
                                          {"log-id", required_argument, 0, 'L'},
+                                         {"rate-addr", required_argument, 0, 'R'},
+                                         {"no-rate-limit", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:Nh", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.db_uri = optarg;
@@ -131,6 +133,13 @@ int rk_cmd_serve(int argc, char **argv)
             break;
         case 'L':
             cfg.log_id = optarg;
+            break;
+        case 'R':
+            if (parse_count(optarg, 1000000, &n) != RK_OK || n == 0) goto bad_number;
+            cfg.rate_addr = (unsigned)n;
+            break;
+        case 'N':
+            cfg.no_rate_limit = 1;
             break;
         case 'h':
             usage(stdout);

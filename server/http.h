@@ -32,6 +32,7 @@ struct rk_reply {
     const char *cache_control; /* static string */
     int etag;                  /* add an ETag and honour If-None-Match */
     char allow[64];            /* Allow header for 405, "" otherwise */
+    int retry_after_s;         /* Retry-After for 429/503, 0 = none */
 };
 
 struct rk_req {
@@ -100,6 +101,11 @@ int rk_h_log_consistency(struct rk_req *req);
 
 /* Server-side accessors for handlers. */
 const struct rk_signer *rk_server_signer(const struct rk_server *srv);
+
+/* Rate limits beyond the per-address one: login attempts per username, writes per account or
+ * device key. Returns RK_OK, or RK_ERATELIMIT with the reply's Retry-After and message set. */
+enum rk_rate_kind { RK_RATE_LOGIN, RK_RATE_WRITE };
+int rk_server_rate(struct rk_req *req, enum rk_rate_kind kind, const char *key);
 struct rk_batcher *rk_server_batcher(const struct rk_server *srv);
 const char *rk_server_log_id(const struct rk_server *srv);
 int64_t rk_now_ms(void);

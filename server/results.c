@@ -168,6 +168,8 @@ int rk_h_login(struct rk_req *req)
     }
     char token[RK_TOKEN_LEN + 1];
     struct rk_principal who;
+    if ((rc = rk_server_rate(req, RK_RATE_LOGIN, json_string_value(u))) != RK_OK)
+        goto out;
     rc = rk_auth_login(req->store, json_string_value(u), json_string_value(p), json_string_length(p),
                        (int64_t)time(NULL), token, &who);
     if (rc == RK_EAUTH) {
@@ -271,6 +273,11 @@ int rk_h_submit(struct rk_req *req)
     }
     struct rk_chasil_error err;
     rc = rk_submission_parse(req->body, req->body_len, sub, &err);
+    if (rc == RK_OK && (rc = rk_server_rate(req, RK_RATE_WRITE, sub->device)) != RK_OK) {
+        free(sub);
+        free(o);
+        return rc;
+    }
     if (rc != RK_OK) {
         snprintf(o->message_en, sizeof o->message_en, "%s", err.message);
         snprintf(o->message_id, sizeof o->message_id, "kiriman tidak valid: %s", err.message);
@@ -357,6 +364,8 @@ int rk_h_correct(struct rk_req *req)
         goto out;
     }
     struct rk_receipt r;
+    if ((rc = rk_server_rate(req, RK_RATE_WRITE, who.username)) != RK_OK)
+        goto out;
     rc = rk_pipeline_correct(req->store, &who, &doc, prev, json_string_value(why), rk_now_ms(), &r, o);
     if (rc == RK_OK)
         rc = reply_code(req, 201, receipt_json(req->store, &r));
@@ -391,6 +400,8 @@ int rk_h_approve(struct rk_req *req)
         goto out;
     }
     struct rk_receipt r;
+    if ((rc = rk_server_rate(req, RK_RATE_WRITE, who.username)) != RK_OK)
+        goto out;
     rc = rk_pipeline_approve(req->store, &who, race, tps, (int)json_integer_value(v), rk_now_ms(),
                              &r, &o);
     if (rc == RK_OK)
@@ -882,6 +893,8 @@ int rk_h_photo_put(struct rk_req *req)
                            "foto harus JPEG atau PNG");
     int64_t n = 0;
     if ((rc = rk_store_photo_count(req->store, who.username, &n)) != RK_OK)
+        return rc;
+    if ((rc = rk_server_rate(req, RK_RATE_WRITE, who.username)) != RK_OK)
         return rc;
     if (n >= PHOTOS_PER_USER_MAX)
         return rk_req_fail(req, RK_ERATELIMIT, "photo quota for this account reached",

@@ -12,6 +12,7 @@
  *   completed()   access-log line, free the context, in-flight-- */
 #include "server/http.h"
 #include "rekap/status.h"
+#include "rekap/ratelimit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,6 +62,10 @@ struct rk_server {
     pthread_cond_t pub_cv;
     unsigned publish_ms;
     struct rk_batcher *batcher; /* group-commit writer for submissions */
+    int limits_on;
+    struct rcache *cache;
+    pthread_mutex_t rl_mu;
+    struct rk_ratelimit rl_addr, rl_login, rl_write;
 };
 
 /* One per request (not per connection: keep-alive requests each get their own). */
@@ -238,6 +243,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct req_ctx *c)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             rp->cache_control ? rp->cache_control : "no-store");
     if (etag[0]) MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (rp->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", rp->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (rp->allow[0] && http == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -375,6 +385,19 @@ static enum MHD_Result on_headers(struct MHD_Connection *conn, struct req_ctx *c
     if (!c->route)
         return queue_error(conn, c, 404, RK_ENOTFOUND, NULL, "no such endpoint",
                            "alamat tidak ditemukan");
+    int64_t wait_ms = 0;
+    if (c->srv->limits_on) {
+        pthread_mutex_lock(&c->srv->rl_mu);
+        bool ok = rk_ratelimit_take(&c->srv->rl_addr, c->remote, strlen(c->remote), rk_now_ms(), 1,
+                                    &wait_ms);
+        pthread_mutex_unlock(&c->srv->rl_mu);
+        if (!ok) {
+            c->req.reply.retry_after_s = (int)(wait_ms / 1000) + 1;
+            return queue_error(conn, c, 429, RK_ERATELIMIT, NULL,
+                               "too many requests from your address; wait a moment",
+                               "terlalu banyak permintaan dari alamat Anda; tunggu sebentar");
+        }
+    }
     uint64_t clen;
     if (content_length(conn, &clen) == 0 && clen > body_cap(c))
         return queue_error(conn, c, 0, RK_ETOOBIG, NULL, "request body too large",
@@ -411,6 +434,100 @@ static enum MHD_Result on_body(struct req_ctx *c, const char *data, size_t *size
     return MHD_YES;
 }
 
+/* ---- response cache for public reads ---- */
+
+#define RCACHE_SLOTS 8192
+#define RCACHE_BODY_MAX ((size_t)4 << 20)
+
+struct rcache_entry {
+    uint64_t hash;
+    char *key;
+    char *body;
+    size_t len;
+    const char *type;  /* static strings from handlers */
+    const char *cache_control;
+    int etag;
+    int64_t at_ms;
+};
+
+struct rcache {
+    pthread_mutex_t mu;
+    unsigned ttl_ms;
+    struct rcache_entry e[RCACHE_SLOTS];
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Whether this request may be answered from / stored in the cache. */
+static int cacheable(struct MHD_Connection *conn, const struct req_ctx *c)
+{
+    return c->srv->cache && strcmp(c->method, "GET") == 0 && c->route->needs_store &&
+           !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+}
+
+static int rcache_get(struct rcache *rc, const char *key, struct rk_reply *out)
+{
+    uint64_t h = fnv1a(key);
+    struct rcache_entry *e = &rc->e[h % RCACHE_SLOTS];
+    int hit = 0;
+    pthread_mutex_lock(&rc->mu);
+    if (e->key && e->hash == h && strcmp(e->key, key) == 0 && rk_now_ms() - e->at_ms < rc->ttl_ms) {
+        char *copy = malloc(e->len ? e->len : 1);
+        if (copy) {
+            memcpy(copy, e->body, e->len);
+            out->http = 200;
+            out->body = copy;
+            out->len = e->len;
+            out->content_type = e->type;
+            out->cache_control = e->cache_control;
+            out->etag = e->etag;
+            hit = 1;
+        }
+    }
+    pthread_mutex_unlock(&rc->mu);
+    return hit;
+}
+
+static void rcache_put(struct rcache *rc, const char *key, const struct rk_reply *r)
+{
+    if (r->http != 200 || !r->body || r->len > RCACHE_BODY_MAX ||
+        (r->cache_control && strstr(r->cache_control, "no-store")))
+        return;
+    char *k = strdup(key), *b = malloc(r->len ? r->len : 1);
+    if (!k || !b) {
+        free(k);
+        free(b);
+        return;
+    }
+    memcpy(b, r->body, r->len);
+    uint64_t h = fnv1a(key);
+    struct rcache_entry *e = &rc->e[h % RCACHE_SLOTS];
+    pthread_mutex_lock(&rc->mu);
+    free(e->key);
+    free(e->body);
+    *e = (struct rcache_entry){h, k, b, r->len, r->content_type, r->cache_control, r->etag,
+                               rk_now_ms()};
+    pthread_mutex_unlock(&rc->mu);
+}
+
+static void rcache_free(struct rcache *rc)
+{
+    if (!rc)
+        return;
+    for (size_t i = 0; i < RCACHE_SLOTS; i++) {
+        free(rc->e[i].key);
+        free(rc->e[i].body);
+    }
+    pthread_mutex_destroy(&rc->mu);
+    free(rc);
+}
+
 static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
 {
     if (c->too_big)
@@ -419,6 +536,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
     struct rk_req *req = &c->req;
     req->body = c->body;
     req->body_len = c->body_len;
+    int use_cache = cacheable(conn, c);
+    if (use_cache && rcache_get(c->srv->cache, c->target, &req->reply))
+        return queue(conn, c);
     if (c->route->needs_store) req->store = pool_get(&c->srv->pool);
     int rc = c->route->fn(req);
     if (req->store) {
@@ -431,6 +551,8 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
         rk_reply_error(req, 0, rc, NULL, req->err_en, req->err_id);
     else if (req->reply.http == 0)
         rk_reply_error(req, 0, RK_EINTERNAL, NULL, NULL, NULL);
+    else if (use_cache)
+        rcache_put(c->srv->cache, c->target, &req->reply);
     return queue(conn, c);
 }
 
@@ -483,6 +605,11 @@ static void server_free(struct rk_server *srv)
         rk_server_publish(srv); /* a last head covering everything accepted */
     }
     rk_batcher_stop(srv->batcher);
+    rcache_free(srv->cache);
+    rk_ratelimit_free(&srv->rl_addr);
+    rk_ratelimit_free(&srv->rl_login);
+    rk_ratelimit_free(&srv->rl_write);
+    pthread_mutex_destroy(&srv->rl_mu);
     rk_store_close(srv->pub_store);
     rk_local_signer_free(&srv->signer);
     pthread_mutex_destroy(&srv->view_mu);
@@ -491,6 +618,26 @@ static void server_free(struct rk_server *srv)
     pool_close(&srv->pool);
     pthread_mutex_destroy(&srv->log_mu);
     free(srv);
+}
+
+int rk_server_rate(struct rk_req *req, enum rk_rate_kind kind, const char *key)
+{
+    struct rk_server *srv = req->srv;
+    if (!srv->limits_on)
+        return RK_OK;
+    struct rk_ratelimit *rl = kind == RK_RATE_LOGIN ? &srv->rl_login : &srv->rl_write;
+    int64_t wait_ms = 0;
+    pthread_mutex_lock(&srv->rl_mu);
+    bool ok = rk_ratelimit_take(rl, key, strlen(key), rk_now_ms(), 1, &wait_ms);
+    pthread_mutex_unlock(&srv->rl_mu);
+    if (ok)
+        return RK_OK;
+    req->reply.retry_after_s = (int)(wait_ms / 1000) + 1;
+    return kind == RK_RATE_LOGIN
+               ? rk_req_fail(req, RK_ERATELIMIT, "too many login attempts; wait a minute",
+                             "terlalu banyak percobaan masuk; tunggu satu menit")
+               : rk_req_fail(req, RK_ERATELIMIT, "too many writes from this account; slow down",
+                             "terlalu banyak kiriman dari akun ini; pelan-pelan");
 }
 
 int rk_server_publish(struct rk_server *srv)
@@ -587,6 +734,26 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     pthread_mutex_init(&srv->pub_mu, NULL);
     pthread_cond_init(&srv->pub_cv, NULL);
     srv->publish_ms = cfg->publish_ms ? cfg->publish_ms : 1000;
+    pthread_mutex_init(&srv->rl_mu, NULL);
+    uint8_t secret[16];
+    randombytes_buf(secret, sizeof secret);
+    double addr_rate = cfg->rate_addr ? cfg->rate_addr : 200;
+    if (rk_ratelimit_init(&srv->rl_addr, 1 << 16, addr_rate, 2 * addr_rate, secret) != RK_OK ||
+        rk_ratelimit_init(&srv->rl_login, 1 << 14, 10.0 / 60.0, 10, secret) != RK_OK ||
+        rk_ratelimit_init(&srv->rl_write, 1 << 18, 2.0, 60, secret) != RK_OK) {
+        server_free(srv);
+        return RK_ENOMEM;
+    }
+    srv->limits_on = !cfg->no_rate_limit;
+    if (!cfg->no_cache) {
+        srv->cache = calloc(1, sizeof *srv->cache);
+        if (!srv->cache) {
+            server_free(srv);
+            return RK_ENOMEM;
+        }
+        pthread_mutex_init(&srv->cache->mu, NULL);
+        srv->cache->ttl_ms = cfg->cache_ms ? cfg->cache_ms : 1000;
+    }
     if (load_key(srv, cfg->key_file) != RK_OK ||
         rk_log_view_init(&srv->view, cfg->log_id ? cfg->log_id : "rekap") != RK_OK) {
         server_free(srv);

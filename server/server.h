@@ -30,6 +30,18 @@ struct rk_server_config {
                               after a restart */
     const char *log_id;    /* names the transparency log in signed tree heads; NULL = "rekap" */
     unsigned publish_ms;   /* sign a new tree head this often when the log grew; 0 = 1000 */
+    /* Rate limits (token buckets). Per client address, all requests: rate_addr per second with
+     * a burst of 2x (0 = default 200/s: a carrier-grade NAT can put a whole kecamatan's phones
+     * behind one address); login attempts per username: 10 a minute; writes (submissions,
+     * corrections, approvals, photos) per account or device key: 2 a second, burst 60.
+     * no_rate_limit disables all three (benchmarks on loopback). */
+    unsigned rate_addr;
+    int no_rate_limit;
+    /* Public GET answers (no Authorization header, 200) are kept this long and served from
+     * memory: election-night readers then cost no store query. 0 = default 1000 ms;
+     * no_cache disables it (tests that read their own writes at once). */
+    unsigned cache_ms;
+    int no_cache;
 };
 
 struct rk_server;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static struct {
     char dir[256], db[600], key[600];
@@ -86,7 +87,7 @@ static int setup(void **state)
     user(s, "ppk-demo", RK_ROLE_PPK, kec);
     rk_store_close(s);
     struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 8, .key_file = E.key,
-                                   .log_id = "rekap.test", .publish_ms = 100000};
+                                   .log_id = "rekap.test", .publish_ms = 100000, .no_cache = 1};
     assert_int_equal(rk_server_start(&cfg, &E.srv), RK_OK);
     E.port = rk_server_port(E.srv);
     return 0;
@@ -396,12 +397,112 @@ static void test_api_flow(void **state)
     free(ppk);
 }
 
+/* Rate limits: a burst per address, then 429 with Retry-After; login guessing per username. */
+static void test_rate_limits(void **state)
+{
+    (void)state;
+    struct rk_server *srv;
+    struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 4, .key_file = E.key,
+                                   .rate_addr = 5};
+    assert_int_equal(rk_server_start(&cfg, &srv), RK_OK);
+    unsigned short port = rk_server_port(srv);
+    int ok = 0, limited = 0;
+    struct resp r;
+    for (int i = 0; i < 30; i++) {
+        rk_http_get(port, "/api/health", NULL, &r);
+        if (r.status == 200) {
+            ok++;
+        } else {
+            rk_http_assert_error(&r, 429, "rate_limited");
+            char ra[16];
+            assert_non_null(rk_http_header(&r, "Retry-After", ra, sizeof ra));
+            assert_true(atoi(ra) >= 1);
+            limited++;
+        }
+        rk_http_resp_free(&r);
+    }
+    assert_true(ok >= 10 && ok < 30); /* burst of 10 (2x rate), a little refill */
+    assert_true(limited > 0);
+    rk_server_stop(srv);
+
+    /* public reads are answered from memory for cache_ms: same bytes until it expires, then the
+     * new numbers; a logged-in reader is never served from the cache */
+    cfg.rate_addr = 100000;
+    cfg.cache_ms = 300;
+    assert_int_equal(rk_server_start(&cfg, &srv), RK_OK);
+    port = rk_server_port(srv);
+    char path[128];
+    snprintf(path, sizeof path, "/api/races/%lld/results", (long long)E.race);
+    struct resp a, b;
+    rk_http_get(port, path, NULL, &a);
+    assert_int_equal(a.status, 200);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(E.db, &s), RK_OK);
+    struct rk_chasil doc;
+    assert_int_equal(rk_demo_chasil(3, "pilkada2024", E.tps, E.race, E.ncand, E.kk, E.l, E.p, &doc),
+                     RK_OK);
+    struct rk_version *v = calloc(1, sizeof *v);
+    v->race_id = E.race;
+    memcpy(v->tps, E.tps, sizeof v->tps);
+    v->kind = RK_VERSION_UPLOAD;
+    strcpy(v->actor, "tester");
+    size_t len;
+    assert_int_equal(rk_chasil_encode(&doc, v->doc, sizeof v->doc, &len), RK_OK);
+    struct rk_tally t;
+    rk_tally_from_chasil(&t, &doc, false, false);
+    assert_int_equal(rk_store_begin(s), RK_OK);
+    assert_int_equal(rk_store_version_add(s, v, &t), RK_OK);
+    assert_int_equal(rk_store_commit(s), RK_OK);
+    free(v);
+    rk_store_close(s);
+    rk_http_get(port, path, NULL, &b); /* within 300 ms: the cached bytes */
+    assert_int_equal(b.status, 200);
+    assert_int_equal(a.body_len, b.body_len);
+    assert_memory_equal(a.body, b.body, a.body_len);
+    rk_http_resp_free(&b);
+    rk_http_get(port, path, "Authorization: Bearer x\r\n", &b); /* bypasses the cache */
+    assert_true(b.status != 200 || strstr(b.body, "\"tps_received\":1") != NULL);
+    rk_http_resp_free(&b);
+    struct timespec nap = {0, 350 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    rk_http_get(port, path, NULL, &b);
+    assert_int_equal(b.status, 200);
+    json_t *jb = rk_http_body_json(&b);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(jb, "tally"), "sah")),
+                     doc.v[RK_F_SUARA_SAH]);
+    json_decref(jb);
+    rk_http_resp_free(&a);
+    rk_http_resp_free(&b);
+    rk_server_stop(srv);
+
+    /* guessing passwords: 10 attempts a minute per username, then 429 even for the right one */
+    cfg.rate_addr = 100000;
+    assert_int_equal(rk_server_start(&cfg, &srv), RK_OK);
+    port = rk_server_port(srv);
+    const char *bad = "{\"username\":\"ppk-demo\",\"password\":\"salah-salah-salah\"}";
+    int unauthorized = 0, throttled = 0;
+    for (int i = 0; i < 14; i++) {
+        rk_http_post(port, "/api/login", "application/json", bad, strlen(bad), NULL, &r);
+        unauthorized += r.status == 401;
+        throttled += r.status == 429;
+        rk_http_resp_free(&r);
+    }
+    assert_int_equal(unauthorized, 10);
+    assert_int_equal(throttled, 4);
+    const char *good = "{\"username\":\"ppk-demo\",\"password\":\"rahasia-sekali-123\"}";
+    rk_http_post(port, "/api/login", "application/json", good, strlen(good), NULL, &r);
+    assert_int_equal(r.status, 429);
+    rk_http_resp_free(&r);
+    rk_server_stop(srv);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_api_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
