@@ -575,6 +575,7 @@ struct client {
     size_t rq_head, rq_tail, rq_cap;
     bool retry_mode;
     size_t done;       /* items answered for good */
+    int64_t retries;   /* items sent again */
     FILE *ack;         /* acknowledged submissions, one line each */
     const struct world *w;
     /* reads */
@@ -637,6 +638,7 @@ static void conn_open(struct client *c, struct conn *k, int64_t now)
 
 static void retry_push(struct client *c, uint32_t item, int64_t at)
 {
+    c->retries++;
     if (c->rq_tail - c->rq_head == c->rq_cap) {
         size_t ncap = c->rq_cap ? c->rq_cap * 2 : 1024;
         uint32_t *nr = xcalloc(ncap, sizeof *nr);
@@ -2144,6 +2146,8 @@ int main(int argc, char **argv)
         metric("target_peak_per_s", peak, "%.0f");
     metric("ingest_s", ingest_s, "%.2f");
     report_stats("sub", &c.wst, ingest_s);
+    if (o.retry)
+        metric("sub_retries", (double)c.retries, "%.0f");
     report_stats("read_during_ingest", &c.rst, ingest_s);
     if (rss_kb >= 0)
         metric("server_rss_peak_kb", (double)rss_kb, "%.0f");
