@@ -1840,6 +1840,7 @@ int main(int argc, char **argv)
 
     /* 1. the election, the accounts and the device keys */
     int64_t t_prep = mono_ns();
+    const char *election_label = o.real ? "national-real" : o.demo;
     struct rk_store *s;
     int rc = rk_store_open(o.db, &s);
     if (rc != RK_OK)
@@ -1853,6 +1854,8 @@ int main(int argc, char **argv)
             return prc;
     } else if (rc != RK_OK) {
         die("election", rc);
+    } else {
+        election_label = "existing";
     }
     struct world *w = xcalloc(1, sizeof *w);
     if ((rc = rk_store_open(o.db, &w->s)) != RK_OK)
@@ -2132,7 +2135,7 @@ int main(int argc, char **argv)
 
     /* 9. the report */
     metric_s("store", strncmp(o.db, "postgres", 8) == 0 ? "postgres" : "sqlite");
-    metric_s("election", o.real ? "national-real" : o.demo);
+    metric_s("election", election_label);
     metric_s("arrival", mode);
     metric("server_threads", threads, "%.0f");
     metric("tps", (double)(ntps), "%.0f");
