@@ -13,6 +13,8 @@ PACKAGES=(
   libcmocka-dev curl unzip jq sqlite3 ca-certificates bc fonts-dejavu-core
   # the PostgreSQL engine's tests start a throwaway server (scripts/pg-throwaway.sh)
   postgresql
+  # bench_loadgen's reference: nginx serving the same result bytes
+  nginx
 )
 
 missing=()
