@@ -1949,7 +1949,9 @@ int main(int argc, char **argv)
     w->s = NULL;
 
     /* 4. the server */
-    unsigned threads = o.threads ? o.threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    /* Server worker threads: 0 lets the server pick (many: submissions wait in its group
+     * commit, so the batch size is the number of requests in flight). */
+    unsigned threads = o.threads;
     pid_t server = 0;
     struct rk_server *srv = NULL;
     unsigned port = 0;
@@ -1967,7 +1969,7 @@ int main(int argc, char **argv)
     } else if (o.inproc) {
         struct rk_server_config cfg = {.db_uri = o.db, .threads = threads,
                                        .conn_limit = (unsigned)(o.conns + o.readers + 64),
-                                       .key_file = key_file};
+                                       .key_file = key_file, .no_rate_limit = 1};
         if ((rc = rk_server_start(&cfg, &srv)) != RK_OK)
             die("server start", rc);
         port = rk_server_port(srv);
@@ -1988,9 +1990,11 @@ int main(int argc, char **argv)
         snprintf(tbuf, sizeof tbuf, "%u", threads);
         snprintf(cbuf, sizeof cbuf, "%d", o.conns + o.readers + 64);
         unlink(port_file);
-        char *sargv[] = {rekap,     "serve",    "--db",      (char *)o.db, "--listen",
-                         "127.0.0.1:0", "--port-file", port_file, "--threads", tbuf,
-                         "--key",   key_file,   "--max-conn", cbuf,        NULL};
+        /* One client address sends everything here, so per-address limits are off. */
+        char *sargv[] = {rekap,        "serve",       "--db",      (char *)o.db,
+                         "--listen",   "127.0.0.1:0", "--port-file", port_file,
+                         "--key",      key_file,      "--max-conn", cbuf,
+                         "--no-rate-limit", threads ? "--threads" : NULL, tbuf, NULL};
         server = spawn(sargv, serve_log);
         port = wait_port_file(port_file, server, 60);
         if (!port) {
@@ -2108,7 +2112,9 @@ int main(int argc, char **argv)
         if (nref) {
             rb_s = read_phase(port, rurls, nref, o.readers, o.read_secs, &rb);
             unsigned nport = 0;
-            pid_t ng = o.no_nginx ? 0 : nginx_start(work, www, threads, &nport);
+            /* nginx: one worker per core, its own best setting */
+            pid_t ng = o.no_nginx ? 0
+                                  : nginx_start(work, www, (unsigned)(ncpu > 0 ? ncpu : 1), &nport);
             if (ng > 0) {
                 have_nginx = true;
                 nb_s = read_phase(nport, nurls, nref, o.readers, o.read_secs, &nb);

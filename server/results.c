@@ -265,7 +265,11 @@ int rk_h_submit(struct rk_req *req)
     if (!req->body)
         return rk_req_fail(req, RK_EINVAL, "request body required", "isi permintaan diperlukan");
     struct rk_submission *sub = malloc(sizeof *sub);
-    struct rk_outcome *o = calloc(1, sizeof *o);
+    struct rk_outcome *o = malloc(sizeof *o); /* header reset below; violations filled on use */
+    if (o) {
+        o->message_en[0] = o->message_id[0] = o->field[0] = '\0';
+        o->n_violations = 0;
+    }
     if (!sub || !o) {
         free(sub);
         free(o);
@@ -330,7 +334,11 @@ int rk_h_correct(struct rk_req *req)
     if (!b)
         return rc;
     static const char *const keys[] = {"document", "prev", "reason", NULL};
-    struct rk_outcome *o = calloc(1, sizeof *o);
+    struct rk_outcome *o = malloc(sizeof *o); /* header reset below; violations filled on use */
+    if (o) {
+        o->message_en[0] = o->message_id[0] = o->field[0] = '\0';
+        o->n_violations = 0;
+    }
     if (!o) {
         json_decref(b);
         return RK_ENOMEM;

@@ -366,6 +366,12 @@ static sqlite3_stmt *stmt(struct sqlite_store *q, enum stmt_id id)
             return NULL;
         }
     } else {
+        /* A visitor calling back into the same listing would rebind the statement under the
+         * outer loop's feet: refuse instead of silently cutting the outer listing short. */
+        if (sqlite3_stmt_busy(q->stmt[id])) {
+            rk_store_set_error(&q->base, "nested use of the same query from a visitor");
+            return NULL;
+        }
         sqlite3_reset(q->stmt[id]);
         sqlite3_clear_bindings(q->stmt[id]);
     }

@@ -45,7 +45,7 @@ start_server() {
     for _ in $(seq 50); do
         rm -f "$T/port"
         "$REKAP" serve --db "$DB" --listen "$1" --port-file "$T/port" --threads 2 \
-            --key "$T/log.key" --max-conn 256 >>"$T/serve.log" 2>&1 &
+            --key "$T/log.key" --max-conn 256 --no-rate-limit >>"$T/serve.log" 2>&1 &
         PID=$!
         for _ in $(seq 200); do
             [ -s "$T/port" ] && return 0
