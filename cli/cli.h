@@ -29,5 +29,9 @@ int rk_cmd_stats(int argc, char **argv);
 int rk_cmd_check_kpu(int argc, char **argv);
 int rk_cmd_user(int argc, char **argv);
 int rk_cmd_form(int argc, char **argv);
+int rk_cmd_verify(int argc, char **argv);
+int rk_cmd_audit(int argc, char **argv);
+int rk_cmd_export(int argc, char **argv);
+int rk_cmd_verify_snapshot(int argc, char **argv);
 
 #endif

@@ -18,6 +18,13 @@ const struct rk_command rk_commands[] = {
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
     {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
+    {"verify", rk_cmd_verify,
+     "periksa salinan digital (QR) terhadap log / check a witness copy against the log"},
+    {"audit", rk_cmd_audit,
+     "audit penuh log dan hasil (URL atau berkas) / full audit of the log and results"},
+    {"export", rk_cmd_export, "ekspor data terbuka CSV/JSONL / export open data"},
+    {"verify-snapshot", rk_cmd_verify_snapshot,
+     "periksa snapshot data terbuka / verify an open-data snapshot"},
     {NULL, NULL, NULL},
 };
 
