@@ -887,6 +887,8 @@ int rk_cmd_audit(int argc, char **argv)
                             "the log key is unknown; give --log-key or --key\n");
             return 2;
         }
+        if (rk_cli_store_exists(target) != RK_OK)
+            return 1;
         if ((rc = rk_store_open(target, &s)) != RK_OK) {
             rk_cli_error(target, rc);
             return 1;

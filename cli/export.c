@@ -138,6 +138,8 @@ struct exp {
     size_t ncur, capcur;
     struct race_info *races;
     size_t nraces;
+    size_t *idx; /* hash index over cur */
+    size_t capidx;
     int rc;
 };
 
@@ -224,18 +226,45 @@ static void jsonl_row(struct out *o, json_t *j)
     free(line);
 }
 
-static int cmp_cur_key(const struct cur *c, int64_t race, const char *tps)
+/* (race, TPS) -> row index, open addressing; rebuilt when the rows grow (exports cover up to
+ * millions of rows, so no linear search). Slot value 0 = empty, else index + 1. */
+static uint64_t cur_hash(int64_t race, const char *tps)
 {
-    return c->race_id == race && strcmp(c->tps, tps) == 0;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)race;
+    for (; *tps; tps++)
+        h = (h ^ (uint8_t)*tps) * 1099511628211ull;
+    return h;
 }
 
-/* Finds (race, tps) among the current versions; the scan is in acceptance order, so the last
- * rows are the likeliest: search backwards. Exports are rare; clarity over a hash map. */
+static int index_rebuild(struct exp *x)
+{
+    size_t cap = 1024;
+    while (cap < 2 * (x->capcur + 1))
+        cap *= 2;
+    size_t *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return RK_ENOMEM;
+    for (size_t i = 0; i < x->ncur; i++) {
+        size_t j = cur_hash(x->cur[i].race_id, x->cur[i].tps) & (cap - 1);
+        while (idx[j])
+            j = (j + 1) & (cap - 1);
+        idx[j] = i + 1;
+    }
+    free(x->idx);
+    x->idx = idx;
+    x->capidx = cap;
+    return RK_OK;
+}
+
 static struct cur *find_cur(struct exp *x, int64_t race, const char *tps)
 {
-    for (size_t i = x->ncur; i-- > 0;)
-        if (cmp_cur_key(&x->cur[i], race, tps))
-            return &x->cur[i];
+    if (!x->capidx)
+        return NULL;
+    for (size_t j = cur_hash(race, tps) & (x->capidx - 1); x->idx[j]; j = (j + 1) & (x->capidx - 1)) {
+        struct cur *c = &x->cur[x->idx[j] - 1];
+        if (c->race_id == race && strcmp(c->tps, tps) == 0)
+            return c;
+    }
     return NULL;
 }
 
@@ -265,6 +294,17 @@ static int history_row(void *ud, const struct rk_version *v)
         memset(c, 0, sizeof *c);
         c->race_id = v->race_id;
         memcpy(c->tps, v->tps, sizeof c->tps);
+        if (x->ncur * 2 > x->capidx) { /* keep the index at most half full */
+            if (index_rebuild(x) != RK_OK) {
+                x->rc = RK_ENOMEM;
+                return 1;
+            }
+        } else {
+            size_t j = cur_hash(c->race_id, c->tps) & (x->capidx - 1);
+            while (x->idx[j])
+                j = (j + 1) & (x->capidx - 1);
+            x->idx[j] = (size_t)(c - x->cur) + 1;
+        }
     }
     c->version = v->version;
     c->kind = v->kind;
@@ -334,13 +374,14 @@ static int replay_approvals(struct exp *x)
             return rc;
         if (rk_logentry_decode(buf, len, &e) != RK_OK || e.kind != RK_LOGENTRY_APPROVAL)
             continue;
-        for (size_t k = 0; k < x->ncur; k++) {
-            struct cur *c = &x->cur[k];
-            if (strcmp(c->tps, e.region) == 0 && c->log_index < i &&
-                strcmp(race_ref(x, c->race_id), e.race) == 0) {
-                c->approved = true;
-                c->t.approved = 1;
-            }
+        int64_t race = 0;
+        for (size_t k = 0; k < x->nraces && !race; k++)
+            if (strcmp(x->races[k].ref, e.race) == 0)
+                race = x->races[k].id;
+        struct cur *c = race ? find_cur(x, race, e.region) : NULL;
+        if (c && c->log_index < i) {
+            c->approved = true;
+            c->t.approved = 1;
         }
     }
     return RK_OK;
@@ -488,6 +529,8 @@ int rk_cmd_export(int argc, char **argv)
         snprintf(keypath, sizeof keypath, "%s.key", strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
         key = keypath;
     }
+    if (rk_cli_store_exists(db) != RK_OK)
+        return 1;
     struct rk_local_signer ls;
     int rc = rk_local_signer_load(&ls, key);
     if (rc != RK_OK) {
@@ -625,6 +668,7 @@ int rk_cmd_export(int argc, char **argv)
     }
     json_decref(files);
     free(x.cur);
+    free(x.idx);
     free(x.races);
     rk_store_close(x.s);
     rk_local_signer_free(&ls);

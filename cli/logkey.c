@@ -41,3 +41,14 @@ int rk_cli_log_key(const char *hex, const char *key_file, const char *db,
     *have = true;
     return RK_OK;
 }
+
+int rk_cli_store_exists(const char *uri)
+{
+    if (strncmp(uri, "postgres", 8) == 0)
+        return RK_OK;
+    const char *path = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
+    if (access(path, R_OK) == 0)
+        return RK_OK;
+    fprintf(stderr, "rekap: %s: basis data tidak ditemukan / database not found\n", path);
+    return RK_ENOTFOUND;
+}

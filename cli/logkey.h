@@ -16,4 +16,9 @@
 int rk_cli_log_key(const char *hex, const char *key_file, const char *db,
                    uint8_t pub[RK_ED25519_PUBKEY_LEN], bool *have);
 
+/* For commands that read an existing store: RK_OK when uri is a PostgreSQL URI or an existing
+ * file, else prints a bilingual message and returns RK_ENOTFOUND (opening it would create an
+ * empty database, which a checking command must never do). */
+int rk_cli_store_exists(const char *uri);
+
 #endif

@@ -146,6 +146,8 @@ int rk_cmd_verify(int argc, char **argv)
                             "the log key is unknown; give --log-key or --key\n");
             return 2;
         }
+        if (rk_cli_store_exists(db) != RK_OK)
+            return 1;
         if ((rc = rk_store_open(db, &s)) != RK_OK) {
             rk_cli_error(db, rc);
             return 1;
