@@ -31,5 +31,9 @@ int rk_cmd_user(int argc, char **argv);
 int rk_cmd_form(int argc, char **argv);
 int rk_cmd_dhasil(int argc, char **argv);
 int rk_cmd_digits(int argc, char **argv);
+int rk_cmd_verify(int argc, char **argv);
+int rk_cmd_audit(int argc, char **argv);
+int rk_cmd_export(int argc, char **argv);
+int rk_cmd_verify_snapshot(int argc, char **argv);
 
 #endif

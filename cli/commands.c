@@ -22,6 +22,13 @@ const struct rk_command rk_commands[] = {
     {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
     {"dhasil", rk_cmd_dhasil,
      "rekapitulasi D.Hasil satu wilayah (JSON/PDF) / D.Hasil recap of a region"},
+    {"verify", rk_cmd_verify,
+     "periksa salinan digital (QR) terhadap log / check a witness copy against the log"},
+    {"audit", rk_cmd_audit,
+     "audit penuh log dan hasil (URL atau berkas) / full audit of the log and results"},
+    {"export", rk_cmd_export, "ekspor data terbuka CSV/JSONL / export open data"},
+    {"verify-snapshot", rk_cmd_verify_snapshot,
+     "periksa snapshot data terbuka / verify an open-data snapshot"},
     {NULL, NULL, NULL},
 };
 

@@ -16,6 +16,7 @@ static const char *const kind_names[RK_LOGENTRY_KIND_MAX + 1] = {
     [RK_LOGENTRY_ACCOUNT_CHANGE] = "account_change",
     [RK_LOGENTRY_DEVICE_KEY] = "device_key",
     [RK_LOGENTRY_ELECTION_CONFIG] = "election_config",
+    [RK_LOGENTRY_SNAPSHOT] = "snapshot",
 };
 
 const char *rk_logentry_kind_name(enum rk_logentry_kind kind)
@@ -100,6 +101,7 @@ static int check_fields(const struct rk_logentry *e, size_t actor_len, size_t re
             return RK_EINVAL;
         break;
     case RK_LOGENTRY_ACCOUNT_CHANGE:
+    case RK_LOGENTRY_SNAPSHOT:
         if (race_len != 0)
             return RK_EINVAL;
         break;

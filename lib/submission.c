@@ -2,6 +2,7 @@
  * document is re-encoded canonically, so what is hashed and signed never depends on how the
  * client spaced or ordered its JSON. */
 #include "rekap/submission.h"
+#include "rekap/statement.h"
 #include "rekap/status.h"
 
 #include <jansson.h>
@@ -165,28 +166,8 @@ out:
 
 int rk_submission_statement(const struct rk_submission *sub, char *buf, size_t cap, size_t *len)
 {
-    char doc[65], prev[65], photos[RK_SUBMISSION_PHOTOS_MAX * 65 + 2];
-    rk_hex(sub->doc_hash, 32, doc);
-    if (sub->has_prev)
-        rk_hex(sub->prev, 32, prev);
-    else
-        strcpy(prev, "-");
-    photos[0] = '\0';
-    if (sub->n_photos == 0)
-        strcpy(photos, "-");
-    for (int i = 0; i < sub->n_photos && i < RK_SUBMISSION_PHOTOS_MAX; i++) {
-        char h[65];
-        rk_hex(sub->photos[i], 32, h);
-        if (i)
-            strcat(photos, ",");
-        strcat(photos, h);
-    }
-    int n = snprintf(buf, cap, "rekap-submission-v1\ntps=%s\ndoc=%s\nprev=%s\nphotos=%s\n",
-                     sub->doc.tps, doc, prev, photos);
-    if (n < 0 || (size_t)n >= cap)
-        return RK_ETOOBIG;
-    *len = (size_t)n;
-    return RK_OK;
+    return rk_statement_upload(sub->doc.tps, sub->doc_hash, sub->has_prev ? sub->prev : NULL,
+                               (const uint8_t(*)[32])sub->photos, sub->n_photos, buf, cap, len);
 }
 
 int rk_submission_init(struct rk_submission *sub, const struct rk_chasil *doc,

@@ -99,6 +99,10 @@ int rk_h_log_entries(struct rk_req *req);
 int rk_h_log_inclusion(struct rk_req *req);
 int rk_h_log_consistency(struct rk_req *req);
 
+/* Public verification (server/verify.c). */
+int rk_h_verify(struct rk_req *req);
+int rk_h_device_get(struct rk_req *req);
+
 /* Server-side accessors for handlers. */
 const struct rk_signer *rk_server_signer(const struct rk_server *srv);
 

@@ -336,5 +336,7 @@ const struct rk_route rk_routes[] = {
     {"GET", "/api/log/entries", rk_h_log_entries, 1, 0},
     {"GET", "/api/log/proof/inclusion", rk_h_log_inclusion, 1, 0},
     {"GET", "/api/log/proof/consistency", rk_h_log_consistency, 1, 0},
+    {"GET", "/api/verify", rk_h_verify, 1, 0},
+    {"GET", "/api/devices/{}", rk_h_device_get, 1, 0},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -3,6 +3,7 @@
 #include "store/pipeline.h"
 #include "store/auth.h"
 #include "rekap/logentry.h"
+#include "rekap/statement.h"
 #include "rekap/status.h"
 #include "rekap/tally.h"
 
@@ -47,36 +48,6 @@ int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_M
                  race.region_code);
     else
         snprintf(out, RK_LOGENTRY_RACE_MAX + 1, "%s.%s", e.slug, rk_race_kind_code(race.kind));
-    return RK_OK;
-}
-
-/* Statements for the versions the pipeline writes. Uploads reuse the device-signed statement. */
-static int correction_statement(const char *tps, const uint8_t doc[32], const uint8_t prev[32],
-                                const char *reason, char *buf, size_t cap, size_t *len)
-{
-    char d[65], p[65], r[65];
-    uint8_t rh[32];
-    crypto_hash_sha256(rh, (const unsigned char *)reason, strlen(reason));
-    rk_hex(doc, 32, d);
-    rk_hex(prev, 32, p);
-    rk_hex(rh, 32, r);
-    int n = snprintf(buf, cap, "rekap-correction-v1\ntps=%s\ndoc=%s\nprev=%s\nreason=%s\n", tps, d,
-                     p, r);
-    if (n < 0 || (size_t)n >= cap)
-        return RK_ETOOBIG;
-    *len = (size_t)n;
-    return RK_OK;
-}
-
-static int approval_statement(const char *tps, int version, const uint8_t doc[32], char *buf,
-                              size_t cap, size_t *len)
-{
-    char d[65];
-    rk_hex(doc, 32, d);
-    int n = snprintf(buf, cap, "rekap-approval-v1\ntps=%s\nversion=%d\ndoc=%s\n", tps, version, d);
-    if (n < 0 || (size_t)n >= cap)
-        return RK_ETOOBIG;
-    *len = (size_t)n;
     return RK_OK;
 }
 
@@ -413,7 +384,7 @@ int rk_pipeline_correct(struct rk_store *s, const struct rk_principal *who,
     }
     char statement[RK_STATEMENT_MAX];
     size_t slen;
-    if ((rc = correction_statement(v->tps, v->doc_hash, prev_hash, reason, statement,
+    if ((rc = rk_statement_correction(v->tps, v->doc_hash, prev_hash, reason, statement,
                                    sizeof statement, &slen)) == RK_OK)
         rc = write_version(s, v, doc, RK_LOGENTRY_CORRECTION, statement, slen, NULL, r);
     if (rc == RK_OK)
@@ -451,7 +422,7 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
     size_t slen;
     int64_t idx = -1;
     if (rc == RK_OK)
-        rc = approval_statement(tps, version, st.current_hash, statement, sizeof statement, &slen);
+        rc = rk_statement_approval(tps, version, st.current_hash, statement, sizeof statement, &slen);
     if (rc == RK_OK)
         rc = log_entry(s, RK_LOGENTRY_APPROVAL, who->username, tps, race_id, statement, slen, NULL,
                        NULL, now_ms, &idx);

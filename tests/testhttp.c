@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int rk_http_dial(unsigned short port)
+int rk_thttp_dial(unsigned short port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -27,7 +27,7 @@ int rk_http_dial(unsigned short port)
     return fd;
 }
 
-void rk_http_send_all(int fd, const char *s, size_t n)
+void rk_thttp_send_all(int fd, const char *s, size_t n)
 {
     while (n) {
         ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
@@ -38,7 +38,7 @@ void rk_http_send_all(int fd, const char *s, size_t n)
 }
 
 /* Reads until the server closes (requests carry Connection: close) and splits the response. */
-void rk_http_read_resp(int fd, struct resp *r)
+void rk_thttp_read_resp(int fd, struct resp *r)
 {
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
@@ -70,24 +70,24 @@ void rk_http_read_resp(int fd, struct resp *r)
     free(buf);
 }
 
-void rk_http_raw(unsigned short port, const char *req, struct resp *r)
+void rk_thttp_raw(unsigned short port, const char *req, struct resp *r)
 {
-    int fd = rk_http_dial(port);
+    int fd = rk_thttp_dial(port);
     assert_true(fd >= 0);
-    rk_http_send_all(fd, req, strlen(req));
-    rk_http_read_resp(fd, r);
+    rk_thttp_send_all(fd, req, strlen(req));
+    rk_thttp_read_resp(fd, r);
 }
 
-void rk_http_get(unsigned short port, const char *path, const char *extra, struct resp *r)
+void rk_thttp_get(unsigned short port, const char *path, const char *extra, struct resp *r)
 {
     char req[8192];
     snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n", path,
              extra ? extra : "");
-    rk_http_raw(port, req, r);
+    rk_thttp_raw(port, req, r);
 }
 
 /* Header value (case-insensitive name) copied into out, or NULL. */
-const char *rk_http_header(const struct resp *r, const char *name, char *out, size_t cap)
+const char *rk_thttp_header(const struct resp *r, const char *name, char *out, size_t cap)
 {
     size_t n = strlen(name);
     for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
@@ -103,7 +103,7 @@ const char *rk_http_header(const struct resp *r, const char *name, char *out, si
     return NULL;
 }
 
-json_t *rk_http_body_json(const struct resp *r)
+json_t *rk_thttp_body_json(const struct resp *r)
 {
     json_error_t e;
     json_t *j = json_loadb(r->body, r->body_len, 0, &e);
@@ -111,19 +111,19 @@ json_t *rk_http_body_json(const struct resp *r)
     return j;
 }
 
-void rk_http_resp_free(struct resp *r)
+void rk_thttp_resp_free(struct resp *r)
 {
     free(r->body);
 }
 
 /* Asserts a JSON error body with the exact code, English and Indonesian messages present. */
-void rk_http_assert_error(const struct resp *r, int http, const char *code)
+void rk_thttp_assert_error(const struct resp *r, int http, const char *code)
 {
     assert_int_equal(r->status, http);
     char ct[128];
-    assert_non_null(rk_http_header(r, "Content-Type", ct, sizeof ct));
+    assert_non_null(rk_thttp_header(r, "Content-Type", ct, sizeof ct));
     assert_non_null(strstr(ct, "application/json"));
-    json_t *j = rk_http_body_json(r);
+    json_t *j = rk_thttp_body_json(r);
     json_t *e = json_object_get(j, "error");
     assert_string_equal(json_string_value(json_object_get(e, "code")), code);
     assert_true(json_string_length(json_object_get(e, "message")) > 0);
@@ -131,7 +131,7 @@ void rk_http_assert_error(const struct resp *r, int http, const char *code)
     json_decref(j);
 }
 
-void rk_http_post(unsigned short port, const char *path, const char *type, const char *body,
+void rk_thttp_post(unsigned short port, const char *path, const char *type, const char *body,
                   size_t len, const char *extra, struct resp *r)
 {
     char head[4096];
@@ -139,10 +139,10 @@ void rk_http_post(unsigned short port, const char *path, const char *type, const
                      "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "%sConnection: close\r\n\r\n",
                      path, type, len, extra ? extra : "");
-    int fd = rk_http_dial(port);
+    int fd = rk_thttp_dial(port);
     assert_true(fd >= 0);
-    rk_http_send_all(fd, head, (size_t)n);
+    rk_thttp_send_all(fd, head, (size_t)n);
     if (len)
-        rk_http_send_all(fd, body, len);
-    rk_http_read_resp(fd, r);
+        rk_thttp_send_all(fd, body, len);
+    rk_thttp_read_resp(fd, r);
 }

@@ -13,18 +13,18 @@ struct resp {
     size_t body_len;
 };
 
-int rk_http_dial(unsigned short port);
-void rk_http_send_all(int fd, const char *s, size_t n);
-void rk_http_read_resp(int fd, struct resp *r);
-void rk_http_raw(unsigned short port, const char *req, struct resp *r);
-void rk_http_get(unsigned short port, const char *path, const char *extra, struct resp *r);
-const char *rk_http_header(const struct resp *r, const char *name, char *out, size_t cap);
-json_t *rk_http_body_json(const struct resp *r);
-void rk_http_resp_free(struct resp *r);
+int rk_thttp_dial(unsigned short port);
+void rk_thttp_send_all(int fd, const char *s, size_t n);
+void rk_thttp_read_resp(int fd, struct resp *r);
+void rk_thttp_raw(unsigned short port, const char *req, struct resp *r);
+void rk_thttp_get(unsigned short port, const char *path, const char *extra, struct resp *r);
+const char *rk_thttp_header(const struct resp *r, const char *name, char *out, size_t cap);
+json_t *rk_thttp_body_json(const struct resp *r);
+void rk_thttp_resp_free(struct resp *r);
 /* Asserts a JSON error body with the exact code, English and Indonesian messages present. */
-void rk_http_assert_error(const struct resp *r, int http, const char *code);
+void rk_thttp_assert_error(const struct resp *r, int http, const char *code);
 /* POST body (Content-Type given) with optional extra header lines ("Name: v\r\n"). */
-void rk_http_post(unsigned short port, const char *path, const char *type, const char *body,
+void rk_thttp_post(unsigned short port, const char *path, const char *type, const char *body,
                   size_t len, const char *extra, struct resp *r);
 
 #endif

@@ -1,5 +1,6 @@
 /* Entries of the rekap transparency log: one per accepted submission, correction, approval,
- * rejection, account or device-key change, or election configuration change.
+ * rejection, account or device-key change, election configuration change, or open-data
+ * snapshot.
  *
  * An entry is stored and hashed in one canonical, versioned binary encoding (layout in
  * docs/audit-log.md); its Merkle leaf hash is rk_merkle_leaf_hash over exactly those bytes. The
@@ -44,8 +45,9 @@ enum rk_logentry_kind {
     RK_LOGENTRY_ACCOUNT_CHANGE = 5,  /* account created, role or scope changed, disabled */
     RK_LOGENTRY_DEVICE_KEY = 6,      /* KPPS device key registered or revoked */
     RK_LOGENTRY_ELECTION_CONFIG = 7, /* election, race or candidate list published/changed */
+    RK_LOGENTRY_SNAPSHOT = 8,        /* an open-data snapshot: payload is its manifest */
 };
-#define RK_LOGENTRY_KIND_MAX 7
+#define RK_LOGENTRY_KIND_MAX 8
 
 struct rk_logentry {
     uint64_t seq;           /* position in the log (its leaf index), <= RK_LOGENTRY_NUM_MAX */
@@ -69,7 +71,7 @@ int rk_logentry_kind_parse(const char *name, enum rk_logentry_kind *kind);
 
 /* Checks every field rule (docs/audit-log.md): character sets and lengths, numbers within
  * RK_LOGENTRY_NUM_MAX, and per kind: submission/correction need a TPS code and a race;
- * approval/rejection need a race; account_change and device_key have no race; device_key needs
+ * approval/rejection need a race; account_change, device_key and snapshot have no race; device_key needs
  * a device; a signature needs a device. Returns RK_OK, RK_EINVAL or RK_ERANGE. */
 int rk_logentry_check(const struct rk_logentry *e);
 

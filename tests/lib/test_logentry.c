@@ -148,6 +148,12 @@ static void test_round_trip_every_kind(void **state)
     e.seq = RK_LOGENTRY_NUM_MAX;
     e.timestamp_ms = RK_LOGENTRY_NUM_MAX;
     assert_round_trip(&e);
+    base_entry(&e, RK_LOGENTRY_SNAPSHOT); /* open-data snapshot: no race allowed */
+    e.region[0] = '\0';
+    e.race[0] = '\0';
+    assert_round_trip(&e);
+    strcpy(e.race, "pilkada2024.pkwkp.32");
+    assert_int_equal(rk_logentry_check(&e), RK_EINVAL);
 
     /* The largest entry: every string at its cap, device and signature: 255 bytes. */
     base_entry(&e, RK_LOGENTRY_SUBMISSION);
@@ -339,7 +345,9 @@ static void test_kind_rules(void **state)
         {RK_LOGENTRY_ELECTION_CONFIG, "3", "", 0, RK_EINVAL},
         {RK_LOGENTRY_ELECTION_CONFIG, "00", "", 0, RK_EINVAL},
         {(enum rk_logentry_kind)0, "", "", 0, RK_EINVAL},
-        {(enum rk_logentry_kind)8, "", "", 0, RK_EINVAL},
+        {RK_LOGENTRY_SNAPSHOT, "", "", 0, RK_OK},
+        {RK_LOGENTRY_SNAPSHOT, "", "r", 0, RK_EINVAL},
+        {(enum rk_logentry_kind)(RK_LOGENTRY_KIND_MAX + 1), "", "", 0, RK_EINVAL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         base_entry(&e, RK_LOGENTRY_SUBMISSION);

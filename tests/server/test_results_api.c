@@ -107,22 +107,22 @@ static json_t *post_json(const char *path, const char *body, const char *token, 
     if (token)
         snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", token);
     struct resp r;
-    rk_http_post(E.port, path, "application/json", body, strlen(body), extra, &r);
+    rk_thttp_post(E.port, path, "application/json", body, strlen(body), extra, &r);
     if (r.status != want)
         fail_msg("POST %s: %d (want %d): %.400s", path, r.status, want, r.body);
-    json_t *j = rk_http_body_json(&r);
-    rk_http_resp_free(&r);
+    json_t *j = rk_thttp_body_json(&r);
+    rk_thttp_resp_free(&r);
     return j;
 }
 
 static json_t *get_json(const char *path, int want)
 {
     struct resp r;
-    rk_http_get(E.port, path, NULL, &r);
+    rk_thttp_get(E.port, path, NULL, &r);
     if (r.status != want)
         fail_msg("GET %s: %d (want %d): %.300s", path, r.status, want, r.body);
-    json_t *j = rk_http_body_json(&r);
-    rk_http_resp_free(&r);
+    json_t *j = rk_thttp_body_json(&r);
+    rk_thttp_resp_free(&r);
     return j;
 }
 
@@ -173,23 +173,23 @@ static void test_api_flow(void **state)
     char extra[256];
     snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", tok);
     struct resp r;
-    rk_http_post(E.port, "/api/photos", "image/jpeg", (const char *)jpeg, sizeof jpeg, extra, &r);
+    rk_thttp_post(E.port, "/api/photos", "image/jpeg", (const char *)jpeg, sizeof jpeg, extra, &r);
     assert_int_equal(r.status, 201);
-    j = rk_http_body_json(&r);
+    j = rk_thttp_body_json(&r);
     char photo[65];
     snprintf(photo, sizeof photo, "%s", json_string_value(json_object_get(j, "sha256")));
     json_decref(j);
-    rk_http_resp_free(&r);
-    rk_http_post(E.port, "/api/photos", "image/gif", "GIF89a....", 10, extra, &r);
-    rk_http_assert_error(&r, 415, "unsupported");
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
+    rk_thttp_post(E.port, "/api/photos", "image/gif", "GIF89a....", 10, extra, &r);
+    rk_thttp_assert_error(&r, 415, "unsupported");
+    rk_thttp_resp_free(&r);
     char path[512];
     snprintf(path, sizeof path, "/api/photos/%s", photo);
-    rk_http_get(E.port, path, NULL, &r);
+    rk_thttp_get(E.port, path, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, sizeof jpeg);
     assert_memory_equal(r.body, jpeg, sizeof jpeg);
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
 
     /* submit */
     struct rk_chasil doc;
@@ -340,13 +340,13 @@ static void test_api_flow(void **state)
     char kec[RK_CODE_MAX + 1];
     rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
     snprintf(path, sizeof path, "/api/races/%lld/results.csv?region=%s", (long long)E.race, kec);
-    rk_http_get(E.port, path, NULL, &r);
+    rk_thttp_get(E.port, path, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "tps,version,approved,flagged,paslon_1"));
     char line[64];
     snprintf(line, sizeof line, "\n%s,2,0,", E.tps);
     assert_non_null(strstr(r.body, line));
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
 
     /* D.Hasil of the kecamatan: JSON and PDF; a desa has no recap level */
     snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.json", (long long)E.race, kec);
@@ -354,14 +354,14 @@ static void test_api_flow(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(j, "model")), "KECAMATAN"));
     json_decref(j);
     snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.pdf", (long long)E.race, kec);
-    rk_http_get(E.port, path, NULL, &r);
+    rk_thttp_get(E.port, path, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_true(r.body_len > 1000 && memcmp(r.body, "%PDF", 4) == 0);
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
     snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.json", (long long)E.race, desa);
-    rk_http_get(E.port, path, NULL, &r);
+    rk_thttp_get(E.port, path, NULL, &r);
     assert_true(r.status == 400 || r.status == 404);
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
 
     /* the log: 4 entries (upload, approval, correction... ), a signed head, proofs verify */
     assert_int_equal(rk_server_publish(E.srv), RK_OK);
@@ -409,17 +409,17 @@ static void test_rate_limits(void **state)
     int ok = 0, limited = 0;
     struct resp r;
     for (int i = 0; i < 30; i++) {
-        rk_http_get(port, "/api/health", NULL, &r);
+        rk_thttp_get(port, "/api/health", NULL, &r);
         if (r.status == 200) {
             ok++;
         } else {
-            rk_http_assert_error(&r, 429, "rate_limited");
+            rk_thttp_assert_error(&r, 429, "rate_limited");
             char ra[16];
-            assert_non_null(rk_http_header(&r, "Retry-After", ra, sizeof ra));
+            assert_non_null(rk_thttp_header(&r, "Retry-After", ra, sizeof ra));
             assert_true(atoi(ra) >= 1);
             limited++;
         }
-        rk_http_resp_free(&r);
+        rk_thttp_resp_free(&r);
     }
     assert_true(ok >= 10 && ok < 30); /* burst of 10 (2x rate), a little refill */
     assert_true(limited > 0);
@@ -434,7 +434,7 @@ static void test_rate_limits(void **state)
     char path[128];
     snprintf(path, sizeof path, "/api/races/%lld/results", (long long)E.race);
     struct resp a, b;
-    rk_http_get(port, path, NULL, &a);
+    rk_thttp_get(port, path, NULL, &a);
     assert_int_equal(a.status, 200);
     struct rk_store *s;
     assert_int_equal(rk_store_open(E.db, &s), RK_OK);
@@ -455,24 +455,24 @@ static void test_rate_limits(void **state)
     assert_int_equal(rk_store_commit(s), RK_OK);
     free(v);
     rk_store_close(s);
-    rk_http_get(port, path, NULL, &b); /* within 300 ms: the cached bytes */
+    rk_thttp_get(port, path, NULL, &b); /* within 300 ms: the cached bytes */
     assert_int_equal(b.status, 200);
     assert_int_equal(a.body_len, b.body_len);
     assert_memory_equal(a.body, b.body, a.body_len);
-    rk_http_resp_free(&b);
-    rk_http_get(port, path, "Authorization: Bearer x\r\n", &b); /* bypasses the cache */
+    rk_thttp_resp_free(&b);
+    rk_thttp_get(port, path, "Authorization: Bearer x\r\n", &b); /* bypasses the cache */
     assert_true(b.status != 200 || strstr(b.body, "\"tps_received\":1") != NULL);
-    rk_http_resp_free(&b);
+    rk_thttp_resp_free(&b);
     struct timespec nap = {0, 350 * 1000 * 1000};
     nanosleep(&nap, NULL);
-    rk_http_get(port, path, NULL, &b);
+    rk_thttp_get(port, path, NULL, &b);
     assert_int_equal(b.status, 200);
-    json_t *jb = rk_http_body_json(&b);
+    json_t *jb = rk_thttp_body_json(&b);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(jb, "tally"), "sah")),
                      doc.v[RK_F_SUARA_SAH]);
     json_decref(jb);
-    rk_http_resp_free(&a);
-    rk_http_resp_free(&b);
+    rk_thttp_resp_free(&a);
+    rk_thttp_resp_free(&b);
     rk_server_stop(srv);
 
     /* guessing passwords: 10 attempts a minute per username, then 429 even for the right one */
@@ -482,17 +482,17 @@ static void test_rate_limits(void **state)
     const char *bad = "{\"username\":\"ppk-demo\",\"password\":\"salah-salah-salah\"}";
     int unauthorized = 0, throttled = 0;
     for (int i = 0; i < 14; i++) {
-        rk_http_post(port, "/api/login", "application/json", bad, strlen(bad), NULL, &r);
+        rk_thttp_post(port, "/api/login", "application/json", bad, strlen(bad), NULL, &r);
         unauthorized += r.status == 401;
         throttled += r.status == 429;
-        rk_http_resp_free(&r);
+        rk_thttp_resp_free(&r);
     }
     assert_int_equal(unauthorized, 10);
     assert_int_equal(throttled, 4);
     const char *good = "{\"username\":\"ppk-demo\",\"password\":\"rahasia-sekali-123\"}";
-    rk_http_post(port, "/api/login", "application/json", good, strlen(good), NULL, &r);
+    rk_thttp_post(port, "/api/login", "application/json", good, strlen(good), NULL, &r);
     assert_int_equal(r.status, 429);
-    rk_http_resp_free(&r);
+    rk_thttp_resp_free(&r);
     rk_server_stop(srv);
 }
 

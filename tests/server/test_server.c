@@ -33,15 +33,15 @@ struct env {
 
 /* ---- tiny HTTP client: tests/testhttp.c ---- */
 #include "testhttp.h"
-#define dial rk_http_dial
-#define send_all rk_http_send_all
-#define read_resp rk_http_read_resp
-#define raw rk_http_raw
-#define get rk_http_get
-#define header rk_http_header
-#define body_json rk_http_body_json
-#define resp_free rk_http_resp_free
-#define assert_error rk_http_assert_error
+#define dial rk_thttp_dial
+#define send_all rk_thttp_send_all
+#define read_resp rk_thttp_read_resp
+#define raw rk_thttp_raw
+#define get rk_thttp_get
+#define header rk_thttp_header
+#define body_json rk_thttp_body_json
+#define resp_free rk_thttp_resp_free
+#define assert_error rk_thttp_assert_error
 
 /* ---- fixture ---- */
 

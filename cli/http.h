@@ -1,0 +1,39 @@
+/* A minimal HTTP/1.1 client for the auditor and the receipt verifier: GET only, plain http://
+ * (put TLS in front with a local proxy or use the portal), one connection per request with
+ * "Connection: close", bodies capped. Enough to mirror a rekap server without a new
+ * dependency; not a general-purpose client. */
+#ifndef REKAP_CLI_HTTP_H
+#define REKAP_CLI_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define RK_HTTP_BODY_MAX ((size_t)64 << 20) /* largest response body accepted */
+#define RK_HTTP_TIMEOUT_S 30
+
+struct rk_http_url {
+    char host[256];
+    char port[8];
+    char base[512]; /* path prefix without trailing '/', "" for the root */
+};
+
+/* Parses "http://HOST[:PORT][/PREFIX]" (HOST may be a [v6] literal). Returns RK_OK, RK_EINVAL
+ * or RK_EUNSUPPORTED (https:// and other schemes). */
+int rk_http_url_parse(const char *url, struct rk_http_url *u);
+
+/* GETs base + path (path starts with '/', already percent-encoded). On RK_OK *status is the
+ * HTTP status and *body a malloc'd, NUL-terminated body of *len bytes (caller frees). Returns
+ * RK_EIO (cannot connect, timeout, connection cut), RK_EPARSE (not HTTP), RK_ETOOBIG or
+ * RK_ENOMEM. Chunked and Content-Length bodies are both understood. */
+int rk_http_get(const struct rk_http_url *u, const char *path, int *status, char **body,
+                size_t *len);
+
+/* rk_http_get, then parses a JSON body of a 200 answer. Other statuses give RK_ENOTFOUND (404)
+ * or RK_EIO (anything else), with *status set. */
+int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status, json_t **out);
+
+/* Percent-encodes s for a query value into out (cap bytes). Returns RK_OK or RK_ETOOBIG. */
+int rk_http_query_escape(const char *s, char *out, size_t cap);
+
+#endif

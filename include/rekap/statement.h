@@ -1,0 +1,35 @@
+/* The statements whose SHA-256 the transparency log records for each kind of result change.
+ *
+ * A statement is short, line-oriented ASCII: a versioned first line, then key=value lines, each
+ * ending in "\n". It names exactly what the change commits to (TPS, document hash, the version
+ * it replaces, ...), so anyone holding the published versions can rebuild it byte for byte and
+ * check it against a log entry (docs/audit-log.md §1.3). Upload statements are what the KPPS
+ * device signs (see rekap/submission.h); corrections and approvals are signed only through the
+ * log. One implementation here, used by the pipeline that writes them and the auditor that
+ * checks them, so the two can never drift apart. */
+#ifndef REKAP_STATEMENT_H
+#define REKAP_STATEMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RK_STATEMENT_PHOTOS_MAX 8
+#define RK_STATEMENT_BUF 768 /* enough for every statement below, NUL included */
+
+/* "rekap-submission-v1\ntps=..\ndoc=..\nprev=<hex or ->\nphotos=<hex,hex or ->\n". prev may
+ * be NULL (first version). Returns RK_OK, RK_ERANGE (n_photos outside 0..8) or RK_ETOOBIG
+ * (cap too small); *len gets the length without the NUL. */
+int rk_statement_upload(const char *tps, const uint8_t doc[32], const uint8_t *prev,
+                        const uint8_t (*photos)[32], int n_photos, char *buf, size_t cap,
+                        size_t *len);
+
+/* "rekap-correction-v1\ntps=..\ndoc=..\nprev=..\nreason=<SHA-256 of the reason text>\n". The
+ * reason is bound by hash so its length never limits the statement. */
+int rk_statement_correction(const char *tps, const uint8_t doc[32], const uint8_t prev[32],
+                            const char *reason, char *buf, size_t cap, size_t *len);
+
+/* "rekap-approval-v1\ntps=..\nversion=<n>\ndoc=..\n". */
+int rk_statement_approval(const char *tps, int version, const uint8_t doc[32], char *buf,
+                          size_t cap, size_t *len);
+
+#endif

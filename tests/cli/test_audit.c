@@ -1,0 +1,648 @@
+/* Verifiable by anyone: a demo election (rekap demo --scale 0.02) gets results through the
+ * pipeline (signed uploads for every TPS and race, a second upload, approvals, a correction),
+ * a server serves it, and then:
+ *   - witness receipts verify (over HTTP, on the file, through GET /api/verify), forged ones do
+ *     not, and a superseded one names the later version;
+ *   - `rekap audit` passes over HTTP and on the file, and proves append-only growth with --state;
+ *   - `rekap export` writes open data that `rekap verify-snapshot` accepts, and refuses once a
+ *     byte changes;
+ *   - tampering with a published tally, with a stored version, or with a log entry (triggers
+ *     dropped first) makes the audit fail and name the difference. */
+#include "testutil.h"
+
+#include "cli/cli.h"
+#include "cli/http.h"
+#include "cli/httpsrc.h"
+#include "rekap/chasil.h"
+#include "rekap/demo.h"
+#include "rekap/status.h"
+#include "rekap/submission.h"
+#include "server/server.h"
+#include "store/audit.h"
+#include "store/auth.h"
+#include "store/pipeline.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_TPS 4000
+
+struct device {
+    char tps[RK_CODE_MAX + 1];
+    struct rk_principal who;
+    uint8_t sk[64];
+    char key_id[17];
+    uint32_t dpt_l, dpt_p;
+};
+
+static struct {
+    char dir[256], db[400], key[420], url[64], state[420], out[420];
+    struct rk_store *s;
+    struct rk_server *srv;
+    struct device *dev;
+    int n;
+    struct rk_race races[64];
+    int nraces;
+    int64_t now;
+    uint8_t log_pub[32];
+    char log_pub_hex[65];
+    struct rk_principal ppk;
+    char corrected_tps[RK_CODE_MAX + 1];
+    int64_t corrected_race;
+} W;
+
+static int collect_tps(void *ud, const struct rk_region *r)
+{
+    (void)ud;
+    if (W.n >= MAX_TPS)
+        return 1;
+    struct device *d = &W.dev[W.n++];
+    memset(d, 0, sizeof *d);
+    memcpy(d->tps, r->code, sizeof d->tps);
+    d->dpt_l = r->dpt_l;
+    d->dpt_p = r->dpt_p;
+    return 0;
+}
+
+static int collect_race(void *ud, const struct rk_race *r)
+{
+    (void)ud;
+    if (W.nraces < 64)
+        W.races[W.nraces++] = *r;
+    return 0;
+}
+
+static int races_of(const char *tps, const struct rk_race **out)
+{
+    int n = 0;
+    for (int i = 0; i < W.nraces; i++)
+        if (strncmp(tps, W.races[i].region_code, strlen(W.races[i].region_code)) == 0)
+            out[n++] = &W.races[i];
+    return n;
+}
+
+static void make_doc(const struct device *d, const struct rk_race *r, uint64_t seed,
+                     struct rk_chasil *doc)
+{
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    int n = 0;
+    assert_int_equal(rk_store_candidate_list(W.s, r->id, c, RK_CANDIDATES_MAX, &n), RK_OK);
+    assert_int_equal(rk_demo_chasil(seed, "pilkada2024", d->tps, r->id, n, c[n - 1].kolom_kosong,
+                                    d->dpt_l, d->dpt_p, doc),
+                     RK_OK);
+}
+
+static void submit(const struct device *d, const struct rk_chasil *doc, const uint8_t *prev)
+{
+    struct rk_submission sub;
+    uint8_t photo[1][32];
+    crypto_hash_sha256(photo[0], (const unsigned char *)doc, sizeof *doc);
+    assert_int_equal(rk_submission_init(&sub, doc, (const uint8_t(*)[32])photo, 1, prev), RK_OK);
+    assert_int_equal(rk_submission_sign(&sub, d->sk, d->key_id), RK_OK);
+    struct rk_receipt r;
+    struct rk_outcome o;
+    int rc = rk_pipeline_submit(W.s, &d->who, &sub, ++W.now, &r, &o);
+    if (rc != RK_OK)
+        fail_msg("submit %s: %d %s", d->tps, rc, o.message_en);
+}
+
+static void publish(void)
+{
+    assert_int_equal(rk_server_publish(W.srv), RK_OK);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&W, 0, sizeof W);
+    rk_test_tmpdir(W.dir, sizeof W.dir);
+    snprintf(W.db, sizeof W.db, "%s/rekap.db", W.dir);
+    snprintf(W.key, sizeof W.key, "%s/rekap.db.key", W.dir);
+    snprintf(W.state, sizeof W.state, "%s/audit-state.json", W.dir);
+    snprintf(W.out, sizeof W.out, "%s/stdout.txt", W.dir);
+    char *argv[] = {"demo", "--db", W.db, "--province", "61", "--scale", "0.02", "--seed", "11",
+                    NULL};
+    assert_int_equal(rk_cmd_demo(9, argv), 0);
+    assert_int_equal(rk_store_open(W.db, &W.s), RK_OK);
+    W.dev = calloc(MAX_TPS, sizeof *W.dev);
+    assert_non_null(W.dev);
+    assert_int_equal(rk_store_region_at_level(W.s, "", RK_LEVEL_TPS, collect_tps, NULL), RK_OK);
+    assert_true(W.n > 100);
+    assert_int_equal(rk_store_race_list(W.s, 0, "61", collect_race, NULL), RK_OK);
+    W.now = 1732700000000;
+    for (int i = 0; i < W.n; i++) {
+        struct device *d = &W.dev[i];
+        struct rk_user u;
+        memset(&u, 0, sizeof u);
+        snprintf(u.p.username, sizeof u.p.username, "kpps-%s", d->tps);
+        u.p.role = RK_ROLE_KPPS;
+        memcpy(u.p.scope, d->tps, sizeof u.p.scope);
+        char pw[RK_GENPW_LEN + 1];
+        assert_int_equal(rk_auth_user_create(W.s, &u, NULL, 0, W.now / 1000, pw), RK_OK);
+        d->who = u.p;
+        uint8_t pk[32];
+        crypto_sign_keypair(pk, d->sk);
+        struct rk_device_key key;
+        assert_int_equal(rk_auth_device_register(W.s, u.p.user_id, pk, W.now / 1000, &key), RK_OK);
+        memcpy(d->key_id, key.key_id, 17);
+    }
+    /* every TPS uploads every race it votes in */
+    for (int i = 0; i < W.n; i++) {
+        const struct rk_race *rs[4];
+        int nr = races_of(W.dev[i].tps, rs);
+        for (int k = 0; k < nr; k++) {
+            struct rk_chasil doc;
+            make_doc(&W.dev[i], rs[k], 1, &doc);
+            submit(&W.dev[i], &doc, NULL);
+        }
+    }
+    /* TPS 0 uploads a second version of its first race (so version 1 is superseded) */
+    const struct rk_race *rs[4];
+    races_of(W.dev[0].tps, rs);
+    struct rk_tps_state st;
+    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, W.dev[0].tps, &st), RK_OK);
+    struct rk_chasil doc2;
+    make_doc(&W.dev[0], rs[0], 2, &doc2);
+    submit(&W.dev[0], &doc2, st.current_hash);
+    /* a PPK approves everything in TPS 1's kecamatan, then corrects TPS 1's first race */
+    char kec[RK_CODE_MAX + 1];
+    rk_code_ancestor(W.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
+    struct rk_user ppk;
+    memset(&ppk, 0, sizeof ppk);
+    snprintf(ppk.p.username, sizeof ppk.p.username, "ppk-%s", kec);
+    ppk.p.role = RK_ROLE_PPK;
+    memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
+    char pw[RK_GENPW_LEN + 1];
+    assert_int_equal(rk_auth_user_create(W.s, &ppk, NULL, 0, W.now / 1000, pw), RK_OK);
+    W.ppk = ppk.p;
+    struct rk_receipt r;
+    struct rk_outcome o;
+    for (int i = 0; i < W.n; i++) {
+        if (strncmp(W.dev[i].tps, kec, strlen(kec)) != 0)
+            continue;
+        const struct rk_race *x[4];
+        int nr = races_of(W.dev[i].tps, x);
+        for (int k = 0; k < nr; k++) {
+            assert_int_equal(rk_store_tps_state(W.s, x[k]->id, W.dev[i].tps, &st), RK_OK);
+            assert_int_equal(rk_pipeline_approve(W.s, &W.ppk, x[k]->id, W.dev[i].tps,
+                                                 st.current_version, ++W.now, &r, &o),
+                             RK_OK);
+        }
+    }
+    races_of(W.dev[1].tps, rs);
+    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, W.dev[1].tps, &st), RK_OK);
+    make_doc(&W.dev[1], rs[0], 3, &doc2);
+    assert_int_equal(rk_pipeline_correct(W.s, &W.ppk, &doc2, st.current_hash,
+                                         "Salah baca angka pada pleno kecamatan", ++W.now, &r, &o),
+                     RK_OK);
+    memcpy(W.corrected_tps, W.dev[1].tps, sizeof W.corrected_tps);
+    W.corrected_race = rs[0]->id;
+    /* the log key, and the server signing with it */
+    uint8_t seed[32];
+    assert_int_equal(rk_signer_seed_generate(seed), RK_OK);
+    assert_int_equal(rk_signer_key_save(W.key, seed), RK_OK);
+    struct rk_local_signer ls;
+    assert_int_equal(rk_local_signer_init(&ls, seed), RK_OK);
+    memcpy(W.log_pub, ls.signer.public_key, 32);
+    rk_hex(W.log_pub, 32, W.log_pub_hex);
+    rk_local_signer_free(&ls);
+    /* no cache: the test tampers with the store and expects the next read to show it */
+    struct rk_server_config cfg = {.db_uri = W.db, .no_cache = 1,
+                                   .bind_addr = "127.0.0.1",
+                                   .threads = 2,
+                                   .key_file = W.key,
+                                   .publish_ms = 3600000};
+    assert_int_equal(rk_server_start(&cfg, &W.srv), RK_OK);
+    snprintf(W.url, sizeof W.url, "http://127.0.0.1:%u", (unsigned)rk_server_port(W.srv));
+    publish();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rk_server_stop(W.srv);
+    rk_store_close(W.s);
+    free(W.dev);
+    rk_test_rmtree(W.dir);
+    return 0;
+}
+
+/* Runs a subcommand with stdout captured in W.out; returns its exit code and leaves the output
+ * in *text (malloc'd). */
+static int run(int (*cmd)(int, char **), char **argv, char **text)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(W.out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = cmd(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *f = fopen(W.out, "r");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    *text = strdup(buf);
+    fputs(buf, stderr); /* keep it visible in the test log */
+    return rc;
+}
+
+static void sql(const char *q)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(W.db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", q, err);
+    sqlite3_close(db);
+}
+
+static void receipt_of(const char *tps, int64_t race, int version, struct rk_witness *w,
+                       char *text)
+{
+    struct rk_version *v = malloc(sizeof *v);
+    assert_non_null(v);
+    assert_int_equal(rk_store_version_get(W.s, race, tps, version, v), RK_OK);
+    char ref[RK_LOGENTRY_RACE_MAX + 1];
+    assert_int_equal(rk_race_ref(W.s, race, ref), RK_OK);
+    assert_int_equal(rk_witness_from_version(v, ref, w), RK_OK);
+    assert_true(rk_witness_format(w, text, RK_WITNESS_MAX + 1) > 0);
+    free(v);
+}
+
+static void test_receipts(void **state)
+{
+    (void)state;
+    const struct rk_race *rs[4];
+    races_of(W.dev[0].tps, rs);
+    struct rk_witness w;
+    char text[RK_WITNESS_MAX + 1];
+    /* version 1 of TPS 0's first race: valid, superseded by the device's own version 2 */
+    receipt_of(W.dev[0].tps, rs[0]->id, 1, &w, text);
+    struct rk_http_src hs;
+    struct rk_audit_src http;
+    assert_int_equal(rk_http_src_init(&hs, W.url, &http), RK_OK);
+    struct rk_witness_verdict *v = malloc(sizeof *v);
+    assert_non_null(v);
+    assert_int_equal(rk_witness_verify(&http, &w, W.log_pub, "rekap", v), RK_OK);
+    if (!v->valid)
+        fail_msg("%s", v->problem_en);
+    assert_true(v->signature_ok && v->entry_ok && v->sth_ok && v->included && v->key_pinned);
+    assert_int_equal(v->current_version, 2);
+    assert_int_equal(v->n_later, 1);
+    assert_int_equal(v->later[0].version, 2);
+    assert_int_equal(v->later[0].kind, RK_VERSION_UPLOAD);
+    assert_string_equal(v->device.owner, W.dev[0].who.username);
+    /* the same on the file */
+    struct rk_audit_store_ctx sc = {.s = W.s, .log_id = "rekap"};
+    memcpy(sc.pub, W.log_pub, 32);
+    struct rk_audit_src file;
+    rk_audit_src_store(&file, &sc);
+    assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_true(v->valid);
+    /* a forged signature, another document, a wrong log index, another log key: invalid */
+    struct rk_witness bad = w;
+    bad.sig[10] ^= 1;
+    assert_int_equal(rk_witness_verify(&http, &bad, W.log_pub, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    assert_false(v->version_matches);
+    bad = w;
+    bad.doc_hash[0] ^= 1;
+    assert_int_equal(rk_witness_verify(&http, &bad, W.log_pub, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    bad = w;
+    bad.log_index++;
+    assert_int_equal(rk_witness_verify(&file, &bad, W.log_pub, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    uint8_t other[32];
+    memcpy(other, W.log_pub, 32);
+    other[0] ^= 1;
+    assert_int_equal(rk_witness_verify(&http, &w, other, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    assert_true(v->entry_ok);
+    assert_false(v->sth_ok);
+    /* a correction is not an upload receipt */
+    struct rk_version *ver = malloc(sizeof *ver);
+    assert_int_equal(rk_store_version_get(W.s, W.corrected_race, W.corrected_tps, 2, ver), RK_OK);
+    assert_int_equal(rk_witness_from_version(ver, "x", &bad), RK_EINVAL);
+    free(ver);
+    free(v);
+    rk_http_src_free(&hs);
+    rk_audit_store_ctx_free(&sc);
+
+    /* the command: exit 0 for the valid copy (with the later version named), 1 for a forgery */
+    char *out;
+    char *a1[] = {"verify", text, "--url", W.url, "--log-key", W.log_pub_hex, NULL};
+    assert_int_equal(run(rk_cmd_verify, a1, &out), 0);
+    assert_non_null(strstr(out, "SAH / VALID"));
+    assert_non_null(strstr(out, "versi/version 2: unggahan/upload"));
+    free(out);
+    char *a2[] = {"verify", text, "--db", W.db, NULL}; /* key found as <db>.key */
+    assert_int_equal(run(rk_cmd_verify, a2, &out), 0);
+    free(out);
+    char forged[RK_WITNESS_MAX + 1];
+    bad = w;
+    bad.sig[0] ^= 0x80;
+    assert_true(rk_witness_format(&bad, forged, sizeof forged) > 0);
+    char *a3[] = {"verify", forged, "--url", W.url, NULL};
+    assert_int_equal(run(rk_cmd_verify, a3, &out), 1);
+    assert_non_null(strstr(out, "TIDAK SAH / INVALID"));
+    free(out);
+    char *a4[] = {"verify", "RKW1|junk", "--url", W.url, NULL};
+    assert_int_equal(run(rk_cmd_verify, a4, &out), 2);
+    free(out);
+
+    /* the portal's endpoints */
+    struct rk_http_url u;
+    assert_int_equal(rk_http_url_parse(W.url, &u), RK_OK);
+    char q[1024], path[1200];
+    assert_int_equal(rk_http_query_escape(text, q, sizeof q), RK_OK);
+    snprintf(path, sizeof path, "/api/verify?receipt=%s", q);
+    int status;
+    json_t *j;
+    assert_int_equal(rk_http_get_json(&u, path, &status, &j), RK_OK);
+    assert_true(json_is_true(json_object_get(j, "valid")));
+    assert_true(json_is_true(json_object_get(j, "superseded")));
+    assert_int_equal(json_integer_value(json_object_get(j, "current_version")), 2);
+    json_decref(j);
+    assert_int_equal(rk_http_query_escape(forged, q, sizeof q), RK_OK);
+    snprintf(path, sizeof path, "/api/verify?receipt=%s", q);
+    assert_int_equal(rk_http_get_json(&u, path, &status, &j), RK_OK);
+    assert_true(json_is_false(json_object_get(j, "valid")));
+    json_decref(j);
+    assert_int_equal(rk_http_get_json(&u, "/api/verify?receipt=RKW1%7Cx", &status, &j), RK_EIO);
+    assert_int_equal(status, 400);
+    snprintf(path, sizeof path, "/api/devices/%s", W.dev[0].key_id);
+    assert_int_equal(rk_http_get_json(&u, path, &status, &j), RK_OK);
+    struct rk_device_key k;
+    assert_int_equal(rk_store_device_get(W.s, W.dev[0].key_id, &k), RK_OK);
+    char pubhex[65];
+    rk_hex(k.pub, 32, pubhex);
+    assert_string_equal(json_string_value(json_object_get(j, "public_key")), pubhex);
+    assert_string_equal(json_string_value(json_object_get(j, "owner")), W.dev[0].who.username);
+    assert_string_equal(json_string_value(json_object_get(j, "scope")), W.dev[0].tps);
+    assert_true(json_is_false(json_object_get(j, "revoked")));
+    json_decref(j);
+    assert_int_equal(rk_http_get_json(&u, "/api/devices/0000000000000000", &status, &j),
+                     RK_ENOTFOUND);
+    assert_int_equal(rk_http_get_json(&u, "/api/devices/XYZ", &status, &j), RK_EIO);
+    assert_int_equal(status, 400);
+}
+
+static void test_audit_passes(void **state)
+{
+    (void)state;
+    char *out;
+    /* first audit over HTTP: pins the key, saves the head */
+    char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    assert_non_null(strstr(out, "AUDIT LULUS / AUDIT PASSED"));
+    assert_non_null(strstr(out, "0 entri lain/other entries"));
+    assert_null(strstr(out, "BEDA"));
+    free(out);
+    assert_int_equal(access(W.state, R_OK), 0);
+    /* on the file */
+    char *a2[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a2, &out), 0);
+    free(out);
+    char *a3[] = {"audit", W.db, "--sample", "7", NULL};
+    assert_int_equal(run(rk_cmd_audit, a3, &out), 0);
+    free(out);
+    /* the log grows (another correction); the state proves the old head is a prefix */
+    struct rk_tps_state st;
+    assert_int_equal(rk_store_tps_state(W.s, W.corrected_race, W.corrected_tps, &st), RK_OK);
+    struct rk_version *v = malloc(sizeof *v);
+    assert_int_equal(rk_store_version_get(W.s, W.corrected_race, W.corrected_tps,
+                                          st.current_version, v),
+                     RK_OK);
+    struct rk_chasil doc;
+    assert_int_equal(rk_chasil_decode(v->doc, strlen(v->doc), 0, &doc, NULL), RK_OK);
+    free(v);
+    doc.v[RK_F_SUARA_PASLON_1] += 1; /* one ballot was counted for the wrong pair */
+    doc.v[RK_F_SUARA_PASLON_2] -= 1;
+    struct rk_receipt r;
+    struct rk_outcome o;
+    int rc = rk_pipeline_correct(W.s, &W.ppk, &doc, st.current_hash,
+                                 "Satu surat suara tertukar antara paslon 1 dan 2", ++W.now, &r, &o);
+    if (rc != RK_OK)
+        fail_msg("correct: %d %s", rc, o.message_en);
+    publish();
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    assert_non_null(strstr(out, "log hanya bertambah"));
+    free(out);
+}
+
+static void test_export(void **state)
+{
+    (void)state;
+    char dir[500], *out;
+    snprintf(dir, sizeof dir, "%s/open", W.dir);
+    char *a1[] = {"export", "--db", W.db, "--out", dir, NULL};
+    assert_int_equal(run(rk_cmd_export, a1, &out), 0);
+    free(out);
+    char *a2[] = {"verify-snapshot", dir, "--log-key", W.log_pub_hex, "--url", W.url, NULL};
+    assert_int_equal(run(rk_cmd_verify_snapshot, a2, &out), 0);
+    assert_non_null(strstr(out, "SNAPSHOT SAH / SNAPSHOT VALID"));
+    free(out);
+    /* results.csv: one row per (race, TPS) */
+    char path[600], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    int64_t expected = 0;
+    for (int i = 0; i < W.n; i++) {
+        const struct rk_race *rs[4];
+        expected += races_of(W.dev[i].tps, rs);
+    }
+    assert_int_equal(lines - 1, expected);
+    /* approvals and corrections are visible in the JSON Lines */
+    snprintf(path, sizeof path, "%s/results.jsonl", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    text = malloc(1 << 24);
+    len = fread(text, 1, (1 << 24) - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    int64_t approved = 0, exported = 0;
+    for (int i = 0; i < W.nraces; i++) {
+        struct rk_tally t;
+        assert_int_equal(rk_store_tally_get(W.s, W.races[i].id, "", &t), RK_OK);
+        approved += t.approved;
+    }
+    for (const char *p = text; (p = strstr(p, "\"approved\":true")); p++)
+        exported++;
+    assert_true(approved > 0);
+    assert_int_equal(exported, approved); /* replayed from the log = the published state */
+    assert_non_null(strstr(text, "\"kind\":\"correction\""));
+    free(text);
+    /* the audit still passes with the snapshot entry in the log */
+    publish();
+    char *a3[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
+    assert_int_equal(run(rk_cmd_audit, a3, &out), 0);
+    assert_non_null(strstr(out, "1 entri lain/other entries"));
+    free(out);
+    /* a second export into the same directory is refused; a changed byte is caught */
+    assert_int_equal(run(rk_cmd_export, a1, &out), 1);
+    free(out);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    f = fopen(path, "r+");
+    assert_non_null(f);
+    fseek(f, -3, SEEK_END);
+    int last = fgetc(f);
+    fseek(f, -3, SEEK_END);
+    fputc(last == '1' ? '2' : '1', f);
+    fclose(f);
+    assert_int_equal(run(rk_cmd_verify_snapshot, a2, &out), 1);
+    assert_non_null(strstr(out, "results.csv"));
+    free(out);
+}
+
+static void test_tamper_tally(void **state)
+{
+    (void)state;
+    /* an operator silently adds 7 votes to paslon 1 in one kabupaten */
+    const struct rk_race *gov = NULL;
+    for (int i = 0; i < W.nraces; i++)
+        if (strlen(W.races[i].region_code) == 2)
+            gov = &W.races[i];
+    assert_non_null(gov);
+    char kab[RK_CODE_MAX + 1], q[256], ref[RK_LOGENTRY_RACE_MAX + 1];
+    rk_code_ancestor(W.dev[5].tps, RK_LEVEL_KABKOTA, kab);
+    assert_int_equal(rk_race_ref(W.s, gov->id, ref), RK_OK);
+    struct rk_tally t;
+    assert_int_equal(rk_store_tally_get(W.s, gov->id, kab, &t), RK_OK);
+    snprintf(q, sizeof q, "UPDATE tally SET v1 = v1 + 7 WHERE race_id = %lld AND region_code = '%s'",
+             (long long)gov->id, kab);
+    sql(q);
+    char *out;
+    char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    char want[512];
+    snprintf(want, sizeof want,
+             "wilayah/region %s pemilihan/race %s: suara paslon 1 diumumkan/published %lld, hitung "
+             "ulang/recount %lld",
+             kab, ref, (long long)t.votes[0] + 7, (long long)t.votes[0]);
+    if (!strstr(out, want))
+        fail_msg("expected '%s'", want);
+    assert_non_null(strstr(out, "AUDIT GAGAL / AUDIT FAILED: 1 perbedaan"));
+    free(out);
+    snprintf(q, sizeof q, "UPDATE tally SET v1 = v1 - 7 WHERE race_id = %lld AND region_code = '%s'",
+             (long long)gov->id, kab);
+    sql(q);
+    char *a2[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a2, &out), 0);
+    free(out);
+}
+
+static void test_tamper_version(void **state)
+{
+    (void)state;
+    /* the DB admin rewrites a stored version's numbers and its hash (triggers dropped) */
+    const struct device *d = &W.dev[9];
+    const struct rk_race *rs[4];
+    races_of(d->tps, rs);
+    struct rk_version *v = malloc(sizeof *v);
+    assert_int_equal(rk_store_version_get(W.s, rs[1]->id, d->tps, 1, v), RK_OK);
+    struct rk_chasil doc;
+    assert_int_equal(rk_chasil_decode(v->doc, strlen(v->doc), 0, &doc, NULL), RK_OK);
+    doc.v[RK_F_SUARA_PASLON_1] += 1;
+    doc.v[RK_F_SUARA_PASLON_2] -= 1;
+    char text[RK_CHASIL_JSON_MAX];
+    size_t len;
+    assert_int_equal(rk_chasil_encode(&doc, text, sizeof text, &len), RK_OK);
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const unsigned char *)text, len);
+    char hex[65], orig_hex[65], q[4096];
+    rk_hex(h, 32, hex);
+    rk_hex(v->doc_hash, 32, orig_hex);
+    sql("DROP TRIGGER version_no_update");
+    snprintf(q, sizeof q, "UPDATE version SET doc = '%s', doc_hash = x'%s' WHERE id = %lld", text,
+             hex, (long long)v->id);
+    sql(q);
+    char *out;
+    char *a1[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    char want[256];
+    snprintf(want, sizeof want, "statement rebuilt from version 1 of TPS %s", d->tps);
+    if (!strstr(out, want))
+        fail_msg("expected '%s'", want);
+    snprintf(want, sizeof want, "TPS %s pemilihan/race", d->tps);
+    assert_non_null(strstr(out, want)); /* and its numbers differ from the published state */
+    free(out);
+    /* its witness copy no longer verifies either */
+    char ref[RK_LOGENTRY_RACE_MAX + 1];
+    assert_int_equal(rk_race_ref(W.s, rs[1]->id, ref), RK_OK);
+    struct rk_witness w;
+    assert_int_equal(rk_witness_from_version(v, ref, &w), RK_OK);
+    char receipt[RK_WITNESS_MAX + 1];
+    assert_true(rk_witness_format(&w, receipt, sizeof receipt) > 0);
+    char *a2[] = {"verify", receipt, "--url", W.url, NULL};
+    assert_int_equal(run(rk_cmd_verify, a2, &out), 1);
+    free(out);
+    /* put it back: the audit passes again */
+    snprintf(q, sizeof q, "UPDATE version SET doc = '%s', doc_hash = x'%s' WHERE id = %lld", v->doc,
+             orig_hex, (long long)v->id);
+    sql(q);
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    free(out);
+    free(v);
+}
+
+static void test_tamper_log(void **state)
+{
+    (void)state;
+    /* rewriting history: one log entry's payload hash changed in place */
+    int64_t idx = 17;
+    uint8_t buf[RK_LOG_ENTRY_MAX];
+    size_t len;
+    assert_int_equal(rk_store_log_get(W.s, idx, buf, sizeof buf, &len, NULL), RK_OK);
+    buf[len - 64 - 8 - 1] ^= 0x01; /* last byte of the payload hash (signed entry) */
+    char hex[2 * RK_LOG_ENTRY_MAX + 1], q[2 * RK_LOG_ENTRY_MAX + 100];
+    rk_hex(buf, len, hex);
+    sql("DROP TRIGGER log_no_update");
+    snprintf(q, sizeof q, "UPDATE log_entry SET entry = x'%s' WHERE idx = %lld", hex,
+             (long long)idx);
+    sql(q);
+    char *out;
+    char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    assert_non_null(strstr(out, "the Merkle root recomputed over"));
+    assert_non_null(strstr(out, "log history was rewritten since the last audit"));
+    assert_non_null(strstr(out, "log entry #17: the statement rebuilt"));
+    free(out);
+    char *a2[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a2, &out), 1);
+    assert_non_null(strstr(out, "log entry #17"));
+    free(out);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_receipts),      cmocka_unit_test(test_audit_passes),
+        cmocka_unit_test(test_export),        cmocka_unit_test(test_tamper_tally),
+        cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_tamper_log),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
