@@ -13,7 +13,14 @@ PACKAGES=(
   libcmocka-dev curl unzip jq sqlite3 ca-certificates bc fonts-dejavu-core
   # the PostgreSQL engine's tests start a throwaway server (scripts/pg-throwaway.sh)
   postgresql
+  # browser tests (tests/browser): Debian's Chromium, driven by playwright-core from npm
+  chromium
 )
+# Node.js and npm for the browser tests, from Debian unless a Node.js with npm is already there
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
