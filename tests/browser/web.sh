@@ -78,6 +78,7 @@ done
 [ -s "$T/port" ] || fail "no port file"
 
 mkdir -p "$BUILD/screenshots"
+rm -f "$BUILD/screenshots/FAILED.png"
 NODE_PATH="$NM/node_modules" REKAP_URL="http://127.0.0.1:$(cat "$T/port")" REKAP_CHROMIUM="$CHROMIUM" \
     REKAP_TMP="$T" REKAP_SHOTS="$BUILD/screenshots" REKAP_WEB="$SRC/web" KPPS_TPS="$KPPS_TPS" \
     timeout 150 node "$SRC/tests/browser/web.test.js" || fail "browser test"

@@ -298,30 +298,39 @@
 
   var ROWLAB = [['L', 'M'], ['P', 'W'], ['Jumlah', 'Total']];
 
+  // The numbers as on the form (rows of three side by side); inputs while correcting.
   function numbers(doc) {
     var tb = el('table', null, 'numbers', {id: 'numbers'});
+    function cell(f, label, cls) {
+      var td = el('td', null, cls, {'data-f': f});
+      if (label) td.appendChild(el('small', label + ' '));
+      if (S.editing) {
+        var inp = el('input', null, null, {inputmode: 'numeric', maxlength: 3, 'data-f': f, 'aria-label': label || f});
+        inp.value = S.edit[f] == null ? '' : String(S.edit[f]);
+        inp.addEventListener('input', function () {
+          inp.value = inp.value.replace(/[^0-9]/g, '').slice(0, 3);
+          if (inp.value === '') delete S.edit[f]; else S.edit[f] = Number(inp.value);
+          td.classList.toggle('changed', S.edit[f] !== doc[f]);
+          check();
+        });
+        td.appendChild(inp);
+      } else td.appendChild(el('b', doc[f] == null ? '–' : fmt(doc[f])));
+      return td;
+    }
     Chasil.SECTIONS.forEach(function (s) {
-      tb.appendChild(el('tr', [el('th', s.id + ' ' + T(s.title[0], s.title[1]), null, {colspan: 2})], 'sechead'));
+      tb.appendChild(el('tr', [el('th', s.id + ' ' + T(s.title[0], s.title[1]), null, {colspan: 3})], 'sechead'));
+      if (s.row) {
+        tb.appendChild(el('tr', ['_l', '_p', '_j'].map(function (x, i) { return cell(s.row + x, T(ROWLAB[i][0], ROWLAB[i][1]), 'trio'); })));
+        return;
+      }
       var rows = [];
-      if (s.row) ['_l', '_p', '_j'].forEach(function (x, i) { rows.push([s.row + x, T(ROWLAB[i][0], ROWLAB[i][1])]); });
-      else if (s.paslon) S.race.candidates.forEach(function (c, i) {
+      if (s.paslon) S.race.candidates.forEach(function (c, i) {
         rows.push(['suara_paslon_' + (i + 1), c.ballot_no + '. ' + (c.kolom_kosong ? T('Kolom kosong', 'Empty column') : c.name)]);
       });
       else s.fields.forEach(function (f) { rows.push([f[0], T(f[1], f[2])]); });
       rows.forEach(function (r) {
-        var td = el('td', null, 'n', {'data-f': r[0]});
-        if (S.editing) {
-          var inp = el('input', null, null, {inputmode: 'numeric', maxlength: 3, 'data-f': r[0], 'aria-label': r[1]});
-          inp.value = S.edit[r[0]] == null ? '' : String(S.edit[r[0]]);
-          inp.addEventListener('input', function () {
-            inp.value = inp.value.replace(/[^0-9]/g, '').slice(0, 3);
-            if (inp.value === '') delete S.edit[r[0]]; else S.edit[r[0]] = Number(inp.value);
-            td.classList.toggle('changed', S.edit[r[0]] !== doc[r[0]]);
-            check();
-          });
-          td.appendChild(inp);
-        } else td.textContent = doc[r[0]] == null ? '–' : fmt(doc[r[0]]);
-        tb.appendChild(el('tr', [el('td', r[1]), td]));
+        var td = cell(r[0], null, 'n');
+        tb.appendChild(el('tr', [el('td', r[1], null, {colspan: 2}), td]));
       });
     });
     return tb;

@@ -579,7 +579,8 @@
       var tb = el('table');
       [[T('TPS', 'TPS'), r.tps], [T('Versi', 'Version'), String(r.version)], [T('Diterima', 'Accepted'), R.when(r.at)],
         [T('Sidik dokumen', 'Document hash'), el('code', r.doc_sha256)], [T('Tanda tangan perangkat', 'Device signature'), el('code', it.signature)],
-        [T('Indeks log', 'Log index'), String(r.log_index)], [T('Tanda', 'Flags'), R.flagChips(r.flags)]].forEach(function (row) {
+        [T('Indeks log', 'Log index'), String(r.log_index)],
+        [T('Tanda', 'Flags'), r.flags ? R.flagChips(r.flags) : T('tidak ada', 'none')]].forEach(function (row) {
         tb.appendChild(el('tr', [el('th', row[0]), el('td', [row[1]])]));
       });
       card.appendChild(tb);
