@@ -7,7 +7,8 @@
 //   1. KPPS app: log in (device key registered), photograph both pages, type the numbers (a
 //      wrong sum shows its rule message live), go offline, sign and send: the form waits as
 //      "antre"; back online it uploads by itself; the receipt QR loads; a resend is a duplicate;
-//      the app opens again with no network (service worker);
+//      the app opens again with no network (service worker); a second version queued offline
+//      is refused ("ditolak", with the reason) once the PPK has corrected and approved;
 //   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
 //      reason, the witness check of a receipt, the English switch, CSV download.
@@ -225,8 +226,40 @@ async function kpps(browser) {
   await ctx.setOffline(false);
   log('kpps: receipt QR ok; app reopens offline');
   assert.deepEqual(errors, []);
-  await ctx.close();
-  return {link, v1};
+  return {link, v1, ctx, page, errors};
+}
+
+// Offline again, the officer sends a second version of race 1; it waits in the queue while the
+// PPK corrects and approves the TPS, and is refused when the network returns.
+async function kppsStaleFix(k) {
+  await k.ctx.setOffline(true);
+  await k.page.click('[data-fill="1"]');
+  await k.page.waitForSelector('input[data-f="suara_total"]');
+  for (const p of [0, 1]) {
+    await k.page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
+    await k.page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  }
+  const doc = Object.assign({}, KPPS_DOC, {suara_paslon_1: 181, suara_paslon_2: 119});
+  for (const [f, v] of Object.entries(doc)) await k.page.fill(`input[data-f="${f}"]`, String(v));
+  await k.page.click('#review');
+  await k.page.waitForSelector('#send');
+  assert.match(await k.page.textContent('main'), /Tidak ada sinyal: formulir ditandatangani dan disimpan/);
+  await k.page.check('#agree');
+  await k.page.click('#send');
+  await k.page.waitForSelector('[data-race="1"] [data-status="antre"]');
+}
+
+async function kppsRejected(k) {
+  await k.ctx.setOffline(false);
+  await k.page.waitForSelector('[data-race="1"] [data-status="ditolak"]', {timeout: 20000});
+  const reason = await k.page.textContent('[data-race="1"] .reason');
+  assert.ok(reason.length > 10, 'the refusal says why: ' + reason);
+  const st = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.equal(st.current.version, 2, 'a stale upload cannot replace the approved correction');
+  await shot(k.page, '09-kpps-rejected');
+  log('kpps: stale upload refused after approval: ' + reason);
+  assert.deepEqual(k.errors, []);
+  await k.ctx.close();
 }
 
 async function consoleTest(browser, seeded) {
@@ -365,7 +398,9 @@ async function portal(browser, receipt) {
   });
   try {
     const receipt = await kpps(browser);
+    await kppsStaleFix(receipt);
     await consoleTest(browser, seeded);
+    await kppsRejected(receipt);
     await portal(browser, receipt);
   } catch (e) {
     if (lastPage) await lastPage.screenshot({path: path.join(SHOTS, 'FAILED.png'), fullPage: true}).catch(() => {});

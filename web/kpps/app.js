@@ -165,7 +165,10 @@
         item.reason = T('Sesi berakhir: masuk lagi untuk mengirim.', 'Session expired: log in again to send.');
         item.needsLogin = true;
       } else reject(item, e);
-    }).then(function () { return idb.put('queue', item); }).then(notify);
+    }).then(function () { return idb.put('queue', item); }).then(function () {
+      // Refused because the TPS moved on (approved, corrected): show where it stands now.
+      if (item.code === 'conflict') return loadState();
+    }).then(notify);
   }
 
   function flush() {
@@ -545,6 +548,8 @@
         null, {'for': 'agree', style: 'font-weight:600;margin:1rem 0'}));
       var send = el('button', T('Tanda tangani & kirim', 'Sign & send'), 'primary big', {type: 'button', id: 'send', disabled: true});
       cb.addEventListener('change', function () { send.disabled = !cb.checked; });
+      if (!online()) card.appendChild(el('p', T('Tidak ada sinyal: formulir ditandatangani dan disimpan di ponsel, lalu terkirim sendiri saat sinyal kembali.',
+        'No network: the form is signed and kept on the phone, and goes out by itself when the network returns.'), 'note'));
       var err = el('div', null, 'err hidden');
       send.addEventListener('click', function () {
         send.disabled = true;
