@@ -355,6 +355,9 @@ async function portal(browser, receipt) {
   await shot(page, '21-portal-province');
   await page.goto(BASE + '/#/6101012001/1');
   await page.waitForSelector('.chart');
+  const row = await page.textContent(`.kids tr:has(a[href="#/${TPS}/1"])`);
+  assert.match(row, /TPS 001\s*masuk/, 'the desa lists its TPS with their own numbers: ' + row);
+  assert.ok(row.includes('300'), 'valid votes of the TPS: ' + row);
   await shot(page, '22-portal-desa');
 
   await page.goto(BASE + `/#/${TPS}/1`);
