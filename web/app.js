@@ -175,7 +175,9 @@
       hdr.push(el('th', T('TPS masuk', 'Received'), 'n'));
       race.candidates.forEach(function (c) { hdr.push(el('th', c.ballot_no + '.', 'n', {title: candName(c)})); });
       hdr.push(el('th', T('Sah', 'Valid'), 'n'));
-    } else hdr.push(el('th', 'DPT', 'n'));
+    }
+    var showDpt = !race && kids.some(function (c) { return c.dpt_l != null; });
+    if (showDpt) hdr.push(el('th', 'DPT', 'n'));
     tb.appendChild(el('tr', hdr));
     kids.forEach(function (c) {
       var t = byCode[c.code];
@@ -188,7 +190,7 @@
           row.push(el('td', t && t.sah ? pct(t.votes[i], t.sah, 1) : '–', 'n', {title: t ? fmt(t.votes[i]) : ''}));
         });
         row.push(el('td', t ? fmt(t.sah) : '–', 'n'));
-      } else row.push(el('td', c.dpt_l != null ? fmt(c.dpt_l + c.dpt_p) : '', 'n'));
+      } else if (showDpt) row.push(el('td', c.dpt_l != null ? fmt(c.dpt_l + c.dpt_p) : '', 'n'));
       tb.appendChild(el('tr', row));
     });
     wrap.appendChild(tb);

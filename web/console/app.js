@@ -22,11 +22,16 @@
 
   function tget(url) { return R.get(url, S.token); }
 
+  // The last action's outcome; kept in S so that it survives the repaint that follows it.
   function toast(msg, cls) {
+    S.toast = {msg: msg, cls: cls || 'note'};
+    paintToast();
+  }
+  function paintToast() {
     var t = R.$('toast');
-    if (!t) return;
-    t.textContent = msg;
-    t.className = (cls || 'note') + (msg ? '' : ' hidden');
+    if (!t || !S.toast) return;
+    t.textContent = S.toast.msg;
+    t.className = S.toast.cls + (S.toast.msg ? '' : ' hidden');
   }
 
   // ---- login ----
@@ -120,7 +125,7 @@
     var race = S.race, code = S.region;
     var q = '?region=' + code + (S.flagged ? '&flagged=1' : '');
     Promise.all([tget('/api/races/' + race.id + '/results?region=' + code), tget('/api/races/' + race.id + '/tps' + q),
-      tget('/api/regions/' + (code || ''))]).then(function (a) {
+      tget(code ? '/api/regions/' + code : '/api/regions')]).then(function (a) {
       S.results = a[0];
       S.list = a[1].tps;
       S.regionInfo = a[2];
@@ -179,6 +184,7 @@
     }
     main.appendChild(head);
     main.appendChild(el('div', null, 'hidden', {id: 'toast', role: 'status'}));
+    paintToast();
     var lay = el('div', null, 'layout', {id: 'layout'});
     lay.appendChild(el('section', null, 'card tpslist', {id: 'list'}));
     lay.appendChild(el('section', null, 'card review', {id: 'review'}));
