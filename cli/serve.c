@@ -63,6 +63,7 @@ static void usage(FILE *f)
         "                   [--access-log FILE|-] [--max-body BYTES] [--web DIR]\n"
         "                   [--port-file FILE] [--max-conn N] [--timeout SECONDS]\n"
         "                   [--key FILE] [--log-id NAME] [--rate-addr N] [--no-rate-limit]\n"
+        "                   [--cache-ms N] [--no-cache]\n"
         "  --key: kunci penanda tangan log (dibuat bila belum ada) / log signing key, created\n"
         "         if missing; default: <db>.key next to an SQLite file\n"
         "  --listen 127.0.0.1:8080 (bawaan/default); port 0 = pilih port bebas / any free port\n");
@@ -86,12 +87,14 @@ int rk_cmd_serve(int argc, char **argv)
                                          {"log-id", required_argument, 0, 'L'},
                                          {"rate-addr", required_argument, 0, 'R'},
                                          {"no-rate-limit", no_argument, 0, 'N'},
+                                         {"cache-ms", required_argument, 0, 'C'},
+                                         {"no-cache", no_argument, 0, 'X'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:Nh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:NC:Xh", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.db_uri = optarg;
@@ -140,6 +143,13 @@ int rk_cmd_serve(int argc, char **argv)
             break;
         case 'N':
             cfg.no_rate_limit = 1;
+            break;
+        case 'C':
+            if (parse_count(optarg, 600000, &n) != RK_OK || n == 0) goto bad_number;
+            cfg.cache_ms = (unsigned)n;
+            break;
+        case 'X':
+            cfg.no_cache = 1;
             break;
         case 'h':
             usage(stdout);

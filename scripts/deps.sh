@@ -15,7 +15,14 @@ PACKAGES=(
   postgresql
   # bench_loadgen's reference: nginx serving the same result bytes
   nginx
+  # browser tests (tests/browser): Debian's Chromium, driven by playwright-core from npm
+  chromium
 )
+# Node.js and npm for the browser tests, from Debian unless a Node.js with npm is already there
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

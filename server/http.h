@@ -62,9 +62,20 @@ struct rk_route {
     size_t max_body; /* this route's body cap; 0 = the server's (--max-body) */
 };
 
-/* Static-file handlers (server/static.c): GET / and GET /static/{*}. */
+/* Static-file handlers (server/static.c): GET / and GET /static/{*}; the KPPS app and the
+ * recap console under /kpps/ and /console/ (index at the bare prefix, files below it). */
 int rk_static_index(struct rk_req *req);
 int rk_static_file(struct rk_req *req);
+int rk_static_app_index(struct rk_req *req);
+int rk_static_app_file(struct rk_req *req);
+
+/* QR codes (server/qr.c). rk_qr_svg renders text[0..len) (1..RK_QR_TEXT_MAX bytes, no NUL)
+ * as an SVG QR code (EC level M, 4-module quiet zone, one <path> of dark runs
+ * "M<x> <y>h<n>v1h-<n>z" in module units) into a malloc'd *out. Returns RK_OK, RK_EINVAL
+ * (empty or embedded NUL), RK_ETOOBIG, RK_ENOMEM. rk_h_qr serves GET /api/qr?text=. */
+#define RK_QR_TEXT_MAX 1024
+int rk_qr_svg(const char *text, size_t len, char **out, size_t *out_len);
+int rk_h_qr(struct rk_req *req);
 
 /* The table, terminated by a row with NULL method (server/routes.c). */
 extern const struct rk_route rk_routes[];

@@ -491,6 +491,23 @@ static int child_row(void *ud, const struct rk_region *r, const struct rk_tally 
     return json_array_append_new(c->arr, row) == 0 ? 0 : RK_ENOMEM;
 }
 
+/* The tally table holds regions from the desa up; a TPS's own numbers live in its state. So the
+ * children of a desa (its TPS) get their tallies from the TPS states of the race. */
+static int tps_child_tally(void *ud, const struct rk_tps_state *st)
+{
+    struct child_acc *c = ud;
+    size_t i;
+    json_t *row;
+    json_array_foreach(c->arr, i, row)
+    {
+        if (strcmp(json_string_value(json_object_get(row, "code")), st->tps) == 0)
+            return json_object_set_new(row, "tally", tally_json(&st->tally, c->ncand, 1)) == 0
+                       ? 0
+                       : RK_ENOMEM;
+    }
+    return 0;
+}
+
 int rk_h_results(struct rk_req *req)
 {
     struct rk_race race;
@@ -506,18 +523,29 @@ int rk_h_results(struct rk_req *req)
                            "pemilihan ini tidak diadakan di wilayah ini");
     struct rk_tally t;
     int64_t expected = 0;
-    if ((rc = rk_store_tally_get(req->store, race.id, region.code, &t)) != RK_OK)
-        return rc;
-    if (region.level == RK_LEVEL_TPS)
+    if (region.level == RK_LEVEL_TPS) {
+        /* as for a desa's children: a TPS's numbers are its state's */
+        struct rk_tps_state st;
+        rc = rk_store_tps_state(req->store, race.id, region.code, &st);
+        if (rc == RK_ENOTFOUND)
+            rk_tally_zero(&t);
+        else if (rc != RK_OK)
+            return rc;
+        else
+            t = st.tally;
         expected = 1;
-    else if ((rc = expected_tps(req->store, region.code, race.region_code, &expected)) != RK_OK)
+    } else if ((rc = rk_store_tally_get(req->store, race.id, region.code, &t)) != RK_OK ||
+               (rc = expected_tps(req->store, region.code, race.region_code, &expected)) != RK_OK) {
         return rc;
+    }
     json_t *rj = NULL;
     if ((rc = rk_api_race_json(req->store, &race, &rj)) != RK_OK)
         return rc;
     struct child_acc acc = {req->store, race.region_code, ncand, json_array()};
     if (region.level < RK_LEVEL_TPS)
         rc = rk_store_tally_children(req->store, race.id, region.code, child_row, &acc);
+    if (rc == RK_OK && region.level == RK_LEVEL_DESA)
+        rc = rk_store_tps_states(req->store, race.id, region.code, false, tps_child_tally, &acc);
     if (rc != RK_OK) {
         json_decref(rj);
         json_decref(acc.arr);

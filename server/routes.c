@@ -309,6 +309,13 @@ static int h_race(struct rk_req *req)
 const struct rk_route rk_routes[] = {
     {"GET", "/", rk_static_index, 0, 0},
     {"GET", "/static/{*}", rk_static_file, 0, 0},
+    {"GET", "/kpps", rk_static_app_index, 0, 0},
+    {"GET", "/kpps/", rk_static_app_index, 0, 0},
+    {"GET", "/kpps/{*}", rk_static_app_file, 0, 0},
+    {"GET", "/console", rk_static_app_index, 0, 0},
+    {"GET", "/console/", rk_static_app_index, 0, 0},
+    {"GET", "/console/{*}", rk_static_app_file, 0, 0},
+    {"GET", "/api/qr", rk_h_qr, 0, 0},
     {"GET", "/api/health", h_health, 1, 0},
     {"GET", "/api/elections", h_elections, 1, 0},
     {"GET", "/api/regions", h_regions_root, 1, 0},

@@ -114,3 +114,28 @@ int rk_static_file(struct rk_req *req)
 {
     return serve(req, req->params[0], "public, max-age=300");
 }
+
+/* The app (first path segment: "kpps" or "console") a request under /kpps or /console is for;
+ * the route table only sends those two prefixes here. */
+static const char *app_of(const struct rk_req *req)
+{
+    return strncmp(req->path, "/kpps", 5) == 0 ? "kpps" : "console";
+}
+
+/* GET /kpps, /kpps/, /console, /console/ : the app's page. Pages use absolute URLs, so the bare
+ * prefix works as well as the slashed one. */
+int rk_static_app_index(struct rk_req *req)
+{
+    char rel[32];
+    snprintf(rel, sizeof rel, "%s/index.html", app_of(req));
+    return serve(req, rel, "no-cache");
+}
+
+/* GET /kpps/<file>, /console/<file>: no-cache, because the KPPS service worker keeps its own
+ * copy for offline use and must see a new release at its next online start. */
+int rk_static_app_file(struct rk_req *req)
+{
+    char rel[RK_ROUTE_PARAM_LEN + 16];
+    snprintf(rel, sizeof rel, "%s/%s", app_of(req), req->params[0]);
+    return serve(req, rel, "no-cache");
+}

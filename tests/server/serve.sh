@@ -113,6 +113,26 @@ check uri-414 414 '"code":"uri_too_long"' "$B/api/regions?q=$LONG"
 check index 200 '<html lang="id">' "$B/"
 check app-js 200 'use strict' "$B/static/app.js"
 check traversal 400 '"code":"invalid"' --path-as-is "$B/static/../CMakeLists.txt"
+# The KPPS app and the recap console live under their own prefixes (the service worker's scope).
+check kpps 200 'rel="manifest" href="/kpps/manifest.webmanifest"' "$B/kpps/"
+check kpps-bare 200 'rel="manifest"' "$B/kpps"
+check kpps-sw 200 'addEventListener(' "$B/kpps/sw.js"
+check kpps-manifest 200 '"scope": "/kpps/"' "$B/kpps/manifest.webmanifest"
+check console 200 '/console/app.js' "$B/console/"
+check kpps-traversal 400 '"code":"invalid"' --path-as-is "$B/kpps/../CMakeLists.txt"
+check kpps-hidden 400 '"code":"invalid"' "$B/kpps/.secret"
+check kpps-404 404 '"code":"not_found"' "$B/kpps/nope.js"
+curl -s -D "$T/h" -o /dev/null "$B/kpps/sw.js"
+grep -qi '^Content-Type: text/javascript' "$T/h" || fail "sw.js content type"
+grep -qi '^Cache-Control: no-cache' "$T/h" || fail "sw.js must not be cached by HTTP"
+# QR codes for KPPS receipts.
+check qr 200 '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' "$B/api/qr?text=https%3A%2F%2Fx.example%2F%23%2F6101012001001%2F1"
+curl -s -D "$T/h" -o /dev/null "$B/api/qr?text=abc"
+grep -qi '^Content-Type: image/svg+xml' "$T/h" || fail "qr content type"
+check qr-missing 400 '"code":"invalid"' "$B/api/qr"
+check qr-empty 400 '"code":"invalid"' "$B/api/qr?text="
+LONGQ=$(head -c 1100 /dev/zero | tr '\0' q)
+check qr-long 413 '"code":"too_big"' "$B/api/qr?text=$LONGQ"
 check traversal-enc 400 '"code":"invalid"' --path-as-is "$B/static/%2e%2e/%2e%2e/CMakeLists.txt"
 
 ETAG=$(curl -s -D - -o /dev/null "$B/api/regions/11" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
@@ -148,5 +168,5 @@ grep -v -E '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9
 grep -q '"path":"/api/regions/1102","status":404,' "$T/access.log" || fail "404 not logged"
 grep -q '"method":"PUT","path":"/api/races/2","status":405,' "$T/access.log" || fail "405 not logged"
 grep -q '"path":"/api/regions/11","status":304,"bytes":0,' "$T/access.log" || fail "304 not logged"
-[ "$(grep -c '"status":413' "$T/access.log")" -eq 2 ] || fail "413s not logged"
+[ "$(grep -c '"path":"/api/regions/lookup","status":413' "$T/access.log")" -eq 2 ] || fail "413s not logged"
 echo "ok: serve"

@@ -1,0 +1,418 @@
+// Browser test of rekap's web pages (run by tests/browser/web.sh, which builds the store and
+// starts the server). Steps, each asserting what a person would see and what the server then
+// holds:
+//   0. seed: a few KPPS uploads signed in node with the same web/chasil.js the browser uses; a
+//      document breaking the rules is sent too, and the server's 422 list must equal the
+//      browser-side validator's, code for code and message for message;
+//   1. KPPS app: log in (device key registered), photograph both pages, type the numbers (a
+//      wrong sum shows its rule message live), go offline, sign and send: the form waits as
+//      "antre"; back online it uploads by itself; the receipt QR loads; a resend is a duplicate;
+//      the app opens again with no network (service worker); a second version queued offline
+//      is refused ("ditolak", with the reason) once the PPK has corrected and approved;
+//   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
+//   3. public portal: province totals equal the API's, the TPS page shows the history with the
+//      reason, the witness check of a receipt, the English switch, CSV download.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const {chromium} = require('playwright-core');
+
+const BASE = process.env.REKAP_URL;
+const TMP = process.env.REKAP_TMP;
+const SHOTS = process.env.REKAP_SHOTS;
+const TPS = process.env.KPPS_TPS;
+const Chasil = require(path.join(process.env.REKAP_WEB, 'chasil.js'));
+const t0 = Date.now();
+
+function log(msg) { console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`); }
+
+async function api(p, opts = {}) {
+  const h = {Accept: 'application/json'};
+  if (opts.token) h.Authorization = 'Bearer ' + opts.token;
+  let body = opts.body;
+  if (body != null && typeof body !== 'string') body = JSON.stringify(body);
+  if (body != null) h['Content-Type'] = 'application/json';
+  const r = await fetch(BASE + p, {method: opts.method || (body != null ? 'POST' : 'GET'), headers: h, body});
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch (e) { /* CSV or empty */ }
+  return {status: r.status, json, text, headers: r.headers};
+}
+
+// A rule-abiding C.Hasil for a TPS of the given registry DPT; turnout as a fraction.
+function makeDoc(tps, race, dptL, dptP, turnout) {
+  const d = {v: 1, type: 'chasil', election: 'pilkada2024', race, tps, paslon: 2, kolom_kosong: false};
+  const b1l = Math.floor(dptL * turnout), b1p = Math.floor(dptP * turnout);
+  Object.assign(d, {pemilih_dpt_l: dptL, pemilih_dpt_p: dptP, pemilih_dpt_j: dptL + dptP,
+    pengguna_dpt_l: b1l, pengguna_dpt_p: b1p, pengguna_dpt_j: b1l + b1p,
+    pengguna_dptb_l: 1, pengguna_dptb_p: 1, pengguna_dptb_j: 2, pengguna_dpk_l: 0, pengguna_dpk_p: 1, pengguna_dpk_j: 1});
+  d.pengguna_total_l = b1l + 1;
+  d.pengguna_total_p = b1p + 2;
+  d.pengguna_total_j = d.pengguna_total_l + d.pengguna_total_p;
+  const dpt = dptL + dptP;
+  d.ss_diterima = dpt + Math.ceil(dpt * 0.025);
+  d.ss_digunakan = d.pengguna_total_j;
+  d.ss_rusak = 1;
+  d.ss_sisa = d.ss_diterima - d.ss_digunakan - 1;
+  Object.assign(d, {disabilitas_l: 1, disabilitas_p: 0, disabilitas_j: 1});
+  d.suara_tidak_sah = 3;
+  d.suara_sah = d.pengguna_total_j - 3;
+  d.suara_paslon_1 = Math.round(d.suara_sah * 0.58);
+  d.suara_paslon_2 = d.suara_sah - d.suara_paslon_1;
+  d.suara_total = d.pengguna_total_j;
+  return d;
+}
+
+async function seed() {
+  const lines = fs.readFileSync(path.join(TMP, 'seed.csv'), 'utf8').trim().split('\n').slice(1);
+  let flagged = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const [username, password] = lines[i].split(',');
+    const tps = username.replace(/^kpps-/, '');
+    const login = await api('/api/login', {body: {username, password}});
+    assert.equal(login.status, 200, 'seed login');
+    const token = login.json.token;
+    const pair = await crypto.subtle.generateKey({name: 'Ed25519'}, false, ['sign', 'verify']);
+    const pub = Chasil.hex(await crypto.subtle.exportKey('raw', pair.publicKey));
+    const dev = await api('/api/devices', {token, body: {public_key: pub}});
+    assert.equal(dev.status, 201, 'device registration');
+    const reg = (await api('/api/regions/' + tps)).json.region;
+    if (i === 0) {
+      // A form that breaks hard rules: the server's verdict must be what the browser shows.
+      const bad = makeDoc(tps, 1, reg.dpt_l, reg.dpt_p, 0.7);
+      bad.suara_sah += 2;
+      bad.ss_diterima += 40;
+      bad.pemilih_dpt_l += 1;
+      const s = await Chasil.sign(bad, [], null, dev.json.key_id, pair.privateKey);
+      const r = await api('/api/submissions', {body: s.body});
+      assert.equal(r.status, 422, 'bad form is refused: ' + r.text);
+      const mine = Chasil.validate(bad, Chasil.contextFor('pilkada', reg));
+      assert.ok(mine.length >= 5, 'several rules broken');
+      assert.deepEqual(r.json.error.violations, mine, 'server and browser validators agree');
+    }
+    // The last seeded TPS gets a very high turnout: accepted but flagged.
+    const high = i === lines.length - 1;
+    const doc = makeDoc(tps, 1, reg.dpt_l, reg.dpt_p, high ? 0.97 : 0.6 + 0.05 * i);
+    const s = await Chasil.sign(doc, [], null, dev.json.key_id, pair.privateKey);
+    const r = await api('/api/submissions', {body: s.body});
+    assert.equal(r.status, 201, 'seed upload: ' + r.text);
+    assert.equal(r.json.doc_sha256, s.docHash, 'the browser-side canonical JSON hashes like the server\'s');
+    if (high) { assert.match(r.json.flags, /A2_TURNOUT_HIGH/); flagged++; }
+  }
+  log(`seeded ${lines.length} TPS uploads (${flagged} flagged); validators agree`);
+  return {count: lines.length, flagged};
+}
+
+let lastPage = null; // for a screenshot when a step fails
+
+function watch(page, name) {
+  lastPage = page;
+  const errors = [];
+  page.on('pageerror', (e) => { errors.push(`${name}: ${e.message}`); console.error(`${name} page error: ${e.stack || e.message}`); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`${name} console: ${m.text()}`); });
+  return errors;
+}
+
+async function shot(page, name) {
+  await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
+}
+
+// The KPPS officer's form: the numbers of fill.json (the photographed pages) and the rest.
+const KPPS_DOC = {pemilih_dpt_l: 218, pemilih_dpt_p: 208, pemilih_dpt_j: 426,
+  pengguna_dpt_l: 150, pengguna_dpt_p: 146, pengguna_dpt_j: 296, pengguna_dptb_l: 3, pengguna_dptb_p: 2, pengguna_dptb_j: 5,
+  pengguna_dpk_l: 2, pengguna_dpk_p: 3, pengguna_dpk_j: 5, pengguna_total_l: 155, pengguna_total_p: 151, pengguna_total_j: 306,
+  ss_diterima: 437, ss_digunakan: 306, ss_rusak: 2, ss_sisa: 129, disabilitas_l: 2, disabilitas_p: 1, disabilitas_j: 3,
+  suara_paslon_1: 180, suara_paslon_2: 120, suara_sah: 300, suara_tidak_sah: 6, suara_total: 306};
+
+async function kpps(browser) {
+  const ctx = await browser.newContext({viewport: {width: 390, height: 844}, hasTouch: true, isMobile: true, deviceScaleFactor: 1});
+  const page = await ctx.newPage();
+  const errors = watch(page, 'kpps');
+  await page.goto(BASE + '/kpps/');
+  await page.fill('#u', 'kpps1');
+  await page.fill('#p', 'kpps-sandi-rahasia');
+  await shot(page, '01-kpps-login');
+  await page.click('#login');
+  await page.waitForSelector('[data-race="1"]');
+  await shot(page, '02-kpps-home');
+  const key = await page.evaluate(() => new Promise((ok) => {
+    const rq = indexedDB.open('rekap-kpps');
+    rq.onsuccess = () => {
+      const g = rq.result.transaction('kv').objectStore('kv').get('device');
+      g.onsuccess = () => ok({keyId: g.result.keyId, extractable: g.result.privateKey.extractable, alg: g.result.privateKey.algorithm.name});
+    };
+  }));
+  assert.match(key.keyId, /^[0-9a-f]{16}$/, 'device key registered');
+  assert.equal(key.extractable, false, 'private key is not extractable');
+  assert.equal(key.alg, 'Ed25519');
+  log('kpps: logged in, device key ' + key.keyId);
+
+  await page.click('[data-fill="1"]');
+  await page.waitForSelector('input[data-f="suara_total"]');
+  for (const p of [0, 1]) {
+    await page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
+    await page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  }
+  for (const [f, v] of Object.entries(KPPS_DOC)) await page.fill(`input[data-f="${f}"]`, String(f === 'suara_sah' ? v + 2 : v));
+  // A wrong sum is explained right away, in Indonesian, next to the numbers, and blocks sending.
+  const msg = page.locator('li[data-code="R3_SAH_SUM"]');
+  await msg.waitFor();
+  assert.match(await msg.textContent(), /Jumlah suara sah \(302\) harus sama dengan jumlah suara semua paslon \(300 = 180 \+ 120\)/);
+  assert.equal(await page.isDisabled('#review'), true, 'cannot send a form that does not add up');
+  assert.equal(await page.getAttribute('input[data-f="suara_sah"]', 'class'), 'bad');
+  await page.locator('[data-sec="V"]').scrollIntoViewIfNeeded();
+  await shot(page, '03-kpps-form-error');
+  await page.fill('input[data-f="suara_sah"]', '300');
+  await page.waitForFunction(() => !document.querySelector('li.hard'));
+  assert.equal(await page.isDisabled('#review'), false);
+  await shot(page, '04-kpps-form-ok');
+
+  // No signal: the signed form waits in IndexedDB.
+  await ctx.setOffline(true);
+  await page.click('#review');
+  await page.check('#agree');
+  await shot(page, '05-kpps-confirm');
+  await page.click('#send');
+  await page.waitForSelector('[data-race="1"] [data-status="antre"]');
+  await page.waitForTimeout(800);
+  assert.equal(await page.locator('[data-race="1"] [data-status="antre"]').count(), 1, 'still queued while offline');
+  assert.equal((await api(`/api/tps/${TPS}/races/1`)).json.current, null, 'nothing reached the server offline');
+  await shot(page, '06-kpps-queued-offline');
+  log('kpps: form queued offline');
+
+  // Signal back: it goes out by itself.
+  await ctx.setOffline(false);
+  await page.waitForSelector('[data-race="1"] [data-status="diterima"]', {timeout: 20000});
+  const st = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.equal(st.current.version, 1);
+  for (const [f, v] of Object.entries(KPPS_DOC)) assert.equal(st.current.document[f], v, f);
+  const v1 = (await api(`/api/tps/${TPS}/races/1/versions/1`)).json;
+  assert.equal(v1.photos.length, 2, 'both page photos bound to the signed statement');
+  for (const h of v1.photos) {
+    const ph = await fetch(`${BASE}/api/photos/${h}`);
+    assert.equal(ph.status, 200);
+    assert.equal(ph.headers.get('content-type'), 'image/jpeg');
+    const bytes = new Uint8Array(await ph.arrayBuffer());
+    assert.equal(Chasil.hex(await crypto.subtle.digest('SHA-256', bytes)), h, 'photo stored under its hash');
+  }
+  assert.match(v1.device, /^[0-9a-f]{16}$/);
+  log('kpps: uploaded by itself after going online');
+
+  // Resending is harmless.
+  const queued = await page.evaluate(() => rekapQueue().then((a) => a.map((i) => ({body: i.body, status: i.status, sig: i.signature}))));
+  assert.equal(queued.length, 1);
+  assert.equal(queued[0].status, 'diterima');
+  assert.equal(queued[0].sig, v1.signature);
+  const again = await api('/api/submissions', {body: queued[0].body});
+  assert.equal(again.status, 200);
+  assert.equal(again.json.duplicate, true);
+
+  // Receipt with the witness QR.
+  await shot(page, '07-kpps-accepted');
+  await page.click('[data-race="1"] button.primary');
+  await page.waitForFunction(() => { const q = document.getElementById('qr'); return q && q.complete && q.naturalWidth > 100; });
+  const link = await page.getAttribute('#publink', 'href');
+  assert.ok(link.includes(`/#/${TPS}/1?doc=${v1.doc_sha256}&sig=${v1.signature}`), link);
+  const qr = await fetch(BASE + (await page.getAttribute('#qr', 'src')));
+  assert.equal(qr.headers.get('content-type'), 'image/svg+xml');
+  await shot(page, '08-kpps-receipt');
+
+  // The app starts with no network at all.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await ctx.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('[data-race="1"] [data-status="diterima"]');
+  await ctx.setOffline(false);
+  log('kpps: receipt QR ok; app reopens offline');
+  assert.deepEqual(errors, []);
+  return {link, v1, ctx, page, errors};
+}
+
+// Offline again, the officer sends a second version of race 1; it waits in the queue while the
+// PPK corrects and approves the TPS, and is refused when the network returns.
+async function kppsStaleFix(k) {
+  await k.ctx.setOffline(true);
+  await k.page.click('[data-fill="1"]');
+  await k.page.waitForSelector('input[data-f="suara_total"]');
+  for (const p of [0, 1]) {
+    await k.page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
+    await k.page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  }
+  const doc = Object.assign({}, KPPS_DOC, {suara_paslon_1: 181, suara_paslon_2: 119});
+  for (const [f, v] of Object.entries(doc)) await k.page.fill(`input[data-f="${f}"]`, String(v));
+  await k.page.click('#review');
+  await k.page.waitForSelector('#send');
+  assert.match(await k.page.textContent('main'), /Tidak ada sinyal: formulir ditandatangani dan disimpan/);
+  await k.page.check('#agree');
+  await k.page.click('#send');
+  await k.page.waitForSelector('[data-race="1"] [data-status="antre"]');
+}
+
+async function kppsRejected(k) {
+  await k.ctx.setOffline(false);
+  await k.page.waitForSelector('[data-race="1"] [data-status="ditolak"]', {timeout: 20000});
+  const reason = await k.page.textContent('[data-race="1"] .reason');
+  assert.ok(reason.length > 10, 'the refusal says why: ' + reason);
+  const st = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.equal(st.current.version, 2, 'a stale upload cannot replace the approved correction');
+  await shot(k.page, '09-kpps-rejected');
+  log('kpps: stale upload refused after approval: ' + reason);
+  assert.deepEqual(k.errors, []);
+  await k.ctx.close();
+}
+
+async function consoleTest(browser, seeded) {
+  const ctx = await browser.newContext({viewport: {width: 1366, height: 900}});
+  const page = await ctx.newPage();
+  const errors = watch(page, 'console');
+  await page.goto(BASE + '/console/#/610101/1');
+  await page.fill('#u', 'ppk1');
+  await page.fill('#p', 'ppk-sandi-rahasia');
+  await page.click('#login');
+  await page.waitForSelector('#list tr[data-tps]');
+  const rows = await page.locator('#list tr[data-tps]').count();
+  assert.equal(rows, seeded.count + 1, 'every TPS with a result is listed');
+  assert.equal(await page.getAttribute('#dhasil', 'href'), '/api/races/1/regions/610101/dhasil.pdf');
+  await page.keyboard.press('j');
+  await page.waitForSelector(`#list tr.sel[data-tps="${TPS}"]`);
+  await page.waitForFunction(() => { const i = document.getElementById('photo'); return i && i.complete && i.naturalWidth > 0; });
+  await shot(page, '10-console-review');
+  await page.keyboard.press('r');
+  await page.keyboard.press('+');
+  assert.match(await page.getAttribute('#photo', 'style'), /rotate\(90deg\)/);
+  await page.keyboard.press('r');
+  await page.keyboard.press('r');
+  await page.keyboard.press('r');
+
+  // Correct with a reason: pair 1 and 2 were swapped by one vote.
+  await page.keyboard.press('c');
+  await page.waitForSelector('#numbers input[data-f="suara_paslon_1"]');
+  await page.fill('#numbers input[data-f="suara_paslon_1"]', '179');
+  await page.waitForSelector('#msgs li.hard');
+  await page.fill('#numbers input[data-f="suara_paslon_2"]', '121');
+  await page.fill('#reason', 'terlalu');
+  assert.equal(await page.isDisabled('#save'), true, 'a reason is required');
+  const reason = 'Salah baca: satu suara paslon 2 terbaca sebagai paslon 1, sesuai foto halaman 2';
+  await page.fill('#reason', reason);
+  assert.equal(await page.isDisabled('#save'), false);
+  await shot(page, '11-console-correcting');
+  await page.click('#save');
+  await page.waitForFunction(() => /versi 2|version 2/.test(document.getElementById('toast').textContent));
+  let st = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.equal(st.current.version, 2);
+  assert.equal(st.current.document.suara_paslon_1, 179);
+  assert.equal(st.history[1].kind, 'correction');
+  assert.equal(st.history[1].actor, 'ppk1');
+  assert.equal(st.history[1].reason, reason);
+  log('console: correction saved');
+
+  // Approve from the keyboard.
+  await page.waitForSelector('#approve');
+  await page.keyboard.press('a');
+  await page.waitForSelector('#approved');
+  st = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.equal(st.state.approved, true);
+  assert.equal(st.state.approved_by, 'ppk1');
+  await shot(page, '12-console-approved');
+
+  await page.keyboard.press('?');
+  await page.waitForSelector('#help:not(.hidden) kbd');
+  await shot(page, '13-console-help');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#help.hidden', {state: 'attached'});
+
+  // Flagged only.
+  await page.check('#flagged');
+  await page.waitForFunction((n) => document.querySelectorAll('#list tr[data-tps]').length === n, seeded.flagged);
+  await page.keyboard.press('j');
+  await page.waitForSelector('#list tr.sel');
+  await page.waitForSelector('.chip.warn[title="A2_TURNOUT_HIGH"]');
+  await shot(page, '14-console-flagged');
+  log('console: approved, help, flagged filter');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+}
+
+async function portal(browser, receipt) {
+  const ctx = await browser.newContext({viewport: {width: 412, height: 900}, isMobile: true, deviceScaleFactor: 1});
+  const page = await ctx.newPage();
+  const errors = watch(page, 'portal');
+  await page.goto(BASE + '/');
+  await page.waitForSelector('.kids a');
+  await shot(page, '20-portal-national');
+  await page.goto(BASE + '/#/61/1');
+  await page.waitForSelector('.chart');
+  const res = (await api('/api/races/1/results?region=61')).json;
+  const fmt = (n) => n.toLocaleString('id-ID');
+  const text = await page.textContent('main');
+  assert.ok(text.includes(fmt(res.tally.sah)), 'province page shows the valid-vote total ' + res.tally.sah);
+  assert.ok(text.includes(`${fmt(res.tally.progress.tps_received)} / ${fmt(res.tally.progress.tps_expected)}`), 'progress of TPS received');
+  const csvHref = await page.getAttribute('a[download$=".csv"]', 'href');
+  const csv = await api(csvHref);
+  assert.match(csv.text.split('\n')[0], /^tps,version,approved,flagged,paslon_1,paslon_2,suara_sah/);
+  assert.equal(csv.text.trim().split('\n').length, res.tally.progress.tps_received + 1, 'one CSV row per TPS received');
+  await shot(page, '21-portal-province');
+  await page.goto(BASE + '/#/6101012001/1');
+  await page.waitForSelector('.chart');
+  const row = await page.textContent(`.kids tr:has(a[href="#/${TPS}/1"])`);
+  assert.match(row, /TPS 001\s*masuk/, 'the desa lists its TPS with their own numbers: ' + row);
+  assert.ok(row.includes('300'), 'valid votes of the TPS: ' + row);
+  await shot(page, '22-portal-desa');
+
+  await page.goto(BASE + `/#/${TPS}/1`);
+  await page.waitForSelector('ol.history');
+  assert.equal(await page.locator('ol.history li').count(), 2, 'two versions in the history');
+  const hist = await page.textContent('ol.history');
+  assert.ok(hist.includes('Salah baca: satu suara paslon 2'), 'the correction reason is public');
+  assert.ok(hist.includes('ppk1') && hist.includes('kpps1'));
+  assert.equal(await page.textContent(`td[data-f="suara_paslon_1"]`), '179');
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('.photos img')];
+    return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  });
+  await shot(page, '23-portal-tps');
+
+  // A witness scans the KPPS receipt: the signed copy is on record (version 1, since replaced).
+  await page.goto(receipt.link);
+  await page.waitForSelector('#verify.good');
+  assert.match(await page.textContent('#verify'), /versi 1/);
+  await shot(page, '24-portal-witness-check');
+  await page.goto(receipt.link.replace(/sig=([0-9a-f])/, (m, c) => 'sig=' + (c === '0' ? '1' : '0')));
+  await page.waitForSelector('#verify.badv');
+
+  await page.goto(BASE + `/#/${TPS}/1`);
+  await page.waitForSelector('ol.history');
+  await page.click('button.lang');
+  await page.waitForFunction(() => document.body.textContent.includes('Version history'));
+  await shot(page, '25-portal-tps-en');
+  await page.click('button.lang');
+  log('portal: totals, history, witness check, English');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+}
+
+(async () => {
+  const seeded = await seed();
+  const browser = await chromium.launch({
+    executablePath: process.env.REKAP_CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const receipt = await kpps(browser);
+    await kppsStaleFix(receipt);
+    await consoleTest(browser, seeded);
+    await kppsRejected(receipt);
+    await portal(browser, receipt);
+  } catch (e) {
+    if (lastPage) await lastPage.screenshot({path: path.join(SHOTS, 'FAILED.png'), fullPage: true}).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+  }
+  log('all browser checks passed');
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

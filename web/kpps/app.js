@@ -1,0 +1,617 @@
+// rekap KPPS app: the polling-station officer logs in, photographs each page of the C.Hasil form,
+// types every number (checked live against the form's arithmetic), signs the document with the
+// device's Ed25519 key and sends it. Offline first: a signed form and its photos wait in
+// IndexedDB and go out by themselves when the network returns (the online event, plus retries
+// with growing waits); resending is harmless, the server answers "duplicate". After acceptance a
+// receipt shows a QR code that a witness scans to open the same signed copy on the public portal.
+//
+// The device key is generated with WebCrypto (Ed25519), its private half non-extractable, and
+// kept in IndexedDB; only the public half ever leaves the phone (POST /api/devices).
+'use strict';
+(function () {
+  var T = R.T, el = R.el, fmt = R.fmt;
+  var main = R.$('main');
+  var LS = 'rekap.kpps.';
+  var PAGES = 2;          // photos per race: the two pages of the C.Hasil-KWK form (docs/forms.md)
+  var PHOTO_EDGE = 1600;  // longest side of an uploaded photo: digits stay sharp, ~300 KB
+  var BACKOFF_MIN = 2000, BACKOFF_MAX = 5 * 60 * 1000;
+
+  // ---- small persistent state ----
+
+  function lsGet(k) { try { return JSON.parse(localStorage.getItem(LS + k)); } catch (e) { return null; } }
+  function lsSet(k, v) { try { localStorage.setItem(LS + k, JSON.stringify(v)); } catch (e) { /* full */ } }
+  function lsDel(k) { try { localStorage.removeItem(LS + k); } catch (e) { /* ignore */ } }
+
+  // IndexedDB: kv (device key), queue (signed forms waiting or sent), drafts (numbers + photos).
+  var dbp = null;
+  function db() {
+    if (dbp) return dbp;
+    dbp = new Promise(function (ok, bad) {
+      var rq = indexedDB.open('rekap-kpps', 1);
+      rq.onupgradeneeded = function () {
+        var d = rq.result;
+        d.createObjectStore('kv');
+        d.createObjectStore('queue', {keyPath: 'id', autoIncrement: true});
+        d.createObjectStore('drafts');
+      };
+      rq.onsuccess = function () { ok(rq.result); };
+      rq.onerror = function () { bad(rq.error); };
+    });
+    return dbp;
+  }
+  function tx(store, mode, fn) {
+    return db().then(function (d) {
+      return new Promise(function (ok, bad) {
+        var t = d.transaction(store, mode), s = t.objectStore(store), out;
+        var r = fn(s);
+        if (r) r.onsuccess = function () { out = r.result; };
+        t.oncomplete = function () { ok(out); };
+        t.onerror = t.onabort = function () { bad(t.error); };
+      });
+    });
+  }
+  var idb = {
+    get: function (st, k) { return tx(st, 'readonly', function (s) { return s.get(k); }); },
+    put: function (st, v, k) { return tx(st, 'readwrite', function (s) { return k === undefined ? s.put(v) : s.put(v, k); }); },
+    del: function (st, k) { return tx(st, 'readwrite', function (s) { return s.delete(k); }); },
+    all: function (st) { return tx(st, 'readonly', function (s) { return s.getAll(); }); }
+  };
+
+  // ---- session and context ----
+
+  var S = {token: lsGet('token'), user: lsGet('user'), ctx: lsGet('ctx'), state: lsGet('state') || {}};
+
+  function online() { return navigator.onLine !== false; }
+
+  function paintNet() {
+    var n = R.$('net');
+    n.textContent = online() ? T('daring', 'online') : T('luring', 'offline');
+    n.className = 'chip ' + (online() ? 'ok' : 'warn');
+  }
+
+  // Loads what the app needs to work offline: the TPS, its races, the elections' kinds.
+  function loadContext() {
+    var code = S.user.scope;
+    return Promise.all([R.get('/api/regions/' + code), R.get('/api/races?region=' + code), R.get('/api/elections')]).then(function (a) {
+      var el2 = {};
+      a[2].elections.forEach(function (e) { el2[e.id] = e; });
+      S.ctx = {tps: a[0].region, breadcrumb: a[0].breadcrumb, races: a[1].races, elections: el2};
+      lsSet('ctx', S.ctx);
+    });
+  }
+
+  // Server state of each race at this TPS (current version, approval), for prev and the status.
+  function loadState() {
+    return Promise.all(S.ctx.races.map(function (r) {
+      return R.get('/api/tps/' + S.ctx.tps.code + '/races/' + r.id).then(function (st) {
+        var last = st.history.length ? st.history[st.history.length - 1] : null;
+        S.state[r.id] = {version: st.current ? st.current.version : 0, approved: !!(st.state && st.state.approved),
+          doc: last ? last.doc_sha256 : null};
+      });
+    })).then(function () { lsSet('state', S.state); }, function () { /* offline: keep the last known */ });
+  }
+
+  // The device key: one per phone and account, registered once while online.
+  function deviceKey() {
+    return idb.get('kv', 'device').then(function (k) {
+      if (k && k.username === S.user.username) return k;
+      if (!window.crypto || !crypto.subtle) throw new Error(T('Peramban ini tidak mendukung tanda tangan digital.', 'This browser cannot sign.'));
+      return crypto.subtle.generateKey({name: 'Ed25519'}, false, ['sign', 'verify']).then(function (pair) {
+        return crypto.subtle.exportKey('raw', pair.publicKey).then(function (raw) {
+          return R.api('/api/devices', {token: S.token, body: {public_key: Chasil.hex(raw)}});
+        }).then(function (r) {
+          var rec = {username: S.user.username, keyId: r.body.key_id, privateKey: pair.privateKey, publicKey: pair.publicKey,
+            created: Date.now()};
+          return idb.put('kv', rec, 'device').then(function () { return rec; });
+        });
+      });
+    }).catch(function (e) {
+      if (e && e.name === 'NotSupportedError')
+        throw new Error(T('Peramban ini belum mendukung Ed25519; perbarui Chrome.', 'This browser lacks Ed25519; update Chrome.'));
+      throw e;
+    });
+  }
+
+  // ---- the queue ----
+
+  var flushing = false, timer = null, listeners = [];
+
+  function notify() { listeners.forEach(function (f) { f(); }); }
+
+  function backoff(tries) { return Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, Math.max(0, tries - 1))); }
+
+  function reject(item, e) {
+    item.status = 'ditolak';
+    item.reason = e.message;
+    item.violations = e.body && e.body.error && e.body.error.violations || null;
+    item.code = e.code;
+  }
+
+  // Sends one item: its photos first (each idempotent by hash), then the signed form.
+  function send(item) {
+    item.status = 'mengirim';
+    return idb.put('queue', item).then(notify).then(function () {
+      var chain = Promise.resolve();
+      item.photos.forEach(function (p) {
+        chain = chain.then(function () {
+          if (p.sent) return;
+          return R.api('/api/photos', {token: S.token, raw: p.blob, type: p.blob.type || 'image/jpeg'}).then(function (r) {
+            if (r.body.sha256 !== p.sha) throw new Error('photo hash mismatch');
+            p.sent = true;
+          });
+        });
+      });
+      return chain;
+    }).then(function () {
+      return R.api('/api/submissions', {body: item.body});
+    }).then(function (r) {
+      item.status = 'diterima';
+      item.reason = null;
+      item.receipt = r.body;
+      item.receipt.at = Date.now();
+      S.state[item.race] = {version: r.body.version, approved: false, doc: r.body.doc_sha256};
+      lsSet('state', S.state);
+      return idb.del('drafts', item.race);
+    }, function (e) {
+      if (e.status === 0 || e.status >= 500 || e.status === 429) {
+        item.status = 'antre';
+        item.tries = (item.tries || 0) + 1;
+        item.nextAt = Date.now() + backoff(item.tries);
+        item.reason = e.status ? e.message : null;
+      } else if (e.status === 401 && e.code === 'unauthenticated') {
+        // The session ran out while the form waited: it stays queued until the officer logs in.
+        item.status = 'antre';
+        item.nextAt = Date.now() + BACKOFF_MAX;
+        item.reason = T('Sesi berakhir: masuk lagi untuk mengirim.', 'Session expired: log in again to send.');
+        item.needsLogin = true;
+      } else reject(item, e);
+    }).then(function () { return idb.put('queue', item); }).then(function () {
+      // Refused because the TPS moved on (approved, corrected): show where it stands now.
+      if (item.code === 'conflict') return loadState();
+    }).then(notify);
+  }
+
+  function flush() {
+    if (flushing) return Promise.resolve();
+    flushing = true;
+    clearTimeout(timer);
+    timer = null;
+    return idb.all('queue').then(function (items) {
+      var now = Date.now(), chain = Promise.resolve();
+      items.forEach(function (it) {
+        if ((it.status === 'antre' || it.status === 'mengirim') && (it.nextAt || 0) <= now && !(it.needsLogin && !S.token))
+          chain = chain.then(function () { return online() ? send(it) : null; });
+      });
+      return chain;
+    }).catch(function () { /* a storage hiccup: try again later */ }).then(function () {
+      flushing = false;
+      return idb.all('queue');
+    }).then(function (items) {
+      // Offline, the online event wakes the queue; the slow timer covers a phone that misses it.
+      var next = Infinity, now = Date.now();
+      items.forEach(function (it) {
+        if (it.status !== 'antre' || (it.needsLogin && !S.token)) return;
+        next = Math.min(next, online() ? Math.max(it.nextAt || 0, now + 500) : now + 30000);
+      });
+      if (next < Infinity) timer = setTimeout(flush, next - now);
+    });
+  }
+
+  // Signs and queues a form. An older unsent form of the same race is dropped: the newest wins.
+  function enqueue(race, doc, photos) {
+    var st = S.state[race.id] || {};
+    return deviceKey().then(function (key) {
+      var shas = photos.map(function (p) { return p.sha; });
+      return Chasil.sign(doc, shas, st.doc || null, key.keyId, key.privateKey);
+    }).then(function (s) {
+      return idb.all('queue').then(function (items) {
+        return Promise.all(items.filter(function (it) { return it.race === race.id && it.status === 'antre'; })
+          .map(function (it) { return idb.del('queue', it.id); }));
+      }).then(function () {
+        return idb.put('queue', {race: race.id, raceName: race.name, tps: doc.tps, body: s.body, docHash: s.docHash,
+          signature: s.signature, prev: st.doc || null, photos: photos.map(function (p) { return {blob: p.blob, sha: p.sha}; }),
+          status: 'antre', tries: 0, nextAt: 0, created: Date.now()});
+      });
+    }).then(function () { notify(); flush(); });
+  }
+
+  function latestItem(items, raceId) {
+    var best = null;
+    items.forEach(function (it) { if (it.race === raceId && (!best || it.id > best.id)) best = it; });
+    return best;
+  }
+
+  // ---- photos ----
+
+  // Scales a camera photo down and re-encodes it as JPEG; returns {blob, sha}.
+  function preparePhoto(file) {
+    var load = window.createImageBitmap ? createImageBitmap(file) : new Promise(function (ok, bad) {
+      var img = new Image();
+      img.onload = function () { ok(img); };
+      img.onerror = bad;
+      img.src = URL.createObjectURL(file);
+    });
+    return load.then(function (img) {
+      var w = img.width, h = img.height, k = Math.min(1, PHOTO_EDGE / Math.max(w, h));
+      var c = document.createElement('canvas');
+      c.width = Math.round(w * k);
+      c.height = Math.round(h * k);
+      c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
+      return new Promise(function (ok) { c.toBlob(ok, 'image/jpeg', 0.85); });
+    }).then(function (blob) {
+      if (!blob) throw new Error(T('Foto tidak dapat dibaca.', 'Cannot read the photo.'));
+      return blob.arrayBuffer().then(function (buf) { return Chasil.sha256Hex(new Uint8Array(buf)); })
+        .then(function (sha) { return {blob: blob, sha: sha}; });
+    });
+  }
+
+  // ---- views ----
+
+  var view = null; // re-render on language switch
+
+  function render(fn) { view = fn; R.clear(main); fn(); }
+
+  function viewLogin(msg) {
+    render(function () {
+      var card = el('form', null, 'card', {autocomplete: 'on'});
+      card.appendChild(el('h2', T('Masuk sebagai KPPS', 'Log in as KPPS')));
+      card.appendChild(el('p', T('Gunakan nama pengguna dan kata sandi dari PPS.', 'Use the username and password from the PPS.'), 'muted'));
+      if (msg) card.appendChild(el('div', msg, 'err'));
+      card.appendChild(el('label', T('Nama pengguna', 'Username'), null, {'for': 'u'}));
+      var u = el('input', null, null, {id: 'u', name: 'username', autocomplete: 'username', autocapitalize: 'none', required: true});
+      card.appendChild(u);
+      card.appendChild(el('label', T('Kata sandi', 'Password'), null, {'for': 'p'}));
+      var p = el('input', null, null, {id: 'p', name: 'password', type: 'password', autocomplete: 'current-password', required: true});
+      card.appendChild(p);
+      var b = el('button', T('Masuk', 'Log in'), 'primary big', {type: 'submit', id: 'login'});
+      card.appendChild(el('div', [b], null, {style: 'margin-top:1rem'}));
+      card.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        b.disabled = true;
+        R.api('/api/login', {body: {username: u.value.trim(), password: p.value}}).then(function (r) {
+          if (r.body.user.role !== 'kpps') throw new Error(T('Akun ini bukan akun KPPS. Gunakan konsol rekap.', 'This is not a KPPS account. Use the recap console.'));
+          S.token = r.body.token;
+          S.user = r.body.user;
+          lsSet('token', S.token);
+          lsSet('user', S.user);
+          return loadContext().then(deviceKey).then(loadState);
+        }).then(function () {
+          idb.all('queue').then(function (items) {
+            items.forEach(function (it) { if (it.needsLogin) { it.needsLogin = false; it.nextAt = 0; idb.put('queue', it); } });
+          }).then(flush);
+          viewHome();
+        }).catch(function (e) {
+          b.disabled = false;
+          viewLogin(e.status === 0 ? T('Tidak ada sinyal. Masuk pertama kali memerlukan internet.', 'No network. The first login needs internet.') : e.message);
+        });
+      });
+      main.appendChild(card);
+      u.focus();
+    });
+  }
+
+  var STATUS = {antre: ['Antre', 'Queued'], mengirim: ['Mengirim…', 'Sending…'], diterima: ['Diterima', 'Accepted'], ditolak: ['Ditolak', 'Rejected']};
+
+  function statusChip(s) { return el('span', T(STATUS[s][0], STATUS[s][1]), 'status ' + s, {'data-status': s}); }
+
+  function viewHome() {
+    render(function () {
+      var c = S.ctx, tps = c.tps;
+      R.$('who').textContent = S.user.username;
+      var head = el('div', null, 'card');
+      head.appendChild(el('h2', [tps.name + ' ', el('small', tps.code)]));
+      head.appendChild(el('div', c.breadcrumb.map(function (b) { return b.name; }).join(' › '), 'crumb'));
+      head.appendChild(el('div', T('Pemilih DPT: ', 'Registered voters: ') + fmt(tps.dpt_l + tps.dpt_p) +
+        ' (L ' + fmt(tps.dpt_l) + ', P ' + fmt(tps.dpt_p) + ')', 'muted'));
+      main.appendChild(head);
+      var list = el('div', null, null, {id: 'races'});
+      main.appendChild(list);
+      var paint = function () {
+        idb.all('queue').then(function (items) {
+          R.clear(list);
+          c.races.forEach(function (r) {
+            var it = latestItem(items, r.id), st = S.state[r.id] || {};
+            var card = el('section', null, 'card race', {'data-race': r.id});
+            card.appendChild(el('h3', r.name));
+            var row = el('div', null, 'row');
+            if (it) row.appendChild(statusChip(it.status));
+            else if (st.version) row.appendChild(el('span', T('Tercatat versi ', 'Recorded version ') + st.version, 'status diterima'));
+            else row.appendChild(el('span', T('Belum dikirim', 'Not sent yet'), 'status antre'));
+            if (st.approved) row.appendChild(el('span', T('Disetujui PPK', 'Approved by PPK'), 'chip ok'));
+            card.appendChild(row);
+            if (it && it.status === 'antre') card.appendChild(el('p', it.reason || (online()
+              ? T('Menunggu giliran kirim…', 'Waiting to send…')
+              : T('Tidak ada sinyal: terkirim otomatis saat sinyal kembali.', 'No network: it will be sent automatically when the network returns.')), 'muted'));
+            if (it && it.status === 'ditolak') {
+              card.appendChild(el('div', it.reason, 'err reason'));
+              if (it.violations) card.appendChild(el('ul', it.violations.map(function (v) {
+                return el('li', T(v.message.id, v.message.en), v.severity);
+              }), 'msgs'));
+            }
+            var btns = el('div', null, 'row');
+            if (it && it.status === 'diterima')
+              btns.appendChild(el('button', T('Tanda terima & QR', 'Receipt & QR'), 'primary', {type: 'button', onclick: function () { viewReceipt(it); }}));
+            if (!st.approved)
+              btns.appendChild(el('button', it || st.version ? T('Isi ulang / perbaiki', 'Fill in again / fix') : T('Isi formulir', 'Fill in the form'),
+                it || st.version ? '' : 'primary', {type: 'button', 'data-fill': r.id, onclick: function () { viewForm(r); }}));
+            card.appendChild(btns);
+            list.appendChild(card);
+          });
+        });
+      };
+      listeners = [paint];
+      paint();
+      main.appendChild(el('div', [el('button', T('Keluar', 'Log out'), '', {type: 'button', onclick: logout})], null, {style: 'margin-top:1rem'}));
+    });
+  }
+
+  function logout() {
+    if (S.token) R.api('/api/logout', {token: S.token, method: 'POST'}).catch(function () {});
+    S.token = S.user = null;
+    lsDel('token');
+    lsDel('user');
+    viewLogin();
+  }
+
+  // The form of one race: photos, then every section, checked as it is typed.
+  function viewForm(race) {
+    var c = S.ctx, el2 = c.elections[race.election_id] || {slug: 'pilkada2024', kind: 'pilkada'};
+    var paslon = race.candidates.length;
+    var kk = race.candidates.some(function (x) { return x.kolom_kosong; });
+    var vctx = Chasil.contextFor(el2.kind, c.tps);
+    var draft = {values: {}, photos: []};
+    var inputs = {};
+
+    idb.get('drafts', race.id).then(function (d) {
+      if (d) draft = d;
+      listeners = [];
+      render(paint);
+    });
+
+    function save() { idb.put('drafts', draft, race.id); }
+
+    function doc() {
+      var d = {v: 1, type: 'chasil', election: el2.slug, race: race.id, tps: c.tps.code, paslon: paslon, kolom_kosong: kk};
+      Chasil.fieldsFor(paslon).forEach(function (f) { if (draft.values[f] != null) d[f] = draft.values[f]; });
+      return d;
+    }
+
+    function paint() {
+      var top = el('div', null, 'card');
+      top.appendChild(el('button', '‹ ' + T('Kembali', 'Back'), '', {type: 'button', onclick: viewHome}));
+      top.appendChild(el('h2', race.name));
+      top.appendChild(el('p', T('Foto setiap halaman formulir C.Hasil, lalu ketik angka persis seperti tertulis. Angka dicek otomatis.',
+        'Photograph each page of the C.Hasil form, then type every number exactly as written. Numbers are checked as you type.'), 'muted'));
+      main.appendChild(top);
+
+      var pc = el('section', null, 'card');
+      pc.appendChild(el('h3', T('Foto formulir', 'Form photos')));
+      var pages = el('div', null, 'pages');
+      for (var i = 0; i < PAGES; i++) pages.appendChild(pageSlot(i));
+      pc.appendChild(pages);
+      pc.appendChild(el('div', null, 'reading-photo', {id: 'reading-photo'}));
+      main.appendChild(pc);
+
+      Chasil.SECTIONS.forEach(function (s) { main.appendChild(section(s)); });
+
+      var bar = el('div', null, 'sticky');
+      var summary = el('div', null, 'muted', {id: 'summary'});
+      var next = el('button', T('Periksa & kirim', 'Review & send'), 'primary big', {type: 'button', id: 'review', onclick: function () { viewConfirm(race, doc(), draft, vctx); }});
+      bar.appendChild(summary);
+      bar.appendChild(next);
+      main.appendChild(bar);
+      check();
+    }
+
+    function pageSlot(i) {
+      var p = draft.photos[i];
+      var slot = el('label', null, 'page' + (p ? ' has' : ''));
+      if (p) {
+        var img = el('img', null, null, {alt: T('Halaman ', 'Page ') + (i + 1)});
+        img.src = URL.createObjectURL(p.blob);
+        slot.appendChild(img);
+        slot.appendChild(el('span', T('Halaman ', 'Page ') + (i + 1) + ' ✓', 'cap'));
+      } else slot.appendChild(el('span', [camera(), el('br'), T('Foto halaman ', 'Photo of page ') + (i + 1)]));
+      var inp = el('input', null, null, {type: 'file', accept: 'image/*', capture: 'environment', 'data-page': i,
+        'aria-label': T('Foto halaman ', 'Photo of page ') + (i + 1)});
+      inp.addEventListener('change', function () {
+        if (!inp.files || !inp.files[0]) return;
+        slot.classList.add('has');
+        preparePhoto(inp.files[0]).then(function (ph) {
+          draft.photos[i] = ph;
+          save();
+          slot.parentNode.replaceChild(pageSlot(i), slot);
+          check();
+        }, function (e) { alert(e.message); });
+      });
+      slot.appendChild(inp);
+      return slot;
+    }
+
+    function camera() {
+      var s = R.svg('svg', {viewBox: '0 0 24 24', width: 32, height: 32, 'aria-hidden': 'true'});
+      s.appendChild(R.svg('path', {d: 'M4 7h3l2-2h6l2 2h3v12H4z', fill: 'none', stroke: '#5b6470', 'stroke-width': 1.8, 'stroke-linejoin': 'round'}));
+      s.appendChild(R.svg('circle', {cx: 12, cy: 13, r: 3.5, fill: 'none', stroke: '#5b6470', 'stroke-width': 1.8}));
+      return s;
+    }
+
+    function numInput(f, label) {
+      var wrap = el('label', null, 'num');
+      wrap.appendChild(el('span', label));
+      var inp = el('input', null, null, {type: 'text', inputmode: 'numeric', pattern: '[0-9]*', maxlength: 3, autocomplete: 'off',
+        enterkeyhint: 'next', name: f, 'data-f': f, 'aria-label': label});
+      if (draft.values[f] != null) inp.value = String(draft.values[f]);
+      inp.addEventListener('input', function () {
+        var v = inp.value.replace(/[^0-9]/g, '').slice(0, 3);
+        if (v !== inp.value) inp.value = v;
+        if (v === '') delete draft.values[f]; else draft.values[f] = Number(v);
+        save();
+        check();
+      });
+      inp.addEventListener('keydown', function (ev) {
+        if (ev.key !== 'Enter') return;
+        ev.preventDefault();
+        var all = Array.prototype.slice.call(main.querySelectorAll('input[data-f]'));
+        var nx = all[all.indexOf(inp) + 1];
+        if (nx) nx.focus(); else R.$('review').focus();
+      });
+      inputs[f] = inp;
+      wrap.appendChild(inp);
+      wrap.appendChild(el('div', null, 'reading', {'data-reading': f}));
+      return wrap;
+    }
+
+    function section(s) {
+      var sec = el('section', null, 'card sec', {'data-sec': s.id});
+      sec.appendChild(el('h3', [el('span', s.id, 'sid'), T(s.title[0], s.title[1])]));
+      var box;
+      if (s.row) {
+        box = el('div', null, 'fields');
+        box.appendChild(numInput(s.row + '_l', T('Laki-laki', 'Men')));
+        box.appendChild(numInput(s.row + '_p', T('Perempuan', 'Women')));
+        box.appendChild(numInput(s.row + '_j', T('Jumlah', 'Total')));
+      } else {
+        box = el('div', null, 'fields list');
+        if (s.paslon) race.candidates.forEach(function (x, i) {
+          box.appendChild(numInput('suara_paslon_' + (i + 1), x.ballot_no + '. ' + (x.kolom_kosong ? T('Kolom kosong', 'Empty column') : x.name)));
+        });
+        else s.fields.forEach(function (f) { box.appendChild(numInput(f[0], T(f[1], f[2]))); });
+      }
+      sec.appendChild(box);
+      sec.appendChild(el('ul', null, 'msgs', {'data-msgs': s.id}));
+      return sec;
+    }
+
+    // Runs the rules on what is typed so far; marks fields and puts each message in the section
+    // of its first field, next to where the officer is looking.
+    function check() {
+      var d = doc(), vs = Chasil.validate(d, vctx), mark = {};
+      Object.keys(inputs).forEach(function (f) { inputs[f].className = draft.values[f] != null ? 'okv' : ''; });
+      main.querySelectorAll('[data-msgs]').forEach(function (u) { R.clear(u); });
+      vs.forEach(function (v) {
+        v.fields.forEach(function (f) { if (inputs[f] && mark[f] !== 'bad') mark[f] = v.severity === 'hard' ? 'bad' : 'warn'; });
+        var inp = inputs[v.fields[0]], sec = inp && inp.closest('[data-sec]');
+        var ul = sec && sec.querySelector('[data-msgs]');
+        if (ul) ul.appendChild(el('li', T(v.message.id, v.message.en), v.severity, {'data-code': v.code}));
+      });
+      Object.keys(mark).forEach(function (f) { inputs[f].className = mark[f]; });
+      var missing = Chasil.fieldsFor(paslon).filter(function (f) { return draft.values[f] == null; }).length;
+      var hard = vs.filter(function (v) { return v.severity === 'hard'; }).length;
+      var photos = draft.photos.filter(Boolean).length;
+      var parts = [];
+      if (photos < PAGES) parts.push(T('foto halaman belum lengkap', 'page photos missing') + ' (' + photos + '/' + PAGES + ')');
+      if (missing) parts.push(missing + T(' angka belum diisi', ' numbers still empty'));
+      if (hard) parts.push(hard + T(' angka tidak cocok', ' numbers do not add up'));
+      var sum = R.$('summary');
+      if (sum) sum.textContent = parts.length ? T('Belum bisa dikirim: ', 'Cannot send yet: ') + parts.join(', ') + '.'
+        : T('Semua angka cocok. Periksa sekali lagi lalu kirim.', 'Everything adds up. Review once more, then send.');
+      var b = R.$('review');
+      if (b) b.disabled = parts.length > 0;
+    }
+  }
+
+  // Shows a future digit-reader result under each box: the value read and, per digit, whether the
+  // reader is unsure. reading = {fields: {<field>: {value, digits: [{d: 0..9, p: 0..1}]}}} — the
+  // shape planned for GET /api/photos/{sha256}/reading (issue 7); nothing calls it until then.
+  function showReading(reading, onUse) {
+    Object.keys((reading && reading.fields) || {}).forEach(function (f) {
+      var box = main.querySelector('[data-reading="' + f + '"]'), r = reading.fields[f];
+      if (!box) return;
+      R.clear(box).appendChild(el('span', T('Terbaca:', 'Read:')));
+      r.digits.forEach(function (dg) { box.appendChild(el('span', String(dg.d), 'd' + (dg.p < 0.8 ? ' doubt' : ''))); });
+      box.appendChild(el('button', T('pakai', 'use'), '', {type: 'button', onclick: function () { onUse(f, r.value); }}));
+    });
+  }
+  window.rekapShowReading = showReading;
+
+  function viewConfirm(race, d, draft, vctx) {
+    listeners = [];
+    render(function () {
+      var vs = Chasil.validate(d, vctx);
+      var card = el('section', null, 'card confirm');
+      card.appendChild(el('button', '‹ ' + T('Ubah angka', 'Change numbers'), '', {type: 'button', onclick: function () { viewForm(race); }}));
+      card.appendChild(el('h2', T('Periksa sekali lagi', 'Check once more')));
+      card.appendChild(el('p', T('Cocokkan setiap angka dengan formulir di tangan Anda.', 'Compare every number with the form in your hands.'), 'muted'));
+      var tb = el('table');
+      Chasil.fieldsFor(d.paslon).forEach(function (f) {
+        var lb = Chasil.fieldLabel(d, f);
+        tb.appendChild(el('tr', [el('td', T(lb[0], lb[1])), el('td', fmt(d[f]), 'n')]));
+      });
+      card.appendChild(tb);
+      var soft = vs.filter(function (v) { return v.severity === 'soft'; });
+      if (soft.length) {
+        card.appendChild(el('p', T('Catatan (tetap bisa dikirim, akan diperiksa PPK):', 'Notes (can still be sent; the PPK will review):')));
+        card.appendChild(el('ul', soft.map(function (v) { return el('li', T(v.message.id, v.message.en), 'soft'); }), 'msgs'));
+      }
+      var cb = el('input', null, null, {type: 'checkbox', id: 'agree', style: 'width:1.5rem;height:1.5rem;vertical-align:middle'});
+      card.appendChild(el('label', [cb, ' ' + T('Semua angka sudah saya cocokkan dengan formulir.', 'I have matched every number with the form.')],
+        null, {'for': 'agree', style: 'font-weight:600;margin:1rem 0'}));
+      var send = el('button', T('Tanda tangani & kirim', 'Sign & send'), 'primary big', {type: 'button', id: 'send', disabled: true});
+      cb.addEventListener('change', function () { send.disabled = !cb.checked; });
+      if (!online()) card.appendChild(el('p', T('Tidak ada sinyal: formulir ditandatangani dan disimpan di ponsel, lalu terkirim sendiri saat sinyal kembali.',
+        'No network: the form is signed and kept on the phone, and goes out by itself when the network returns.'), 'note'));
+      var err = el('div', null, 'err hidden');
+      send.addEventListener('click', function () {
+        send.disabled = true;
+        enqueue(race, d, draft.photos.filter(Boolean)).then(viewHome, function (e) {
+          err.textContent = e.message;
+          err.classList.remove('hidden');
+          send.disabled = false;
+        });
+      });
+      card.appendChild(err);
+      card.appendChild(send);
+      main.appendChild(card);
+    });
+  }
+
+  function receiptUrl(it) {
+    return location.origin + '/#/' + it.tps + '/' + it.race + '?doc=' + it.docHash + '&sig=' + it.signature;
+  }
+
+  function viewReceipt(it) {
+    listeners = [];
+    render(function () {
+      var r = it.receipt, card = el('section', null, 'card', {id: 'receipt'});
+      card.appendChild(el('button', '‹ ' + T('Kembali', 'Back'), '', {type: 'button', onclick: viewHome}));
+      card.appendChild(el('h2', T('Tanda terima', 'Receipt')));
+      card.appendChild(el('p', it.raceName));
+      card.appendChild(el('p', T('Saksi: pindai kode ini untuk membuka salinan bertanda tangan yang sama di portal publik.',
+        'Witnesses: scan this code to open the same signed copy on the public portal.'), 'note'));
+      var url = receiptUrl(it);
+      card.appendChild(el('img', null, 'qr', {src: '/api/qr?text=' + encodeURIComponent(url), alt: url, id: 'qr'}));
+      card.appendChild(el('p', [el('a', T('Buka salinan publik', 'Open the public copy'), null, {href: url, id: 'publink'})]));
+      var tb = el('table');
+      [[T('TPS', 'TPS'), r.tps], [T('Versi', 'Version'), String(r.version)], [T('Diterima', 'Accepted'), R.when(r.at)],
+        [T('Sidik dokumen', 'Document hash'), el('code', r.doc_sha256)], [T('Tanda tangan perangkat', 'Device signature'), el('code', it.signature)],
+        [T('Indeks log', 'Log index'), String(r.log_index)],
+        [T('Tanda', 'Flags'), r.flags ? R.flagChips(r.flags) : T('tidak ada', 'none')]].forEach(function (row) {
+        tb.appendChild(el('tr', [el('th', row[0]), el('td', [row[1]])]));
+      });
+      card.appendChild(tb);
+      main.appendChild(card);
+    });
+  }
+
+  // ---- start ----
+
+  R.$('langbox').appendChild(R.langToggle(function () { paintNet(); if (view) { R.clear(main); view(); } }));
+  paintNet();
+  window.addEventListener('online', function () { paintNet(); notify(); flush(); });
+  window.addEventListener('offline', function () { paintNet(); notify(); });
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/kpps/sw.js', {scope: '/kpps/'}).catch(function () {});
+
+  if (!S.token || !S.user || !S.ctx) viewLogin();
+  else {
+    viewHome();
+    if (online()) {
+      R.get('/api/me', S.token).then(function () { return loadState(); }).then(function () { notify(); }, function (e) {
+        if (e.status === 401) viewLogin(T('Sesi berakhir. Silakan masuk lagi.', 'Session expired. Please log in again.'));
+      });
+    }
+    flush();
+  }
+  // For tests and the curious: the queue as the app sees it.
+  window.rekapQueue = function () { return idb.all('queue'); };
+  window.rekapFlush = flush;
+})();
