@@ -460,12 +460,6 @@ static int read_number(struct rk_reader *r, const struct rk_image *img,
     if (rc != RK_OK)
         return rc;
     int search = (int)fmin(12, fmax(1, floor(t->box_gap * R_PPM / 2) - 1));
-    if (getenv("RKDBG")) {
-        uint8_t *ob; size_t nb;
-        rk_image_encode_png(&crop, &ob, &nb);
-        char pth[64]; snprintf(pth, sizeof pth, "/tmp/rkdbg/num%d.png", n->field);
-        FILE *fp = fopen(pth, "wb"); fwrite(ob, 1, nb, fp); fclose(fp); free(ob);
-    }
     for (int d = 0; d < RK_FORM_DIGITS; d++) {
         struct rk_form_rect b = n->box[d];
         double bx = b.x * R_PPM - 0.5 - X0, by = b.y * R_PPM - 0.5 - Y0;
@@ -884,13 +878,6 @@ static int find_qr(struct rk_reader *r, const struct rk_image *img, const struct
                 rc = scan_qr(r, &bin, payload, sizeof payload);
                 rk_image_free(&bin);
             }
-        }
-        if (getenv("RKDBG")) {
-            uint8_t *ob; size_t nb;
-            rk_image_encode_png(&sq, &ob, &nb);
-            char pth[64]; snprintf(pth, sizeof pth, "/tmp/rkdbg/qr%d.png", k);
-            FILE *fp = fopen(pth, "wb"); fwrite(ob, 1, nb, fp); fclose(fp); free(ob);
-            fprintf(stderr, "rot %d rc %d\n", k, rc);
         }
         if (rc == RK_ENOMEM)
             return rc;
