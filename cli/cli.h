@@ -31,5 +31,6 @@ int rk_cmd_user(int argc, char **argv);
 int rk_cmd_form(int argc, char **argv);
 int rk_cmd_dhasil(int argc, char **argv);
 int rk_cmd_digits(int argc, char **argv);
+int rk_cmd_read(int argc, char **argv);
 
 #endif

@@ -90,6 +90,13 @@ const char *rk_reader_flag_name(unsigned flag)
     }
 }
 
+const char *rk_reader_error_message(enum rk_reader_error e, bool indonesian)
+{
+    if ((int)e < 0 || (size_t)e >= sizeof errors / sizeof errors[0])
+        return "";
+    return indonesian ? errors[e].id : errors[e].en;
+}
+
 static int fail(struct rk_reader_result *res, enum rk_reader_error e, int status)
 {
     res->error = e;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "rekap/digits.h"
 #include "rekap/form.h"
 #include "rekap/geom.h"
@@ -163,5 +165,14 @@ int rk_reader_read_image(struct rk_reader *r, const struct rk_image *img,
 /* Stable machine name of an error ("no_marks") and of a flag bit ("low_confidence"). */
 const char *rk_reader_error_name(enum rk_reader_error e);
 const char *rk_reader_flag_name(unsigned flag);
+
+/* The static message of an error, in Bahasa Indonesia (indonesian) or English; "" for OK. */
+const char *rk_reader_error_message(enum rk_reader_error e, bool indonesian);
+
+/* The result as JSON for clients that overlay it on the photo (docs/api.md, POST /api/read):
+ * {"form":{...},"photo":{...},"ncand":n,"fields":[{"name","value","confidence","needs_review",
+ * "flags":[...],"box":[[x,y]x4],"digits":[...]}],"needs_review":k,"violations":[...],"ms":t}.
+ * Returns a new reference, or NULL when out of memory. */
+json_t *rk_reader_result_json(const struct rk_reader_result *res);
 
 #endif
