@@ -30,13 +30,16 @@ struct rk_server_config {
                               after a restart */
     const char *log_id;    /* names the transparency log in signed tree heads; NULL = "rekap" */
     unsigned publish_ms;   /* sign a new tree head this often when the log grew; 0 = 1000 */
+    const char *model_file; /* digit model (models/digits.bin) for POST /api/read; NULL: the
+                               photo reader is off and that endpoint answers 415 */
 };
 
 struct rk_server;
 
 /* Starts serving in background threads. On success *out owns the server and
  * rk_server_port() tells the bound port. Returns RK_OK, RK_EINVAL (bad address or web dir),
- * RK_EDB (store), RK_EIO (bind), RK_ENOMEM. */
+ * RK_EDB (store), RK_EIO (bind), RK_EPARSE (model_file missing or not a digit model),
+ * RK_ENOMEM. */
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out);
 
 /* The TCP port actually bound. */
