@@ -35,5 +35,6 @@ int rk_cmd_verify(int argc, char **argv);
 int rk_cmd_audit(int argc, char **argv);
 int rk_cmd_export(int argc, char **argv);
 int rk_cmd_verify_snapshot(int argc, char **argv);
+int rk_cmd_read(int argc, char **argv);
 
 #endif

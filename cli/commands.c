@@ -19,6 +19,7 @@ const struct rk_command rk_commands[] = {
     {"stats", rk_cmd_stats, "ringkasan isi basis data / summarise the store"},
     {"user", rk_cmd_user, "kelola akun petugas (add, list, disable, bulk) / manage accounts"},
     {"form", rk_cmd_form, "cetak formulir C.Hasil-KWK / print C.Hasil-KWK forms"},
+    {"read", rk_cmd_read, "baca foto formulir C.Hasil-KWK / read a photo of a C.Hasil-KWK form"},
     {"serve", rk_cmd_serve, "jalankan server HTTP / run the HTTP server"},
     {"dhasil", rk_cmd_dhasil,
      "rekapitulasi D.Hasil satu wilayah (JSON/PDF) / D.Hasil recap of a region"},

@@ -55,6 +55,10 @@ static int write_port_file(const char *path, unsigned short port)
     return RK_OK;
 }
 
+#ifndef REKAP_MODEL_DIR
+#define REKAP_MODEL_DIR "models"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(
@@ -64,6 +68,9 @@ static void usage(FILE *f)
         "                   [--port-file FILE] [--max-conn N] [--timeout SECONDS]\n"
         "                   [--key FILE] [--log-id NAME] [--rate-addr N] [--no-rate-limit]\n"
         "                   [--cache-ms N] [--no-cache]\n"
+        "                   [--key FILE] [--log-id NAME] [--model FILE]\n"
+        "  --model: model angka untuk POST /api/read / digit model for the photo reader;\n"
+        "           default $REKAP_MODEL or models/digits.bin (the reader is off without one)\n"
         "  --key: kunci penanda tangan log (dibuat bila belum ada) / log signing key, created\n"
         "         if missing; default: <db>.key next to an SQLite file\n"
         "  --listen 127.0.0.1:8080 (bawaan/default); port 0 = pilih port bebas / any free port\n");
@@ -89,12 +96,13 @@ int rk_cmd_serve(int argc, char **argv)
                                          {"no-rate-limit", no_argument, 0, 'N'},
                                          {"cache-ms", required_argument, 0, 'C'},
                                          {"no-cache", no_argument, 0, 'X'},
+                                         {"model", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:NC:Xh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:NC:Xm:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.db_uri = optarg;
@@ -151,6 +159,9 @@ int rk_cmd_serve(int argc, char **argv)
         case 'X':
             cfg.no_cache = 1;
             break;
+        case 'm':
+            cfg.model_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -164,6 +175,19 @@ int rk_cmd_serve(int argc, char **argv)
         return 2;
     }
     cfg.bind_addr = addr;
+    if (!cfg.model_file) {
+        /* The photo reader is optional: without a model POST /api/read answers 415. */
+        const char *env = getenv("REKAP_MODEL");
+        if (env && env[0])
+            cfg.model_file = env;
+        else if (access("models/digits.bin", R_OK) == 0)
+            cfg.model_file = "models/digits.bin";
+        else if (access(REKAP_MODEL_DIR "/digits.bin", R_OK) == 0)
+            cfg.model_file = REKAP_MODEL_DIR "/digits.bin";
+        else
+            fprintf(stderr, "rekap serve: tanpa model angka, pembaca foto mati / no digit model, "
+                            "photo reader off\n");
+    }
     /* The log key lives beside an SQLite store unless named: a server restarted on the same
      * data must sign with the same key, or witnesses could not check old heads. */
     char keybuf[4200];
@@ -206,6 +230,9 @@ int rk_cmd_serve(int argc, char **argv)
         if (rc == RK_EINVAL)
             fprintf(stderr, "rekap serve: alamat atau direktori web tidak valid / invalid address "
                             "or web directory\n");
+        else if (rc == RK_EPARSE)
+            fprintf(stderr, "rekap serve: berkas model angka tidak valid / bad digit model: %s\n",
+                    cfg.model_file);
         else if (rc == RK_EIO)
             fprintf(stderr,
                     "rekap serve: tidak dapat mendengarkan di %s:%u / cannot listen on "

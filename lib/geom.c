@@ -5,6 +5,7 @@
 #include "rekap/status.h"
 
 #include <math.h>
+#include <string.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -191,12 +192,27 @@ int rk_image_warp(const struct rk_image *photo, const struct rk_homography *to_p
     *out = (struct rk_image){0};
     if (!photo || !photo->px || photo->width < 1 || photo->height < 1 || !to_photo)
         return RK_EINVAL;
-    for (int i = 0; i < 9; i++)
-        if (!isfinite(to_photo->m[i]))
-            return RK_EINVAL;
     int rc = rk_image_init(out, w, h, fill);
     if (rc != RK_OK)
         return rc;
+    rc = rk_image_warp_into(photo, to_photo, x0, y0, fill, out);
+    if (rc != RK_OK)
+        rk_image_free(out);
+    return rc;
+}
+
+int rk_image_warp_into(const struct rk_image *photo, const struct rk_homography *to_photo, int x0,
+                       int y0, uint8_t fill, struct rk_image *out)
+{
+    if (!out || !out->px || out->width < 1 || out->height < 1 || out->stride < out->width ||
+        !photo || !photo->px || photo->width < 1 || photo->height < 1 || !to_photo)
+        return RK_EINVAL;
+    for (int i = 0; i < 9; i++)
+        if (!isfinite(to_photo->m[i]))
+            return RK_EINVAL;
+    const int w = out->width, h = out->height;
+    for (int j = 0; j < h; j++)
+        memset(out->px + (size_t)j * (size_t)out->stride, fill, (size_t)w);
     const double *m = to_photo->m;
     const int pw = photo->width, ph = photo->height;
     const size_t stride = (size_t)photo->stride;
@@ -210,7 +226,7 @@ int rk_image_warp(const struct rk_image *photo, const struct rk_homography *to_p
     const double lim_x = pw - 1.0 - 1e-6, lim_y = ph - 1.0 - 1e-6;
     for (int j = 0; j < h; j++) {
         double yy = (double)(y0 + j);
-        uint8_t *d = out->px + (size_t)j * (size_t)w;
+        uint8_t *d = out->px + (size_t)j * (size_t)out->stride;
         for (int i0 = 0; i0 < w; i0 += SPAN) {
             int n = w - i0 < SPAN ? w - i0 : SPAN;
             double xa = (double)(x0 + i0), xb = xa + n;

@@ -549,39 +549,97 @@ static int find_at(const struct rk_image *photo, int f, struct rk_marks *out)
 
 /* ---- box refinement ---- */
 
+/* Window geometry shared by the work-size computation and the search. */
+struct refine_win {
+    int band, ox, oy, ww, wh, side;
+};
+
+static int refine_win(double x, double y, double w, double h, int search, struct refine_win *rw)
+{
+    if (search < 0 || search > 64 || !isfinite(x) || !isfinite(y) || !isfinite(w) || !isfinite(h))
+        return RK_EINVAL;
+    if (w < 4 || h < 4 || w > RK_IMAGE_MAX_SIDE || h > RK_IMAGE_MAX_SIDE ||
+        fabs(x) > 4.0 * RK_IMAGE_MAX_SIDE || fabs(y) > 4.0 * RK_IMAGE_MAX_SIDE)
+        return RK_ERANGE;
+    rw->band = (int)fmax(2, fmin(w, h) / 10);
+    rw->ox = (int)floor(x) - search - rw->band - 1;
+    rw->oy = (int)floor(y) - search - rw->band - 1;
+    rw->ww = (int)ceil(w) + 2 * (search + rw->band + 2);
+    rw->wh = (int)ceil(h) + 2 * (search + rw->band + 2);
+    rw->side = 2 * search + 1;
+    /* The integral image is 32-bit, exact up to RK_IMAGE_MAX_PIXELS (like rk_integral). */
+    if ((double)rw->ww * rw->wh > (double)RK_IMAGE_MAX_PIXELS)
+        return RK_ETOOBIG;
+    return RK_OK;
+}
+
+/* Integral entries, rounded up to even so the doubles after them stay 8-byte aligned. */
+static size_t refine_cells(const struct refine_win *rw)
+{
+    return (((size_t)rw->ww + 1) * ((size_t)rw->wh + 1) + 1) & ~(size_t)1;
+}
+
+static size_t refine_bytes(const struct refine_win *rw)
+{
+    return refine_cells(rw) * sizeof(uint32_t) +
+           (size_t)rw->side * (size_t)rw->side * sizeof(double);
+}
+
+size_t rk_marks_refine_work_size(double x, double y, double w, double h, int search)
+{
+    struct refine_win rw;
+    if (refine_win(x, y, w, h, search, &rw) != RK_OK)
+        return 0;
+    return refine_bytes(&rw);
+}
+
 int rk_marks_refine_box(const struct rk_image *img, double x, double y, double w, double h,
                         int search, struct rk_point *shift, double *score)
 {
-    if (!img || !img->px || !shift || !score || search < 0 || search > 64 || !isfinite(x) ||
-        !isfinite(y) || !isfinite(w) || !isfinite(h))
+    size_t n = rk_marks_refine_work_size(x, y, w, h, search);
+    if (n == 0) {
+        struct refine_win rw;
+        int rc = refine_win(x, y, w, h, search, &rw);
+        return rc != RK_OK ? rc : RK_EINVAL;
+    }
+    void *work = malloc(n);
+    if (!work)
+        return RK_ENOMEM;
+    int rc = rk_marks_refine_box_work(img, x, y, w, h, search, work, n, shift, score);
+    free(work);
+    return rc;
+}
+
+int rk_marks_refine_box_work(const struct rk_image *img, double x, double y, double w, double h,
+                             int search, void *work, size_t work_len, struct rk_point *shift,
+                             double *score)
+{
+    if (!img || !img->px || !shift || !score || !work)
         return RK_EINVAL;
-    if (w < 4 || h < 4 || w > RK_IMAGE_MAX_SIDE || h > RK_IMAGE_MAX_SIDE)
-        return RK_ERANGE;
+    struct refine_win W;
+    int rc = refine_win(x, y, w, h, search, &W);
+    if (rc != RK_OK)
+        return rc;
+    if (work_len < refine_bytes(&W))
+        return RK_EINVAL;
+    int band = W.band, ox = W.ox, oy = W.oy, ww = W.ww, wh = W.wh, side = W.side;
     /* Line means come from an integral image of the searched window; pixels outside the
      * image read as the nearest edge pixel (rk_image_at), like the rest of the module. */
-    int band = (int)fmax(2, fmin(w, h) / 10);
-    int ox = (int)floor(x) - search - band - 1, oy = (int)floor(y) - search - band - 1;
-    int ww = (int)ceil(w) + 2 * (search + band + 2), wh = (int)ceil(h) + 2 * (search + band + 2);
-    struct rk_image win;
-    int rc = rk_image_init(&win, ww, wh, 0);
-    if (rc != RK_OK)
-        return rc;
-    for (int j = 0; j < wh; j++)
-        for (int i = 0; i < ww; i++)
-            win.px[(size_t)j * (size_t)ww + (size_t)i] = rk_image_at(img, ox + i, oy + j);
-    struct rk_integral ii;
-    rc = rk_integral_init(&ii, &win, false);
-    rk_image_free(&win);
-    if (rc != RK_OK)
-        return rc;
+    struct rk_integral ii = {ww, wh, work, NULL};
+    double *sc = (double *)(void *)((uint32_t *)work + refine_cells(&W));
+    size_t iw = (size_t)ww + 1;
+    memset(ii.sum, 0, iw * sizeof *ii.sum);
+    for (int j = 0; j < wh; j++) {
+        uint32_t acc = 0;
+        uint32_t *row = ii.sum + (size_t)(j + 1) * iw, *prev = row - iw;
+        row[0] = 0;
+        for (int i = 0; i < ww; i++) {
+            acc += rk_image_at(img, ox + i, oy + j);
+            row[i + 1] = prev[i + 1] + acc;
+        }
+    }
     int bx = (int)lround(x) - ox, by = (int)lround(y) - oy; /* rectangle in window coords */
     int rw = (int)lround(w), rh = (int)lround(h);
-    int side = 2 * search + 1;
-    double *sc = malloc((size_t)side * (size_t)side * sizeof *sc);
-    if (!sc) {
-        rk_integral_free(&ii);
-        return RK_ENOMEM;
-    }
     double best = -1e300;
     int bdx = 0, bdy = 0;
     for (int dy = -search; dy <= search; dy++)
@@ -618,7 +676,6 @@ int rk_marks_refine_box(const struct rk_image *img, double x, double y, double w
                 bdx = dx, bdy = dy;
             }
         }
-    rk_integral_free(&ii);
     /* A printed line thicker than a pixel scores the same at several shifts: report the centre
      * of the plateau around the best, which also makes the shift sub-pixel. */
     double sx = 0, sy = 0, n = 0;
@@ -631,7 +688,6 @@ int rk_marks_refine_box(const struct rk_image *img, double x, double y, double w
                 sx += dx, sy += dy, n++;
             }
         }
-    free(sc);
     *shift = (struct rk_point){sx / n, sy / n};
     *score = best > 0 ? fmin(1.0, best) : 0;
     return RK_OK;

@@ -35,6 +35,8 @@ static const struct status_row rows[] = {
     {RK_ERATELIMIT, 429, "rate_limited", "too many requests", "terlalu banyak permintaan"},
     {RK_EINTERNAL, 500, "internal", "internal error", "galat internal"},
     {RK_EPROOF, 422, "bad_proof", "Merkle proof does not verify", "bukti Merkle tidak sah"},
+    {RK_EUNREADABLE, 422, "unreadable", "photo of the form cannot be read",
+     "foto formulir tidak dapat dibaca"},
 };
 
 static const struct status_row *find(int status)

@@ -17,6 +17,8 @@
 #include "store/store.h"
 #include "store/pipeline.h"
 #include "store/batch.h"
+#include "rekap/digits.h"
+#include "rekap/form.h"
 
 #define RK_ROUTE_PARAMS_MAX 4
 #define RK_ROUTE_PARAM_LEN 255 /* a captured path segment longer than this does not match */
@@ -106,6 +108,7 @@ int rk_h_photo_put(struct rk_req *req);
 int rk_h_photo_get(struct rk_req *req);
 int rk_h_dhasil_json(struct rk_req *req);
 int rk_h_dhasil_pdf(struct rk_req *req);
+int rk_h_read(struct rk_req *req); /* server/read.c */
 int rk_h_log_entries(struct rk_req *req);
 int rk_h_log_inclusion(struct rk_req *req);
 int rk_h_log_consistency(struct rk_req *req);
@@ -125,6 +128,9 @@ struct rk_batcher *rk_server_batcher(const struct rk_server *srv);
 const char *rk_server_log_id(const struct rk_server *srv);
 int64_t rk_now_ms(void);
 const char *rk_server_web_dir(const struct rk_server *srv);
+/* The photo reader's model and form layout; RK_EUNSUPPORTED when the server runs without. */
+int rk_server_reader_parts(const struct rk_server *srv, const struct rk_digits_model **m,
+                           const struct rk_form_template **t);
 extern const char rk_server_name[];
 
 /* Value of query parameter name, or NULL. */

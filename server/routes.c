@@ -340,6 +340,7 @@ const struct rk_route rk_routes[] = {
     {"GET", "/api/log/sth", rk_h_log_sth, 1, 0},
     {"POST", "/api/photos", rk_h_photo_put, 1, RK_PHOTO_MAX},
     {"GET", "/api/photos/{}", rk_h_photo_get, 1, 0},
+    {"POST", "/api/read", rk_h_read, 1, RK_PHOTO_MAX},
     {"GET", "/api/log/entries", rk_h_log_entries, 1, 0},
     {"GET", "/api/log/proof/inclusion", rk_h_log_inclusion, 1, 0},
     {"GET", "/api/log/proof/consistency", rk_h_log_consistency, 1, 0},

@@ -66,6 +66,10 @@ struct rk_server {
     struct rcache *cache;
     pthread_mutex_t rl_mu;
     struct rk_ratelimit rl_addr, rl_login, rl_write;
+    /* The photo reader's read-only parts, shared by every request thread. */
+    int reader_on;
+    struct rk_digits_model model;
+    struct rk_form_template form;
 };
 
 /* One per request (not per connection: keep-alive requests each get their own). */
@@ -617,6 +621,8 @@ static void server_free(struct rk_server *srv)
     pthread_cond_destroy(&srv->pub_cv);
     pool_close(&srv->pool);
     pthread_mutex_destroy(&srv->log_mu);
+    rk_digits_model_free(&srv->model);
+    rk_form_template_free(&srv->form);
     free(srv);
 }
 
@@ -718,6 +724,37 @@ static int load_key(struct rk_server *srv, const char *path)
     return rc;
 }
 
+/* Loads the digit model and the built-in form layout for POST /api/read. */
+static int load_reader(struct rk_server *srv, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return RK_EIO;
+    size_t cap = RK_DIGITS_HEADER_SIZE + 4u * RK_DIGITS_MAX_WEIGHTS + 5u;
+    uint8_t *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    if (!buf)
+        return RK_ENOMEM;
+    int rc = n < cap ? rk_digits_model_parse(&srv->model, buf, n) : RK_ETOOBIG;
+    free(buf);
+    struct rk_form_error err;
+    if (rc == RK_OK)
+        rc = rk_form_template_builtin(&srv->form, &err);
+    srv->reader_on = rc == RK_OK;
+    return rc;
+}
+
+int rk_server_reader_parts(const struct rk_server *srv, const struct rk_digits_model **m,
+                           const struct rk_form_template **t)
+{
+    if (!srv->reader_on)
+        return RK_EUNSUPPORTED;
+    *m = &srv->model;
+    *t = &srv->form;
+    return RK_OK;
+}
+
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
 {
     *out = NULL;
@@ -763,6 +800,10 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         rk_batcher_start(cfg->db_uri, 0, &srv->batcher) != RK_OK) {
         server_free(srv);
         return RK_EDB;
+    }
+    if (cfg->model_file && load_reader(srv, cfg->model_file) != RK_OK) {
+        server_free(srv);
+        return RK_EPARSE;
     }
     srv->max_body = cfg->max_body ? cfg->max_body : RK_SERVER_MAX_BODY_DEFAULT;
     srv->grace_s = cfg->grace_s ? cfg->grace_s : RK_SERVER_GRACE_DEFAULT;

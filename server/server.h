@@ -42,13 +42,16 @@ struct rk_server_config {
      * no_cache disables it (tests that read their own writes at once). */
     unsigned cache_ms;
     int no_cache;
+    const char *model_file; /* digit model (models/digits.bin) for POST /api/read; NULL: the
+                               photo reader is off and that endpoint answers 415 */
 };
 
 struct rk_server;
 
 /* Starts serving in background threads. On success *out owns the server and
  * rk_server_port() tells the bound port. Returns RK_OK, RK_EINVAL (bad address or web dir),
- * RK_EDB (store), RK_EIO (bind), RK_ENOMEM. */
+ * RK_EDB (store), RK_EIO (bind), RK_EPARSE (model_file missing or not a digit model),
+ * RK_ENOMEM. */
 int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out);
 
 /* The TCP port actually bound. */

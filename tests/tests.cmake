@@ -2,7 +2,6 @@
 # whole app; every tests/**/*.sh is a scripted test run with bash. Tests that need data from
 # ../shared/data skip (exit 77) with a message when it is absent.
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
-pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar) # decodes rendered forms' QR codes
 set(REKAP_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "Reference data folder")
 
 file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.c)

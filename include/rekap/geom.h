@@ -43,4 +43,10 @@ void rk_homography_compose(const struct rk_homography *a, const struct rk_homogr
 int rk_image_warp(const struct rk_image *photo, const struct rk_homography *to_photo, int x0,
                   int y0, int w, int h, uint8_t fill, struct rk_image *out);
 
+/* As rk_image_warp, into the caller's image out (its width, height and stride give the region
+ * size; px must hold height rows of stride bytes): no allocation, for the reader's per-digit
+ * path. Returns RK_OK or RK_EINVAL. */
+int rk_image_warp_into(const struct rk_image *photo, const struct rk_homography *to_photo, int x0,
+                       int y0, uint8_t fill, struct rk_image *out);
+
 #endif

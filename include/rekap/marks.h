@@ -40,4 +40,15 @@ int rk_marks_find(const struct rk_image *photo, struct rk_marks *out);
 int rk_marks_refine_box(const struct rk_image *img, double x, double y, double w, double h,
                         int search, struct rk_point *shift, double *score);
 
+/* Bytes of work memory rk_marks_refine_box_work needs for these arguments; 0 when they are
+ * invalid (rk_marks_refine_box then says why). */
+size_t rk_marks_refine_work_size(double x, double y, double w, double h, int search);
+
+/* rk_marks_refine_box without allocating: work holds at least rk_marks_refine_work_size bytes,
+ * suitably aligned for double (malloc'd or a double array). Returns as rk_marks_refine_box,
+ * RK_EINVAL also when work is too small. */
+int rk_marks_refine_box_work(const struct rk_image *img, double x, double y, double w, double h,
+                             int search, void *work, size_t work_len, struct rk_point *shift,
+                             double *score);
+
 #endif

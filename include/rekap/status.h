@@ -24,6 +24,7 @@ enum rk_status {
     RK_ERATELIMIT = -17,/* too many requests -> 429 */
     RK_EINTERNAL = -18, /* bug or unexpected state -> 500 */
     RK_EPROOF = -19,    /* Merkle inclusion/consistency proof does not verify -> 422 */
+    RK_EUNREADABLE = -20,/* photo of a form cannot be read (no marks/QR, too small/blurred) -> 422 */
 };
 
 /* Returns a static English description of status (never NULL, also for unknown values). */

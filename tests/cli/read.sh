@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# rekap read end to end: forms printed filled in by `rekap form print --fill`, read back as PNG
+# scans with and without the store, the JSON a client overlays, and refused photos.
+set -euo pipefail
+: "${REKAP:?REKAP must point at the rekap binary}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+db="$dir/t.db"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_fail CODE NEEDLE -- command...: exit status CODE and NEEDLE on stderr.
+expect_fail() {
+    local code=$1 needle=$2
+    shift 3
+    set +e
+    "$@" >out.txt 2>err.txt
+    local rc=$?
+    set -e
+    [ "$rc" = "$code" ] || { cat err.txt >&2; fail "'$*' exited $rc, expected $code"; }
+    grep -q -- "$needle" err.txt || { cat err.txt >&2; fail "'$*': no '$needle' in stderr"; }
+}
+
+cat >wilayah.csv <<'EOF'
+kode,nama
+11,ACEH
+11.01,KAB. ACEH SELATAN
+11.01.01,Bakongan
+11.01.01.2001,Keude Bakongan
+11.71,KOTA BANDA ACEH
+11.71.01,Meuraxa
+11.71.01.1001,Deah Glumpang
+21,KEPULAUAN RIAU
+21.01,KAB. BINTAN
+21.01.01,Teluk Bintan
+21.01.01.2001,Pengujan
+EOF
+cat >tps.txt <<'EOF'
+1101012001003,210,225
+1171011001001,150,160
+2101012001001,100,101
+EOF
+cat >gub.json <<'EOF'
+{"11": {"1": {"nama": "CALON SATU - WAKIL SATU", "warna": "#B67352", "nomor_urut": 1},
+        "2": {"nama": "CALON DUA - WAKIL DUA", "warna": "#8CB9BD", "nomor_urut": 2},
+        "3": {"nama": "CALON TIGA - WAKIL TIGA", "warna": "#C7B7A3", "nomor_urut": 3}}}
+EOF
+cat >kab.json <<'EOF'
+{"1101": {"11": {"nama": "DARMANSAH, S.Pd., M.M. - SUDIRMAN", "warna": "#B67352", "nomor_urut": 1},
+          "12": {"nama": "AMRAN, S.H. - AKMAL AH, S.Pd.", "warna": "#C7B7A3", "nomor_urut": 2}},
+ "1171": {"21": {"nama": "WALI A - WAKIL A", "warna": "#B67352", "nomor_urut": 1},
+          "22": {"nama": "WALI B - WAKIL B", "warna": "#8CB9BD", "nomor_urut": 2}},
+ "2101": {"31": {"nama": "ROBY KURNIAWAN - DEBY MARYANTI", "warna": "#B67352", "nomor_urut": 1},
+          "32": {"nama": "KOLOM KOSONG - ", "warna": "#8CB9BD", "nomor_urut": 2}}}
+EOF
+"$REKAP" import-regions --db "$db" wilayah.csv >/dev/null
+"$REKAP" import-tps --db "$db" tps.txt >/dev/null
+"$REKAP" import-candidates --db "$db" gub.json kab.json >/dev/null
+
+cat >vals.json <<'EOF2'
+{"suara_paslon_1": 120, "suara_paslon_2": 85, "suara_paslon_3": 41, "suara_sah": 246,
+ "suara_tidak_sah": 7, "suara_total": 253,
+ "pemilih_dpt_l": 210, "pemilih_dpt_p": 225, "pemilih_dpt_j": 435}
+EOF2
+"$REKAP" form print --db "$db" --tps 1101012001003 --race gubernur --format png --dpi 150 \
+    --fill vals.json --out gub.png >/dev/null
+[ -s gub-2.png ] && [ -s gub-1.png ] || fail "form print wrote no pages"
+
+# Page 2 with the store: the race id and its 3 columns come from the store.
+"$REKAP" read --db "$db" --json gub-2.png >p2.json
+jq -e '.form.tps == "1101012001003" and .form.page == 2 and .form.race == "gub-11"' p2.json \
+    >/dev/null || fail "identity: $(cat p2.json)"
+jq -e '.ncand == 3 and (.race_id | type) == "number"' p2.json >/dev/null || fail "race: $(cat p2.json)"
+for f in suara_paslon_1:120 suara_paslon_2:85 suara_paslon_3:41 suara_sah:246 \
+         suara_tidak_sah:7 suara_total:253; do
+    name=${f%%:*} want=${f##*:}
+    jq -e --arg n "$name" --argjson w "$want" \
+        '.fields[] | select(.name == $n) | (.value == $w) or .needs_review' p2.json >/dev/null \
+        || fail "$name: not $want and not flagged"
+done
+# Every field carries three digits with boxes inside the photo, for the overlay.
+jq -e '[.fields[] | .digits | length] | all(. == 3)' p2.json >/dev/null || fail "digits"
+jq -e '.photo.width as $w | [.fields[].box[][0]] | all(. >= 0 and . < $w)' p2.json >/dev/null \
+    || fail "boxes outside the photo"
+
+# Page 1 without a store, as text: a filled row, and blank numbers flagged for a person.
+"$REKAP" read gub-1.png >p1.txt
+grep -q "pemilih_dpt_j" p1.txt || fail "text output: $(cat p1.txt)"
+grep -Eq "^pengguna_dpt_l +\\? .*PERIKSA/CHECK blank" p1.txt || fail "blank not flagged: $(cat p1.txt)"
+
+# Refusals: another TPS, another page, a photo that is no form, a file that is no photo.
+expect_fail 1 "TPS lain" -- "$REKAP" read --tps 1101012001004 gub-2.png
+expect_fail 1 "halaman lain" -- "$REKAP" read --page 1 gub-2.png
+printf 'not an image at all' >junk.jpg
+expect_fail 1 "JPEG/PNG" -- "$REKAP" read junk.jpg
+"$REKAP" read --json junk.jpg >err.json 2>/dev/null && fail "junk accepted"
+jq -e '.error.reason == "bad_image" and .error.code == "unreadable"' err.json >/dev/null \
+    || fail "error JSON: $(cat err.json)"
+expect_fail 2 "usage" -- "$REKAP" read
+echo OK
