@@ -135,9 +135,9 @@ static int cmd_eval(int argc, char **argv)
         }
         count = m.split_count;
         if (unseen && m.calib_hi - m.calib_lo >= m.split_count) {
-            fprintf(stderr, "rekap: the model was calibrated on its whole held-out split; no unseen "
-                            "digits left / model dikalibrasi pada seluruh data validasi; tidak ada "
-                            "sisa yang belum dilihat\n");
+            fprintf(stderr, "rekap: model dikalibrasi pada seluruh data validasi; tidak ada sisa yang "
+                            "belum dilihat (unseen) / the model was calibrated on its whole held-out "
+                            "split; no unseen digits left\n");
             goto out;
         }
     }
@@ -367,12 +367,13 @@ static int cmd_ensemble(int argc, char **argv)
 {
     const char *images = NULL, *labels = NULL, *outp = NULL;
     int second = 0, unanimous = 1;
-    double target = 1e-4;
+    double target = 1e-4, max_reject = 1.0;
     static const struct option opts[] = {
         {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},    {"calibrate", required_argument, 0, 'c'},
         {"any", no_argument, 0, 'a'},          {"target", required_argument, 0, 't'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"max-reject", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:l:o:h", opts, NULL)) != -1) {
@@ -393,6 +394,13 @@ static int cmd_ensemble(int argc, char **argv)
             char *end;
             target = strtod(optarg, &end);
             if (end == optarg || *end || !(target >= 0.0 && target < 1.0))
+                goto usage;
+            break;
+        }
+        case 'r': {
+            char *end;
+            max_reject = strtod(optarg, &end);
+            if (end == optarg || *end || !(max_reject >= 0.0 && max_reject <= 1.0))
                 goto usage;
             break;
         }
@@ -417,9 +425,10 @@ static int cmd_ensemble(int argc, char **argv)
         pp[k] = &parts[k];
     }
     if ((rc = rk_digits_model_merge(&m, pp, (size_t)nparts)) != RK_OK) {
-        fprintf(stderr, "rekap: cannot combine these models (%s): they must share one held-out "
-                        "split and hold at most %u networks / model tidak dapat digabung\n",
-                rk_strerror(rc), RK_DIGITS_MAX_NETS);
+        fprintf(stderr, "rekap: model tidak dapat digabung: harus berbagi satu pemisahan validasi "
+                        "dan paling banyak %u jaringan / cannot combine these models: they must "
+                        "share one held-out split and hold at most %u networks (%s)\n",
+                RK_DIGITS_MAX_NETS, RK_DIGITS_MAX_NETS, rk_strerror(rc));
         goto out;
     }
     m.flags = unanimous ? RK_DIGITS_UNANIMOUS : 0;
@@ -427,8 +436,8 @@ static int cmd_ensemble(int argc, char **argv)
         goto out;
     if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count ||
         m.split_count < 2 || m.split_count >= im.count) {
-        fprintf(stderr, "rekap: these files do not hold the models' held-out split (%u of %u) / "
-                        "berkas ini tidak memuat data validasi model\n",
+        fprintf(stderr, "rekap: berkas ini tidak memuat data validasi model / these files do not "
+                        "hold the models' held-out split (%u of %u)\n",
                 m.split_count, im.count);
         goto out;
     }
@@ -447,7 +456,7 @@ static int cmd_ensemble(int argc, char **argv)
     for (uint32_t j = 0; j < n; j++) {
         lv[j] = lab.data[perm[j]];
         if (lv[j] > 9) {
-            fprintf(stderr, "rekap: label %d is not a digit / label bukan angka\n", lv[j]);
+            fprintf(stderr, "rekap: label %d bukan angka / label %d is not a digit\n", lv[j], lv[j]);
             goto out;
         }
         for (uint32_t k = 0; k < nn; k++) {
@@ -467,7 +476,7 @@ static int cmd_ensemble(int argc, char **argv)
     struct rk_digits_rates rev, fit, test;
     uint32_t clo = second ? half : 0, chi = second ? n : half;
     uint32_t tlo = second ? 0 : half, thi = second ? half : n;
-    if ((rc = rk_digits_calibrate(&m, logits, lv, tlo, thi, target)) != RK_OK) {
+    if ((rc = rk_digits_calibrate(&m, logits, lv, tlo, thi, target, max_reject)) != RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
@@ -475,7 +484,7 @@ static int cmd_ensemble(int argc, char **argv)
     printf("reverse fold: calibrated on [%u,%u) temperature=%.4f threshold=%.6f\n", tlo, thi,
            (double)m.temperature, (double)m.threshold);
     print_rates("reverse fold measured", &rev);
-    if ((rc = rk_digits_calibrate(&m, logits, lv, clo, chi, target)) != RK_OK) {
+    if ((rc = rk_digits_calibrate(&m, logits, lv, clo, chi, target, max_reject)) != RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
@@ -512,12 +521,14 @@ out:
 usage:
     fprintf(stderr,
             "Pemakaian / usage: rekap digits ensemble --images GAMBAR --labels LABEL --out BERKAS\n"
-            "  [--calibrate first|second] [--any] [--target X] MODEL...\n"
+            "  [--calibrate first|second] [--any] [--target X] [--max-reject X] MODEL...\n"
             "  Menggabungkan 1-%u jaringan (pemisahan validasi sama), kalibrasi pada separuh data\n"
             "  validasi, ukur pada separuh lainnya / combines 1-%u networks sharing one held-out\n"
             "  split, calibrates on one half of it and measures on the other.\n"
             "  --any: terima tanpa kesepakatan semua jaringan / accept without unanimity\n"
-            "  --target: batas galat yang diterima / accepted-error bound (1e-4)\n",
+            "  --target: batas galat yang diterima / accepted-error bound (1e-4)\n"
+            "  --max-reject: batas bagian yang ditolak, mengalahkan --target / reject budget,\n"
+            "                overrides --target (1: tanpa batas / none)\n",
             RK_DIGITS_MAX_NETS, RK_DIGITS_MAX_NETS);
     return 2;
 }

@@ -715,11 +715,43 @@ static double ens_nll(const struct rk_digits_model *m, const float *logits, cons
     return hi > lo ? tot / (double)(hi - lo) : 0.0;
 }
 
+/* Highest threshold among the observed confidences at which at most max_reject x n samples
+ * are rejected (ineligible samples always are); 0 if even accepting every eligible sample
+ * rejects more. */
+static float budget_threshold(const struct scored *s, size_t n, double max_reject)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return 0.0f;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].eligible)
+            p[m++] = s[i].prob;
+    for (size_t gap = m / 2; gap > 0; gap /= 2) /* shell sort, descending */
+        for (size_t i = gap; i < m; i++) {
+            float t = p[i];
+            size_t j = i;
+            while (j >= gap && p[j - gap] < t)
+                p[j] = p[j - gap], j -= gap;
+            p[j] = t;
+        }
+    /* Accepting the k most confident rejects n - k: need k >= n - max_reject * n. */
+    double need = (double)n - max_reject * (double)n;
+    size_t k = need <= 0 ? 0 : (size_t)ceil(need - 1e-9);
+    float thr = 0.0f;
+    if (k == 0)
+        thr = m ? nextafterf(p[0], 2.0f) : 1.0f;
+    else if (k <= m)
+        thr = p[k - 1]; /* ties with p[k-1] are accepted too, which only lowers the reject */
+    free(p);
+    return thr > 1.0f ? 1.0f : thr;
+}
+
 int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
-                        uint32_t lo, uint32_t hi, double target)
+                        uint32_t lo, uint32_t hi, double target, double max_reject)
 {
     if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS || hi <= lo || hi > m->split_count ||
-        !(target >= 0 && target < 1))
+        !(target >= 0 && target < 1) || !(max_reject >= 0 && max_reject <= 1))
         return RK_EINVAL;
     for (uint32_t i = lo; i < hi; i++)
         if (labels[i] < 0 || labels[i] >= RK_DIGITS_CLASSES)
@@ -750,6 +782,10 @@ int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const in
                                 .eligible = r.accept};
     }
     m->threshold = choose_threshold(sc, n, target);
+    if (max_reject < 1) {
+        float cap = budget_threshold(sc, n, max_reject);
+        m->threshold = cap < m->threshold ? cap : m->threshold;
+    }
     m->calib_lo = lo, m->calib_hi = hi;
     free(sc);
     return RK_OK;

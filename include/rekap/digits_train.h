@@ -80,14 +80,15 @@ struct rk_digits_rates {
 };
 
 /* Fits m's temperature (minimising the NLL of the averaged probabilities) and threshold (the
- * lowest at which accepted errors stay <= target x accepted) on samples [lo, hi) of logits
+ * lowest at which accepted errors stay <= target x accepted, lowered if need be until at most
+ * max_reject of the samples are rejected; max_reject 1 sets no cap) on samples [lo, hi) of logits
  * (split_count x m->nnets x 11 raw logits, as rk_digits_logits gives them, in held-out order)
  * and labels (0..10), and records [lo, hi) as m's calibration range. m->flags is honoured
  * (a sample whose networks disagree is never accepted under RK_DIGITS_UNANIMOUS). Returns
  * RK_OK; RK_EINVAL (empty range, hi > m->split_count, a label outside 0..10, target not in
- * [0, 1)); RK_ENOMEM. */
+ * [0, 1), max_reject not in [0, 1]); RK_ENOMEM. */
 int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
-                        uint32_t lo, uint32_t hi, double target);
+                        uint32_t lo, uint32_t hi, double target, double max_reject);
 
 /* Applies m's decision (its temperature, threshold, flags) to samples [lo, hi) of logits and
  * labels laid out as for rk_digits_calibrate, and counts into *out. */

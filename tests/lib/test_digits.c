@@ -353,7 +353,7 @@ static void test_calibrate(void **state)
         l[i][0][s[i].c0] = s[i].d, l[i][1][s[i].c1] = s[i].d;
         lab[i] = s[i].label;
     }
-    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0), RK_OK);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_OK);
     assert_true(two.calib_lo == 0 && two.calib_hi == 4);
     assert_true(two.temperature >= 0.05f && two.temperature <= 20.0f);
     /* sample 2 (margin 3, wrong) must be rejected, sample 1 (margin 8) accepted */
@@ -368,10 +368,24 @@ static void test_calibrate(void **state)
     assert_int_equal(rt.wrong, 0);     /* 6 and 7 tie; the first, 6, is the label */
     assert_true(rt.rejected >= 2);     /* disagreement and the margin-1 sample */
     assert_int_equal(rt.accepted_wrong, 0);
-    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 4, 4, 0.0), RK_EINVAL);
-    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 9, 0.0), RK_EINVAL);
+    /* A reject budget lowers the threshold: at most 1 of 4 rejected accepts the wrong sample 2
+     * (margin 3) and rejects only sample 3 (margin 2); 2 of 4 changes nothing; 0 accepts all. */
+    struct rk_digits_result r3;
+    rk_digits_decide(&two, &l[3][0][0], two.temperature, 0.0f, &r3);
+    float t0 = two.threshold;
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.5), RK_OK);
+    assert_true(two.threshold == t0);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.25), RK_OK);
+    rk_digits_decide(&two, &l[2][0][0], two.temperature, 0.0f, &r2);
+    rk_digits_decide(&two, &l[3][0][0], two.temperature, 0.0f, &r3);
+    assert_true(two.threshold == r2.prob && r3.prob < two.threshold);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.0), RK_OK);
+    assert_true(two.threshold == r3.prob);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.5), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 4, 4, 0.0, 1.0), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 9, 0.0, 1.0), RK_EINVAL);
     lab[0] = 11;
-    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_EINVAL);
     rk_digits_model_free(&two);
     rk_digits_model_free(&m);
 }
