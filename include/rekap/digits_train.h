@@ -1,5 +1,6 @@
 /* Training the digit CNN (rekap digits train): seeded held-out split, on-the-fly augmentation
- * (shift, rotation, scale, shear, stroke thickness, blur, box-border remnants) plus synthetic
+ * (shift, rotation, scale, shear, optional elastic distortion, stroke thickness, blur, box-border
+ * remnants) plus synthetic
  * "not a digit" samples, Adam on two threads at most, then temperature scaling and the reject
  * threshold fitted on the held-out split. Same seed and thread count: same model, bit for bit. */
 #ifndef REKAP_DIGITS_TRAIN_H
