@@ -1,8 +1,9 @@
 /* Training the digit CNN (rekap digits train): seeded held-out split, on-the-fly augmentation
  * (shift, rotation, scale, shear, optional elastic distortion, stroke thickness, blur, box-border
- * remnants) plus synthetic
- * "not a digit" samples, Adam on two threads at most, then temperature scaling and the reject
- * threshold fitted on the held-out split. Same seed and thread count: same model, bit for bit. */
+ * remnants) plus synthetic "not a digit" samples, Adam on two threads at most, then temperature
+ * scaling and the reject threshold fitted on the held-out split. Same seed and thread count:
+ * same model, bit for bit. Also the calibration of ensembles on one range of that split
+ * (rk_digits_calibrate) and their measurement on another (rk_digits_measure). */
 #ifndef REKAP_DIGITS_TRAIN_H
 #define REKAP_DIGITS_TRAIN_H
 
