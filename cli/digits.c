@@ -1,8 +1,12 @@
-/* rekap digits: train the digit-box CNN and evaluate a model on any MNIST-format pair.
- *   rekap digits train --images F --labels F --out models/digits.bin [--epochs N] ...
- *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out]
+/* rekap digits: train the digit-box CNN, combine trained networks into one calibrated
+ * ensemble, and evaluate a model on any MNIST-format pair.
+ *   rekap digits train --images F --labels F --out FILE [--epochs N] [--elastic P] ...
+ *   rekap digits ensemble --images F --labels F --out FILE [--calibrate first|second]
+ *                         [--any] MODEL...
+ *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out | --unseen]
  * --held-out evaluates only the model's own held-out split (rebuilt from the seed stored in the
- * model) of the MNIST training files it was trained from.
+ * model) of the MNIST training files it was trained from; --unseen only the part of that split
+ * the model's temperature and threshold were not fitted on (the honest figure).
  * eval's last three lines are machine-readable: error_rate=, reject_rate=,
  * accepted_error_rate= (errors among accepted digits / accepted digits). */
 #include "cli/cli.h"
@@ -23,7 +27,7 @@
 #endif
 
 #define IDX_FILE_MAX ((size_t)256 << 20)
-#define MODEL_FILE_MAX ((size_t)RK_DIGITS_HEADER_SIZE + 4u * RK_DIGITS_MAX_WEIGHTS + 4u)
+#define MODEL_FILE_MAX RK_DIGITS_MAX_FILE
 
 /* --model, then $REKAP_MODEL, then ./models/digits.bin, then the source tree's model. */
 static const char *default_model(void)
@@ -85,9 +89,10 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out)
 static int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL;
-    int held_out = 0;
+    int held_out = 0, unseen = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"held-out", no_argument, 0, 'H'},
+                                         {"unseen", no_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -96,6 +101,8 @@ static int cmd_eval(int argc, char **argv)
             model = optarg;
         else if (c == 'H')
             held_out = 1;
+        else if (c == 'U')
+            held_out = unseen = 1;
         else
             goto usage;
     }
@@ -127,6 +134,12 @@ static int cmd_eval(int argc, char **argv)
             goto out;
         }
         count = m.split_count;
+        if (unseen && m.calib_hi - m.calib_lo >= m.split_count) {
+            fprintf(stderr, "rekap: model dikalibrasi pada seluruh data validasi; tidak ada sisa yang "
+                            "belum dilihat (unseen) / the model was calibrated on its whole held-out "
+                            "split; no unseen digits left\n");
+            goto out;
+        }
     }
     size_t slen = rk_digits_scratch_size(&m);
     if (!(scratch = malloc(slen)) || !(perm = malloc((size_t)im.count * sizeof *perm))) {
@@ -140,15 +153,19 @@ static int cmd_eval(int argc, char **argv)
             perm[i] = i;
     uint64_t wrong = 0, rejected = 0, acc_wrong = 0, bad_label = 0;
     uint64_t per_wrong[RK_DIGITS_CLASSES] = {0};
+    uint64_t disagree = 0;
     for (uint32_t j = 0; j < count; j++) {
         struct rk_digits_result r;
         uint32_t i = perm[j];
+        if (unseen && j >= m.calib_lo && j < m.calib_hi)
+            continue; /* fitted on: not an honest measurement */
         int l = lab.data[i];
         if (l > RK_DIGITS_NOT_DIGIT) {
             bad_label++;
             continue;
         }
         rk_digits_classify(&m, im.data + (size_t)i * RK_DIGITS_PIXELS, scratch, slen, &r);
+        disagree += r.agree != (int)m.nnets;
         wrong += r.cls != l;
         if (!r.accept)
             rejected++;
@@ -158,15 +175,19 @@ static int cmd_eval(int argc, char **argv)
             per_wrong[l]++;
     }
     uint64_t n = count - bad_label, accepted = n - rejected;
+    if (unseen)
+        n -= m.calib_hi - m.calib_lo, accepted = n - rejected;
     if (n == 0) {
         fprintf(stderr, "rekap: no usable labels (0-10) / tidak ada label yang dapat dipakai\n");
         goto out;
     }
-    printf("model=%s temperature=%.4f threshold=%.6f\n", model, (double)m.temperature,
-           (double)m.threshold);
-    printf("samples=%llu wrong=%llu rejected=%llu accepted_wrong=%llu skipped_labels=%llu\n",
+    printf("model=%s networks=%u temperature=%.4f threshold=%.6f unanimous=%d\n", model, m.nnets,
+           (double)m.temperature, (double)m.threshold, (m.flags & RK_DIGITS_UNANIMOUS) != 0);
+    printf("samples=%llu wrong=%llu rejected=%llu accepted_wrong=%llu skipped_labels=%llu "
+           "disagree=%llu\n",
            (unsigned long long)n, (unsigned long long)wrong, (unsigned long long)rejected,
-           (unsigned long long)acc_wrong, (unsigned long long)bad_label);
+           (unsigned long long)acc_wrong, (unsigned long long)bad_label,
+           (unsigned long long)disagree);
     printf("errors_by_true_class=");
     for (int k = 0; k < RK_DIGITS_CLASSES; k++)
         printf("%s%llu", k ? "," : "", (unsigned long long)per_wrong[k]);
@@ -180,8 +201,11 @@ out:
     rk_digits_model_free(&m);
     return ret;
 usage:
-    fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out]\n"
+    fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out|--unseen]\n"
                     "  GAMBAR/LABEL: MNIST IDX (gzip atau biasa / gzip or plain)\n"
+                    "  --held-out: hanya data validasi model / only the model's held-out split\n"
+                    "  --unseen: hanya bagian validasi yang tidak dipakai kalibrasi /\n"
+                    "            only the held-out digits not used to calibrate the model\n"
                     "  model bawaan / default model: $REKAP_MODEL, ./models/digits.bin, %s/digits.bin\n",
             REKAP_MODEL_DIR);
     return 2;
@@ -217,7 +241,8 @@ static int cmd_train(int argc, char **argv)
         {"seed", required_argument, 0, 's'},   {"threads", required_argument, 0, 't'},
         {"batch", required_argument, 0, 'b'},  {"max-train", required_argument, 0, 'n'},
         {"init", required_argument, 0, 'I'},   {"lr", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"elastic", required_argument, 0, 'E'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     unsigned long v;
     optind = 1;
@@ -259,6 +284,13 @@ static int cmd_train(int argc, char **argv)
                 goto usage;
             break;
         }
+        case 'E': {
+            char *end;
+            o.elastic = strtof(optarg, &end);
+            if (end == optarg || *end || !(o.elastic >= 0.0f && o.elastic <= 1.0f))
+                goto usage;
+            break;
+        }
         default: goto usage;
         }
     }
@@ -272,7 +304,7 @@ static int cmd_train(int argc, char **argv)
     if (init) {
         if (load_model(init, &initm) != RK_OK)
             goto out;
-        o.arch = initm.arch; /* must also share the held-out split, checked by the trainer */
+        o.arch = initm.net[0].arch; /* must also share the held-out split, checked by the trainer */
         o.init = &initm;
     }
     struct rk_digits_model m;
@@ -313,8 +345,191 @@ usage:
     fprintf(stderr, "Pemakaian / usage: rekap digits train --images GAMBAR --labels LABEL --out BERKAS\n"
                     "  [--epochs N] [--seed N] [--threads 1|2] [--batch N] [--max-train N]\n"
                     "  [--lr X] [--init MODEL]  (lanjutkan dari model / fine-tune a model)\n"
+                    "  [--elastic P]  (peluang distorsi elastis / elastic distortion probability)\n"
                     "  Memisahkan 10.000 sampel validasi (benih tetap) yang tidak pernah dilatih /\n"
                     "  holds out a seeded validation split of 10,000 that is never trained on.\n");
+    return 2;
+}
+
+static void print_rates(const char *what, const struct rk_digits_rates *r)
+{
+    uint32_t acc = r->n - r->rejected;
+    printf("%s: samples=%u wrong=%u rejected=%u accepted_wrong=%u disagree=%u error_rate=%.6f "
+           "reject_rate=%.6f accepted_error_rate=%.6f\n",
+           what, r->n, r->wrong, r->rejected, r->accepted_wrong, r->disagree,
+           r->n ? (double)r->wrong / r->n : 0.0, r->n ? (double)r->rejected / r->n : 0.0,
+           acc ? (double)r->accepted_wrong / acc : 0.0);
+}
+
+/* Combines trained networks into one file and calibrates it on one half of the shared held-out
+ * split, measuring on the other half (and, for the record, the reverse fold). */
+static int cmd_ensemble(int argc, char **argv)
+{
+    const char *images = NULL, *labels = NULL, *outp = NULL;
+    int second = 0, unanimous = 1;
+    double target = 1e-4, max_reject = 1.0;
+    static const struct option opts[] = {
+        {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
+        {"out", required_argument, 0, 'o'},    {"calibrate", required_argument, 0, 'c'},
+        {"any", no_argument, 0, 'a'},          {"target", required_argument, 0, 't'},
+        {"max-reject", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:l:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': images = optarg; break;
+        case 'l': labels = optarg; break;
+        case 'o': outp = optarg; break;
+        case 'c':
+            if (strcmp(optarg, "first") == 0)
+                second = 0;
+            else if (strcmp(optarg, "second") == 0)
+                second = 1;
+            else
+                goto usage;
+            break;
+        case 'a': unanimous = 0; break;
+        case 't': {
+            char *end;
+            target = strtod(optarg, &end);
+            if (end == optarg || *end || !(target >= 0.0 && target < 1.0))
+                goto usage;
+            break;
+        }
+        case 'r': {
+            char *end;
+            max_reject = strtod(optarg, &end);
+            if (end == optarg || *end || !(max_reject >= 0.0 && max_reject <= 1.0))
+                goto usage;
+            break;
+        }
+        default: goto usage;
+        }
+    }
+    int nparts = argc - optind;
+    if (!images || !labels || !outp || nparts < 1 || nparts > (int)RK_DIGITS_MAX_NETS)
+        goto usage;
+    struct rk_digits_model parts[RK_DIGITS_MAX_NETS], m = {0};
+    const struct rk_digits_model *pp[RK_DIGITS_MAX_NETS];
+    memset(parts, 0, sizeof parts);
+    char *ib = NULL, *lb = NULL;
+    struct rk_idx im, lab;
+    float *logits = NULL;
+    int *lv = NULL, ret = 1, rc;
+    uint32_t *perm = NULL;
+    void *scratch = NULL;
+    for (int k = 0; k < nparts; k++) {
+        if (load_model(argv[optind + k], &parts[k]) != RK_OK)
+            goto out;
+        pp[k] = &parts[k];
+    }
+    if ((rc = rk_digits_model_merge(&m, pp, (size_t)nparts)) != RK_OK) {
+        fprintf(stderr, "rekap: model tidak dapat digabung: harus berbagi satu pemisahan validasi "
+                        "dan paling banyak %u jaringan / cannot combine these models: they must "
+                        "share one held-out split and hold at most %u networks (%s)\n",
+                RK_DIGITS_MAX_NETS, RK_DIGITS_MAX_NETS, rk_strerror(rc));
+        goto out;
+    }
+    m.flags = unanimous ? RK_DIGITS_UNANIMOUS : 0;
+    if (load_idx(images, 3, &ib, &im) != RK_OK || load_idx(labels, 1, &lb, &lab) != RK_OK)
+        goto out;
+    if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count ||
+        m.split_count < 2 || m.split_count >= im.count) {
+        fprintf(stderr, "rekap: berkas ini tidak memuat data validasi model / these files do not "
+                        "hold the models' held-out split (%u of %u)\n",
+                m.split_count, im.count);
+        goto out;
+    }
+    uint32_t n = m.split_count, nn = m.nnets, half = n / 2;
+    size_t slen = rk_digits_scratch_size(&m);
+    logits = malloc((size_t)n * nn * RK_DIGITS_CLASSES * sizeof *logits);
+    lv = malloc((size_t)n * sizeof *lv);
+    perm = malloc((size_t)im.count * sizeof *perm);
+    scratch = malloc(slen);
+    if (!logits || !lv || !perm || !scratch) {
+        rk_cli_error("ensemble", RK_ENOMEM);
+        goto out;
+    }
+    rk_digits_split(im.count, m.split_seed, perm);
+    uint32_t net_wrong[RK_DIGITS_MAX_NETS] = {0};
+    for (uint32_t j = 0; j < n; j++) {
+        lv[j] = lab.data[perm[j]];
+        if (lv[j] > 9) {
+            fprintf(stderr, "rekap: label %d bukan angka / label %d is not a digit\n", lv[j], lv[j]);
+            goto out;
+        }
+        for (uint32_t k = 0; k < nn; k++) {
+            float *l = logits + ((size_t)j * nn + k) * RK_DIGITS_CLASSES;
+            rk_digits_logits(&m, k, im.data + (size_t)perm[j] * RK_DIGITS_PIXELS, scratch, slen, l);
+            int top = 0;
+            for (int q = 1; q < RK_DIGITS_CLASSES; q++)
+                top = l[q] > l[top] ? q : top;
+            net_wrong[k] += top != lv[j];
+        }
+    }
+    for (uint32_t k = 0; k < nn; k++)
+        printf("network %u: held_out_error=%.6f (%u of %u)\n", k, (double)net_wrong[k] / n,
+               net_wrong[k], n);
+    /* The reverse fold first, for the record only: calibrate on the half that will be reported
+     * on, measure on the half that will be shipped as the calibration set. */
+    struct rk_digits_rates rev, fit, test;
+    uint32_t clo = second ? half : 0, chi = second ? n : half;
+    uint32_t tlo = second ? 0 : half, thi = second ? half : n;
+    if ((rc = rk_digits_calibrate(&m, logits, lv, tlo, thi, target, max_reject)) != RK_OK) {
+        rk_cli_error("ensemble", rc);
+        goto out;
+    }
+    rk_digits_measure(&m, logits, lv, clo, chi, &rev);
+    printf("reverse fold: calibrated on [%u,%u) temperature=%.4f threshold=%.6f\n", tlo, thi,
+           (double)m.temperature, (double)m.threshold);
+    print_rates("reverse fold measured", &rev);
+    if ((rc = rk_digits_calibrate(&m, logits, lv, clo, chi, target, max_reject)) != RK_OK) {
+        rk_cli_error("ensemble", rc);
+        goto out;
+    }
+    rk_digits_measure(&m, logits, lv, clo, chi, &fit);
+    rk_digits_measure(&m, logits, lv, tlo, thi, &test);
+    printf("shipped: calibrated on [%u,%u) temperature=%.4f threshold=%.6f unanimous=%d\n", clo,
+           chi, (double)m.temperature, (double)m.threshold, unanimous);
+    print_rates("calibration half (optimistic)", &fit);
+    print_rates("other half", &test);
+    uint32_t racc = rev.n - rev.rejected, tacc = test.n - test.rejected;
+    printf("twofold: error_rate=%.6f reject_rate=%.6f accepted_wrong=%u accepted_error_rate=%.6f\n",
+           (double)(rev.wrong + test.wrong) / (rev.n + test.n),
+           (double)(rev.rejected + test.rejected) / (rev.n + test.n),
+           rev.accepted_wrong + test.accepted_wrong,
+           racc + tacc ? (double)(rev.accepted_wrong + test.accepted_wrong) / (racc + tacc) : 0.0);
+    uint8_t *buf;
+    size_t len;
+    if ((rc = rk_digits_model_serialize(&m, &buf, &len)) == RK_OK) {
+        rc = write_file(outp, buf, len);
+        free(buf);
+    }
+    if (rc != RK_OK) {
+        rk_cli_error(outp, rc);
+        goto out;
+    }
+    printf("model=%s networks=%u bytes=%zu\n", outp, nn, len);
+    ret = 0;
+out:
+    for (int k = 0; k < nparts; k++)
+        rk_digits_model_free(&parts[k]);
+    rk_digits_model_free(&m);
+    free(ib), free(lb), free(logits), free(lv), free(perm), free(scratch);
+    return ret;
+usage:
+    fprintf(stderr,
+            "Pemakaian / usage: rekap digits ensemble --images GAMBAR --labels LABEL --out BERKAS\n"
+            "  [--calibrate first|second] [--any] [--target X] [--max-reject X] MODEL...\n"
+            "  Menggabungkan 1-%u jaringan (pemisahan validasi sama), kalibrasi pada separuh data\n"
+            "  validasi, ukur pada separuh lainnya / combines 1-%u networks sharing one held-out\n"
+            "  split, calibrates on one half of it and measures on the other.\n"
+            "  --any: terima tanpa kesepakatan semua jaringan / accept without unanimity\n"
+            "  --target: batas galat yang diterima / accepted-error bound (1e-4)\n"
+            "  --max-reject: batas bagian yang ditolak, mengalahkan --target / reject budget,\n"
+            "                overrides --target (1: tanpa batas / none)\n",
+            RK_DIGITS_MAX_NETS, RK_DIGITS_MAX_NETS);
     return 2;
 }
 
@@ -324,8 +539,11 @@ int rk_cmd_digits(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
-    fprintf(stderr, "Pemakaian / usage: rekap digits train|eval ...\n"
+    if (argc >= 2 && strcmp(argv[1], "ensemble") == 0)
+        return cmd_ensemble(argc - 1, argv + 1);
+    fprintf(stderr, "Pemakaian / usage: rekap digits train|ensemble|eval ...\n"
                     "  train  latih model angka tulisan tangan / train the handwritten-digit model\n"
+                    "  ensemble  gabung dan kalibrasi beberapa model / combine and calibrate models\n"
                     "  eval   uji model pada berkas MNIST / evaluate a model on MNIST files\n");
     return 2;
 }

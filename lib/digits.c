@@ -72,7 +72,7 @@ int rk_digits_arch_check(const struct rk_digits_arch *a, size_t *nweights)
     return RK_OK;
 }
 
-void rk_digits_bind(struct rk_digits_model *m, float *w)
+void rk_digits_bind(struct rk_digits_net *m, float *w)
 {
     const struct rk_digits_arch *a = &m->arch;
     m->h1 = RK_DIGITS_SIDE - a->k1 + 1;
@@ -92,6 +92,23 @@ void rk_digits_bind(struct rk_digits_model *m, float *w)
     m->f2b = p;
 }
 
+/* Allocates net's weights for architecture a (already checked, n weights), copying src if
+ * given, else zero. */
+static int net_alloc(struct rk_digits_net *net, const struct rk_digits_arch *a, size_t n,
+                     const float *src)
+{
+    float *w = src ? malloc(n * sizeof *w) : calloc(n, sizeof *w);
+    if (!w)
+        return RK_ENOMEM;
+    if (src)
+        memcpy(w, src, n * sizeof *w);
+    memset(net, 0, sizeof *net);
+    net->arch = *a;
+    net->nweights = n;
+    rk_digits_bind(net, w);
+    return RK_OK;
+}
+
 int rk_digits_model_init(struct rk_digits_model *m, const struct rk_digits_arch *a)
 {
     size_t n;
@@ -99,30 +116,95 @@ int rk_digits_model_init(struct rk_digits_model *m, const struct rk_digits_arch 
     int rc = rk_digits_arch_check(a, &n);
     if (rc != RK_OK)
         return rc;
-    float *w = calloc(n, sizeof *w);
-    if (!w)
-        return RK_ENOMEM;
-    m->arch = *a;
+    if ((rc = net_alloc(&m->net[0], a, n, NULL)) != RK_OK)
+        return rc;
+    m->version = RK_DIGITS_VERSION;
+    m->nnets = 1;
     m->temperature = 1.0f;
     m->threshold = 0.5f;
-    m->nweights = n;
-    rk_digits_bind(m, w);
     return RK_OK;
 }
 
 void rk_digits_model_free(struct rk_digits_model *m)
 {
-    free(m->w);
+    for (uint32_t i = 0; i < RK_DIGITS_MAX_NETS; i++)
+        free(m->net[i].w);
     memset(m, 0, sizeof *m);
 }
 
-int rk_digits_model_parse(struct rk_digits_model *m, const uint8_t *buf, size_t len)
+int rk_digits_model_merge(struct rk_digits_model *out, const struct rk_digits_model *const *parts,
+                          size_t n)
 {
-    memset(m, 0, sizeof *m);
-    if (len < RK_DIGITS_HEADER_SIZE + 4 || memcmp(buf, RK_DIGITS_MAGIC, 8) != 0)
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return RK_EINVAL;
+    size_t nets = 0, weights = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i]->split_seed != parts[0]->split_seed ||
+            parts[i]->split_count != parts[0]->split_count)
+            return RK_EINVAL;
+        nets += parts[i]->nnets;
+        for (uint32_t k = 0; k < parts[i]->nnets; k++)
+            weights += parts[i]->net[k].nweights;
+    }
+    if (nets > RK_DIGITS_MAX_NETS || weights > RK_DIGITS_MAX_WEIGHTS)
+        return RK_ERANGE;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < parts[i]->nnets; k++) {
+            const struct rk_digits_net *src = &parts[i]->net[k];
+            int rc = net_alloc(&out->net[out->nnets], &src->arch, src->nweights, src->w);
+            if (rc != RK_OK) {
+                rk_digits_model_free(out);
+                return rc;
+            }
+            out->nnets++;
+        }
+    out->version = RK_DIGITS_VERSION;
+    out->temperature = parts[0]->temperature;
+    out->threshold = parts[0]->threshold;
+    out->split_seed = parts[0]->split_seed;
+    out->split_count = parts[0]->split_count;
+    out->calib_lo = parts[0]->calib_lo;
+    out->calib_hi = parts[0]->calib_hi;
+    return RK_OK;
+}
+
+/* Reads n finite weights from p into a fresh allocation for net. */
+static int read_weights(struct rk_digits_net *net, const struct rk_digits_arch *a, size_t n,
+                        const uint8_t *p)
+{
+    int rc = net_alloc(net, a, n, NULL);
+    if (rc != RK_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        net->w[i] = rdf32(p + 4 * i);
+        if (!isfinite(net->w[i]))
+            return RK_EPARSE;
+    }
+    return RK_OK;
+}
+
+/* Checks the shared calibration fields (NaN fails every comparison and is rejected). */
+static int check_calib(float t, float thr, uint32_t split_count)
+{
+    if (!(t >= T_MIN && t <= T_MAX) || !(thr >= 0.0f && thr <= 1.0f))
+        return RK_ERANGE;
+    if (split_count > 10000000u)
+        return RK_ERANGE;
+    return RK_OK;
+}
+
+static int crc_ok(const uint8_t *buf, size_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, buf, (uInt)(len - 4));
+    return (uint32_t)crc == rd32(buf + len - 4);
+}
+
+static int parse_v1(struct rk_digits_model *m, const uint8_t *buf, size_t len)
+{
+    if (len < RK_DIGITS_V1_HEADER_SIZE + 4)
         return RK_EPARSE;
-    if (rd32(buf + 8) != RK_DIGITS_VERSION)
-        return RK_EUNSUPPORTED;
     if (rd32(buf + 12) != RK_DIGITS_SIDE || rd32(buf + 16) != RK_DIGITS_SIDE ||
         rd32(buf + 40) != RK_DIGITS_CLASSES)
         return RK_ERANGE;
@@ -133,65 +215,154 @@ int rk_digits_model_parse(struct rk_digits_model *m, const uint8_t *buf, size_t 
     if (rc != RK_OK)
         return rc;
     float t = rdf32(buf + 44), thr = rdf32(buf + 48);
-    /* Written so NaN fails every comparison and is rejected. */
-    if (!(t >= T_MIN && t <= T_MAX) || !(thr >= 0.0f && thr <= 1.0f))
-        return RK_ERANGE;
     uint32_t split_count = rd32(buf + 60);
-    if (split_count > 10000000u)
-        return RK_ERANGE;
+    if ((rc = check_calib(t, thr, split_count)) != RK_OK)
+        return rc;
     if (rd32(buf + 64) != n)
         return RK_EPARSE;
     /* n <= 4M so this cannot overflow. */
-    if (len != RK_DIGITS_HEADER_SIZE + 4 * n + 4)
+    if (len != RK_DIGITS_V1_HEADER_SIZE + 4 * n + 4 || !crc_ok(buf, len))
         return RK_EPARSE;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, buf, (uInt)(len - 4));
-    if ((uint32_t)crc != rd32(buf + len - 4))
-        return RK_EPARSE;
-    float *w = malloc(n * sizeof *w);
-    if (!w)
-        return RK_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        w[i] = rdf32(buf + RK_DIGITS_HEADER_SIZE + 4 * i);
-        if (!isfinite(w[i])) {
-            free(w);
-            return RK_EPARSE;
-        }
-    }
-    m->arch = a;
+    m->nnets = 1;
+    if ((rc = read_weights(&m->net[0], &a, n, buf + RK_DIGITS_V1_HEADER_SIZE)) != RK_OK)
+        return rc;
+    m->version = 1;
     m->temperature = t;
     m->threshold = thr;
     m->split_seed = (uint64_t)rd32(buf + 52) | (uint64_t)rd32(buf + 56) << 32;
     m->split_count = split_count;
-    m->nweights = n;
-    rk_digits_bind(m, w);
+    m->calib_lo = 0;
+    m->calib_hi = split_count;
     return RK_OK;
+}
+
+static int parse_v2(struct rk_digits_model *m, const uint8_t *buf, size_t len)
+{
+    if (len < RK_DIGITS_HEADER_SIZE + 4)
+        return RK_EPARSE;
+    if (rd32(buf + 12) != RK_DIGITS_SIDE || rd32(buf + 16) != RK_DIGITS_SIDE ||
+        rd32(buf + 20) != RK_DIGITS_CLASSES)
+        return RK_ERANGE;
+    uint32_t nnets = rd32(buf + 24);
+    float t = rdf32(buf + 28), thr = rdf32(buf + 32);
+    uint32_t split_count = rd32(buf + 44), lo = rd32(buf + 48), hi = rd32(buf + 52);
+    uint32_t flags = rd32(buf + 56);
+    int rc = check_calib(t, thr, split_count);
+    if (rc != RK_OK)
+        return rc;
+    if (nnets < 1 || nnets > RK_DIGITS_MAX_NETS || lo > hi || hi > split_count ||
+        (flags & ~RK_DIGITS_UNANIMOUS) != 0)
+        return RK_ERANGE;
+    /* First pass: every record's dims and count, against the caps and the length, before any
+     * allocation; offsets stay below len + 24, far from overflowing size_t. */
+    size_t off = RK_DIGITS_HEADER_SIZE, total = 0, n[RK_DIGITS_MAX_NETS];
+    struct rk_digits_arch a[RK_DIGITS_MAX_NETS];
+    for (uint32_t k = 0; k < nnets; k++) {
+        if (len - 4 < off || len - 4 - off < RK_DIGITS_NET_HEADER_SIZE)
+            return RK_EPARSE;
+        const uint8_t *p = buf + off;
+        a[k] = (struct rk_digits_arch){.c1 = rd32(p), .k1 = rd32(p + 4), .c2 = rd32(p + 8),
+                                       .k2 = rd32(p + 12), .hidden = rd32(p + 16)};
+        if ((rc = rk_digits_arch_check(&a[k], &n[k])) != RK_OK)
+            return rc;
+        if (rd32(p + 20) != n[k])
+            return RK_EPARSE;
+        total += n[k];
+        if (total > RK_DIGITS_MAX_WEIGHTS)
+            return RK_ERANGE;
+        off += RK_DIGITS_NET_HEADER_SIZE;
+        if ((len - 4 - off) / 4 < n[k])
+            return RK_EPARSE;
+        off += 4 * n[k];
+    }
+    if (off != len - 4 || !crc_ok(buf, len))
+        return RK_EPARSE;
+    off = RK_DIGITS_HEADER_SIZE;
+    m->nnets = nnets;
+    for (uint32_t k = 0; k < nnets; k++) {
+        off += RK_DIGITS_NET_HEADER_SIZE;
+        if ((rc = read_weights(&m->net[k], &a[k], n[k], buf + off)) != RK_OK)
+            return rc;
+        off += 4 * n[k];
+    }
+    m->version = 2;
+    m->temperature = t;
+    m->threshold = thr;
+    m->flags = flags;
+    m->split_seed = (uint64_t)rd32(buf + 36) | (uint64_t)rd32(buf + 40) << 32;
+    m->split_count = split_count;
+    m->calib_lo = lo;
+    m->calib_hi = hi;
+    return RK_OK;
+}
+
+int rk_digits_model_parse(struct rk_digits_model *m, const uint8_t *buf, size_t len)
+{
+    memset(m, 0, sizeof *m);
+    if (len < 12 || memcmp(buf, RK_DIGITS_MAGIC, 8) != 0)
+        return RK_EPARSE;
+    uint32_t v = rd32(buf + 8);
+    int rc = v == 1 ? parse_v1(m, buf, len) : v == 2 ? parse_v2(m, buf, len) : RK_EUNSUPPORTED;
+    if (rc != RK_OK)
+        rk_digits_model_free(m);
+    return rc;
 }
 
 int rk_digits_model_serialize(const struct rk_digits_model *m, uint8_t **out, size_t *len)
 {
-    size_t n = RK_DIGITS_HEADER_SIZE + 4 * m->nweights + 4;
+    if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS || (m->version != 1 && m->version != 2) ||
+        (m->version == 1 && (m->nnets != 1 || m->flags != 0)))
+        return RK_EINVAL;
+    size_t n = (m->version == 1 ? RK_DIGITS_V1_HEADER_SIZE : RK_DIGITS_HEADER_SIZE) + 4;
+    for (uint32_t k = 0; k < m->nnets; k++)
+        n += (m->version == 1 ? 0 : RK_DIGITS_NET_HEADER_SIZE) + 4 * m->net[k].nweights;
     uint8_t *b = malloc(n);
     if (!b)
         return RK_ENOMEM;
     memcpy(b, RK_DIGITS_MAGIC, 8);
-    wr32(b + 8, RK_DIGITS_VERSION);
+    wr32(b + 8, m->version);
     wr32(b + 12, RK_DIGITS_SIDE);
     wr32(b + 16, RK_DIGITS_SIDE);
-    wr32(b + 20, m->arch.c1);
-    wr32(b + 24, m->arch.k1);
-    wr32(b + 28, m->arch.c2);
-    wr32(b + 32, m->arch.k2);
-    wr32(b + 36, m->arch.hidden);
-    wr32(b + 40, RK_DIGITS_CLASSES);
-    wrf32(b + 44, m->temperature);
-    wrf32(b + 48, m->threshold);
-    wr32(b + 52, (uint32_t)m->split_seed);
-    wr32(b + 56, (uint32_t)(m->split_seed >> 32));
-    wr32(b + 60, m->split_count);
-    wr32(b + 64, (uint32_t)m->nweights);
-    for (size_t i = 0; i < m->nweights; i++)
-        wrf32(b + RK_DIGITS_HEADER_SIZE + 4 * i, m->w[i]);
+    size_t off;
+    if (m->version == 1) {
+        const struct rk_digits_net *net = &m->net[0];
+        wr32(b + 20, net->arch.c1);
+        wr32(b + 24, net->arch.k1);
+        wr32(b + 28, net->arch.c2);
+        wr32(b + 32, net->arch.k2);
+        wr32(b + 36, net->arch.hidden);
+        wr32(b + 40, RK_DIGITS_CLASSES);
+        wrf32(b + 44, m->temperature);
+        wrf32(b + 48, m->threshold);
+        wr32(b + 52, (uint32_t)m->split_seed);
+        wr32(b + 56, (uint32_t)(m->split_seed >> 32));
+        wr32(b + 60, m->split_count);
+        wr32(b + 64, (uint32_t)net->nweights);
+        off = RK_DIGITS_V1_HEADER_SIZE;
+        for (size_t i = 0; i < net->nweights; i++, off += 4)
+            wrf32(b + off, net->w[i]);
+    } else {
+        wr32(b + 20, RK_DIGITS_CLASSES);
+        wr32(b + 24, m->nnets);
+        wrf32(b + 28, m->temperature);
+        wrf32(b + 32, m->threshold);
+        wr32(b + 36, (uint32_t)m->split_seed);
+        wr32(b + 40, (uint32_t)(m->split_seed >> 32));
+        wr32(b + 44, m->split_count);
+        wr32(b + 48, m->calib_lo);
+        wr32(b + 52, m->calib_hi);
+        wr32(b + 56, m->flags);
+        off = RK_DIGITS_HEADER_SIZE;
+        for (uint32_t k = 0; k < m->nnets; k++) {
+            const struct rk_digits_net *net = &m->net[k];
+            const uint32_t dims[6] = {net->arch.c1, net->arch.k1,     net->arch.c2,
+                                      net->arch.k2, net->arch.hidden, (uint32_t)net->nweights};
+            for (int i = 0; i < 6; i++, off += 4)
+                wr32(b + off, dims[i]);
+            for (size_t i = 0; i < net->nweights; i++, off += 4)
+                wrf32(b + off, net->w[i]);
+        }
+    }
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, b, (uInt)(n - 4));
     wr32(b + n - 4, (uint32_t)crc);
@@ -200,7 +371,7 @@ int rk_digits_model_serialize(const struct rk_digits_model *m, uint8_t **out, si
     return RK_OK;
 }
 
-size_t rk_digits_acts_floats(const struct rk_digits_model *m)
+size_t rk_digits_acts_floats(const struct rk_digits_net *m)
 {
     const struct rk_digits_arch *a = &m->arch;
     return round16(RK_DIGITS_PIXELS) + round16((size_t)m->h1 * m->h1 * a->c1) +
@@ -208,7 +379,7 @@ size_t rk_digits_acts_floats(const struct rk_digits_model *m)
            round16(m->flat) + round16(a->hidden) + round16(RK_DIGITS_CLASSES);
 }
 
-void rk_digits_acts_layout(const struct rk_digits_model *m, float *base, struct rk_digits_acts *a)
+void rk_digits_acts_layout(const struct rk_digits_net *m, float *base, struct rk_digits_acts *a)
 {
     const struct rk_digits_arch *r = &m->arch;
     float *p = base;
@@ -244,7 +415,7 @@ static void relu(float *v, size_t n)
         v[i] = v[i] > 0.0f ? v[i] : 0.0f;
 }
 
-RK_HOT void rk_digits_forward(const struct rk_digits_model *m, const struct rk_digits_acts *a)
+RK_HOT void rk_digits_forward(const struct rk_digits_net *m, const struct rk_digits_acts *a)
 {
     const uint32_t c1 = m->arch.c1, k1 = m->arch.k1, c2 = m->arch.c2, k2 = m->arch.k2;
     const uint32_t hid = m->arch.hidden, h1 = m->h1, h2 = m->h2, p1 = m->p1;
@@ -310,54 +481,91 @@ RK_HOT void rk_digits_forward(const struct rk_digits_model *m, const struct rk_d
 
 size_t rk_digits_scratch_size(const struct rk_digits_model *m)
 {
-    return rk_digits_acts_floats(m) * sizeof(float) + 64;
+    size_t mx = 0;
+    for (uint32_t k = 0; k < m->nnets && k < RK_DIGITS_MAX_NETS; k++) {
+        size_t f = rk_digits_acts_floats(&m->net[k]);
+        mx = f > mx ? f : mx;
+    }
+    return mx * sizeof(float) + 64;
 }
 
-static int setup(const struct rk_digits_model *m, const uint8_t *img, void *scratch,
-                 size_t scratch_len, struct rk_digits_acts *a)
+/* Runs network k on img with activations in scratch; logits end up in a->logits. */
+static int run_net(const struct rk_digits_model *m, uint32_t k, const uint8_t *img, void *scratch,
+                   size_t scratch_len, struct rk_digits_acts *a)
 {
-    if (!m->w || !img || !scratch || scratch_len < rk_digits_scratch_size(m))
+    if (k >= m->nnets || k >= RK_DIGITS_MAX_NETS || !m->net[k].w || !img || !scratch ||
+        scratch_len < rk_digits_scratch_size(m))
         return RK_EINVAL;
     uintptr_t p = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
-    rk_digits_acts_layout(m, (float *)p, a);
+    rk_digits_acts_layout(&m->net[k], (float *)p, a);
     for (int i = 0; i < RK_DIGITS_PIXELS; i++)
         a->x[i] = (float)img[i] * (1.0f / 255.0f);
-    rk_digits_forward(m, a);
+    rk_digits_forward(&m->net[k], a);
     return RK_OK;
 }
 
-int rk_digits_logits(const struct rk_digits_model *m, const uint8_t *img, void *scratch,
-                     size_t scratch_len, float *logits)
+int rk_digits_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img,
+                     void *scratch, size_t scratch_len, float *logits)
 {
     struct rk_digits_acts a;
-    int rc = setup(m, img, scratch, scratch_len, &a);
+    int rc = run_net(m, net, img, scratch, scratch_len, &a);
     if (rc == RK_OK)
         memcpy(logits, a.logits, RK_DIGITS_CLASSES * sizeof *logits);
     return rc;
 }
 
+static int argmax(const float *v)
+{
+    int c = 0;
+    for (int j = 1; j < RK_DIGITS_CLASSES; j++)
+        if (v[j] > v[c])
+            c = j;
+    return c;
+}
+
+void rk_digits_decide(const struct rk_digits_model *m, const float *logits, float t, float thr,
+                      struct rk_digits_result *out)
+{
+    float p[RK_DIGITS_CLASSES];
+    int own[RK_DIGITS_MAX_NETS];
+    uint32_t nn = m->nnets < RK_DIGITS_MAX_NETS ? m->nnets : RK_DIGITS_MAX_NETS;
+    memset(out->probs, 0, sizeof out->probs);
+    for (uint32_t k = 0; k < nn; k++) {
+        const float *l = logits + (size_t)k * RK_DIGITS_CLASSES;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int j = 0; j < RK_DIGITS_CLASSES; j++) {
+            p[j] = l[j] / t;
+            mx = p[j] > mx ? p[j] : mx;
+        }
+        for (int j = 0; j < RK_DIGITS_CLASSES; j++)
+            sum += p[j] = expf(p[j] - mx);
+        for (int j = 0; j < RK_DIGITS_CLASSES; j++)
+            out->probs[j] += p[j] / sum;
+        own[k] = argmax(l);
+    }
+    for (int j = 0; j < RK_DIGITS_CLASSES; j++)
+        out->probs[j] /= (float)nn;
+    out->cls = argmax(out->probs);
+    out->prob = out->probs[out->cls];
+    out->agree = 0;
+    for (uint32_t k = 0; k < nn; k++)
+        out->agree += own[k] == out->cls;
+    out->accept = out->cls != RK_DIGITS_NOT_DIGIT && out->prob >= thr &&
+                  (!(m->flags & RK_DIGITS_UNANIMOUS) || out->agree == (int)nn);
+}
+
 int rk_digits_classify(const struct rk_digits_model *m, const uint8_t *img, void *scratch,
                        size_t scratch_len, struct rk_digits_result *out)
 {
-    struct rk_digits_acts a;
-    int rc = setup(m, img, scratch, scratch_len, &a);
-    if (rc != RK_OK)
-        return rc;
-    float mx = -INFINITY, sum = 0.0f;
-    for (int j = 0; j < RK_DIGITS_CLASSES; j++) {
-        out->probs[j] = a.logits[j] / m->temperature;
-        mx = out->probs[j] > mx ? out->probs[j] : mx;
+    float logits[RK_DIGITS_MAX_NETS * RK_DIGITS_CLASSES];
+    if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS)
+        return RK_EINVAL;
+    for (uint32_t k = 0; k < m->nnets; k++) {
+        int rc = rk_digits_logits(m, k, img, scratch, scratch_len, logits + k * RK_DIGITS_CLASSES);
+        if (rc != RK_OK)
+            return rc;
     }
-    for (int j = 0; j < RK_DIGITS_CLASSES; j++)
-        sum += out->probs[j] = expf(out->probs[j] - mx);
-    out->cls = 0;
-    for (int j = 0; j < RK_DIGITS_CLASSES; j++) {
-        out->probs[j] /= sum;
-        if (out->probs[j] > out->probs[out->cls])
-            out->cls = j;
-    }
-    out->prob = out->probs[out->cls];
-    out->accept = out->cls != RK_DIGITS_NOT_DIGIT && out->prob >= m->threshold;
+    rk_digits_decide(m, logits, m->temperature, m->threshold, out);
     return RK_OK;
 }
 

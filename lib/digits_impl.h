@@ -24,15 +24,15 @@ struct rk_digits_acts {
 };
 
 /* Floats of activation storage rk_digits_acts_layout carves (each array rounded to 16). */
-size_t rk_digits_acts_floats(const struct rk_digits_model *m);
+size_t rk_digits_acts_floats(const struct rk_digits_net *m);
 
 /* Points a at consecutive arrays of base (base holds rk_digits_acts_floats(m) floats). */
-void rk_digits_acts_layout(const struct rk_digits_model *m, float *base, struct rk_digits_acts *a);
+void rk_digits_acts_layout(const struct rk_digits_net *m, float *base, struct rk_digits_acts *a);
 
 /* Forward pass from a->x to a->logits, keeping every intermediate activation. */
-void rk_digits_forward(const struct rk_digits_model *m, const struct rk_digits_acts *a);
+void rk_digits_forward(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 
-/* Points m's layer views into w (m->arch and derived sizes must be set). */
-void rk_digits_bind(struct rk_digits_model *m, float *w);
+/* Points m's layer views into w and sets the derived sizes (m->arch must be set). */
+void rk_digits_bind(struct rk_digits_net *m, float *w);
 
 #endif

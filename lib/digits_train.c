@@ -108,12 +108,51 @@ static void draw_line(float *img, float x0, float y0, float x1, float y1, float 
         }
 }
 
-/* Rotation, scale, aspect, shear and shift about the frame centre, bilinear resampling. */
-static void warp(const float *in, float *out, struct rng *r)
+/* Elastic distortion field (Simard et al. 2003): uniform [-1, 1] displacements smoothed by a
+ * Gaussian of sigma 4 px and scaled by alpha 34, i.e. about 1.4 px of smooth local wobble, as
+ * different hands bend the same stroke. field[0..S*S) is dx, field[S*S..2*S*S) dy. */
+static void elastic_field(struct rng *r, float *field)
 {
-    float ang = range(r, -15.0f, 15.0f) * (float)M_PI / 180.0f, sc = range(r, 0.85f, 1.12f);
-    float asp = range(r, 0.9f, 1.1f), sh = range(r, -0.2f, 0.2f);
-    float tx = range(r, -2.5f, 2.5f), ty = range(r, -2.5f, 2.5f);
+    enum { RAD = 12 };
+    const float sigma = 4.0f, alpha = 34.0f;
+    float k[2 * RAD + 1], ksum = 0.0f, t[S * S];
+    for (int i = -RAD; i <= RAD; i++)
+        ksum += k[i + RAD] = expf(-(float)(i * i) / (2.0f * sigma * sigma));
+    for (int i = 0; i <= 2 * RAD; i++)
+        k[i] *= 1.0f / ksum;
+    for (int f = 0; f < 2; f++) {
+        float *d = field + f * S * S;
+        for (int i = 0; i < S * S; i++)
+            d[i] = range(r, -1.0f, 1.0f);
+        for (int y = 0; y < S; y++) /* rows, zero outside the frame */
+            for (int x = 0; x < S; x++) {
+                float acc = 0.0f;
+                for (int i = -RAD; i <= RAD; i++)
+                    if (x + i >= 0 && x + i < S)
+                        acc += k[i + RAD] * d[y * S + x + i];
+                t[y * S + x] = acc;
+            }
+        for (int y = 0; y < S; y++) /* columns */
+            for (int x = 0; x < S; x++) {
+                float acc = 0.0f;
+                for (int i = -RAD; i <= RAD; i++)
+                    if (y + i >= 0 && y + i < S)
+                        acc += k[i + RAD] * t[(y + i) * S + x];
+                d[y * S + x] = alpha * acc;
+            }
+    }
+}
+
+/* Rotation, scale, aspect, shear and shift about the frame centre (drawn from r when affine,
+ * else the identity), then the optional elastic field, in one bilinear resampling. */
+static void warp(const float *in, float *out, struct rng *r, int affine, const float *field)
+{
+    float ang = 0.0f, sc = 1.0f, asp = 1.0f, sh = 0.0f, tx = 0.0f, ty = 0.0f;
+    if (affine) {
+        ang = range(r, -15.0f, 15.0f) * (float)M_PI / 180.0f, sc = range(r, 0.85f, 1.12f);
+        asp = range(r, 0.9f, 1.1f), sh = range(r, -0.2f, 0.2f);
+        tx = range(r, -2.5f, 2.5f), ty = range(r, -2.5f, 2.5f);
+    }
     float c = cosf(ang), s = sinf(ang), sx = sc * asp, sy = sc / asp;
     /* forward A = R * Shear * Scale */
     float a = c * sx, b = (c * sh - s) * sy, d = s * sx, e = (s * sh + c) * sy;
@@ -122,6 +161,8 @@ static void warp(const float *in, float *out, struct rng *r)
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++) {
             float u = (float)x - cx - tx, v = (float)y - cy - ty;
+            if (field)
+                u += field[y * S + x], v += field[S * S + y * S + x];
             float fx = ia * u + ib * v + cx, fy = id * u + ie * v + cy;
             int x0 = (int)floorf(fx), y0 = (int)floorf(fy);
             float wx = fx - (float)x0, wy = fy - (float)y0, acc = 0.0f;
@@ -198,10 +239,18 @@ static void border_line(float *img, struct rng *r)
         draw_line(img, e0, a0, e1, a1, th, amp); /* left / right */
 }
 
-static void augment_digit(const float *src, float *x, struct rng *r)
+/* elastic: probability of an elastic distortion; at 0 no extra number is drawn, so the recipe
+ * without it reproduces models trained before it existed. */
+static void augment_digit(const float *src, float *x, struct rng *r, float elastic)
 {
+    float field[2 * S * S];
+    int el = elastic > 0.0f && uni(r) < elastic;
+    if (el)
+        elastic_field(r, field);
     if (uni(r) < 0.9f)
-        warp(src, x, r);
+        warp(src, x, r, 1, el ? field : NULL);
+    else if (el)
+        warp(src, x, r, 0, field);
     else
         memcpy(x, src, S * S * sizeof *x);
     float u = uni(r);
@@ -231,11 +280,11 @@ static void augment_digit(const float *src, float *x, struct rng *r)
 }
 
 /* Synthetic class 10: crossed-out digits, scribbles, inked-over boxes, stray border lines. */
-static void make_not_digit(const float *src, float *x, struct rng *r)
+static void make_not_digit(const float *src, float *x, struct rng *r, float elastic)
 {
     float u = uni(r), th = range(r, 1.2f, 3.0f), amp = range(r, 0.7f, 1.0f);
     if (u < 0.40f) {
-        augment_digit(src, x, r);
+        augment_digit(src, x, r, elastic);
         float v = uni(r);
         if (v < 0.40f) { /* X over the digit */
             draw_line(x, range(r, 2, 8), range(r, 2, 8), range(r, 20, 26), range(r, 20, 26), th, amp);
@@ -311,7 +360,7 @@ static size_t r16(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-static size_t bufs_floats(const struct rk_digits_model *m)
+static size_t bufs_floats(const struct rk_digits_net *m)
 {
     const struct rk_digits_arch *a = &m->arch;
     return rk_digits_acts_floats(m) + r16((size_t)m->h1 * m->h1 * a->c1) +
@@ -319,7 +368,7 @@ static size_t bufs_floats(const struct rk_digits_model *m)
            r16(a->hidden) + 16 + r16((size_t)m->h1 * m->h1) / 4 + r16((size_t)m->h2 * m->h2) / 4;
 }
 
-static void bufs_layout(const struct rk_digits_model *m, float *base, struct bufs *b)
+static void bufs_layout(const struct rk_digits_net *m, float *base, struct bufs *b)
 {
     const struct rk_digits_arch *a = &m->arch;
     rk_digits_acts_layout(m, base, &b->a);
@@ -334,13 +383,13 @@ static void bufs_layout(const struct rk_digits_model *m, float *base, struct buf
     b->m2 = (uint8_t *)p;
 }
 
-static size_t tw_floats(const struct rk_digits_model *m)
+static size_t tw_floats(const struct rk_digits_net *m)
 {
     return r16((size_t)m->arch.k2 * m->arch.k2 * m->arch.c1 * m->arch.c2) +
            r16((size_t)m->flat * m->arch.hidden);
 }
 
-static void tw_fill(const struct rk_digits_model *m, float *base, struct tw *t)
+static void tw_fill(const struct rk_digits_net *m, float *base, struct tw *t)
 {
     const uint32_t c1 = m->arch.c1, c2 = m->arch.c2, kk = m->arch.k2 * m->arch.k2;
     const uint32_t hid = m->arch.hidden, flat = m->flat;
@@ -383,8 +432,8 @@ static void unpool(const float *a, const float *dp, uint32_t h, uint32_t c, floa
         }
 }
 
-RK_HOT static float backward(const struct rk_digits_model *m, const struct tw *t,
-                             const struct bufs *b, int label, struct rk_digits_model *g)
+RK_HOT static float backward(const struct rk_digits_net *m, const struct tw *t,
+                             const struct bufs *b, int label, struct rk_digits_net *g)
 {
     const uint32_t c1 = m->arch.c1, k1 = m->arch.k1, c2 = m->arch.c2, k2 = m->arch.k2;
     const uint32_t hid = m->arch.hidden, h1 = m->h1, h2 = m->h2, p1 = m->p1, flat = m->flat;
@@ -489,12 +538,12 @@ RK_HOT static float backward(const struct rk_digits_model *m, const struct tw *t
     return loss;
 }
 
-size_t rk_digits_grad_work_size(const struct rk_digits_model *m)
+size_t rk_digits_grad_work_size(const struct rk_digits_net *m)
 {
     return (bufs_floats(m) + tw_floats(m)) * sizeof(float) + 64;
 }
 
-float rk_digits_loss_grad(const struct rk_digits_model *m, const float *x, int label, float *grad,
+float rk_digits_loss_grad(const struct rk_digits_net *m, const float *x, int label, float *grad,
                           void *work, size_t work_len)
 {
     if (!m->w || !x || !work || label < 0 || label >= RK_DIGITS_CLASSES ||
@@ -515,7 +564,7 @@ float rk_digits_loss_grad(const struct rk_digits_model *m, const float *x, int l
         return logf(sum) - (b.a.logits[label] - mx);
     }
     tw_fill(m, base + bufs_floats(m), &t);
-    struct rk_digits_model g = *m;
+    struct rk_digits_net g = *m;
     rk_digits_bind(&g, grad);
     return backward(m, &t, &b, label, &g);
 }
@@ -598,10 +647,11 @@ double rk_digits_ece(const float *logits, const int *labels, size_t n, float t)
 struct scored {
     float prob;
     int cls, wrong;
+    int eligible; /* accepted at a low enough threshold: a digit (and networks agree if asked) */
 };
 
 /* Smallest threshold among the observed confidences such that errors among accepted samples
- * (class != 10, prob >= threshold) are at most target * accepted. */
+ * (eligible, prob >= threshold) are at most target * accepted. */
 static float choose_threshold(const struct scored *s, size_t n, double target)
 {
     float best = 1.0f;
@@ -611,7 +661,7 @@ static float choose_threshold(const struct scored *s, size_t n, double target)
         return best;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (s[i].cls != RK_DIGITS_NOT_DIGIT)
+        if (s[i].eligible)
             idx[m++] = i;
     /* shell sort by prob descending (no comparator globals needed) */
     for (size_t gap = m / 2; gap > 0; gap /= 2)
@@ -641,7 +691,7 @@ static void rate_at(const struct scored *s, size_t n, float thr, double *reject,
 {
     size_t acc = 0, err = 0;
     for (size_t i = 0; i < n; i++)
-        if (s[i].cls != RK_DIGITS_NOT_DIGIT && s[i].prob >= thr)
+        if (s[i].eligible && s[i].prob >= thr)
             acc++, err += (size_t)s[i].wrong;
     *reject = n ? 1.0 - (double)acc / (double)n : 0.0;
     *acc_err = acc ? (double)err / (double)acc : 0.0;
@@ -649,11 +699,119 @@ static void rate_at(const struct scored *s, size_t n, float thr, double *reject,
         *nerr = (uint32_t)err;
 }
 
+/* ---- ensembles: calibration on one range of the held-out split, measurement on another ---- */
+
+/* Mean NLL of the averaged calibrated probabilities at temperature t. */
+static double ens_nll(const struct rk_digits_model *m, const float *logits, const int *labels,
+                      uint32_t lo, uint32_t hi, float t)
+{
+    double tot = 0;
+    size_t stride = (size_t)m->nnets * RK_DIGITS_CLASSES;
+    for (uint32_t i = lo; i < hi; i++) {
+        struct rk_digits_result r;
+        rk_digits_decide(m, logits + i * stride, t, 1.0f, &r);
+        tot -= log(fmax((double)r.probs[labels[i]], 1e-30));
+    }
+    return hi > lo ? tot / (double)(hi - lo) : 0.0;
+}
+
+/* Highest threshold among the observed confidences at which at most max_reject x n samples
+ * are rejected (ineligible samples always are); 0 if even accepting every eligible sample
+ * rejects more. */
+static float budget_threshold(const struct scored *s, size_t n, double max_reject)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return 0.0f;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i].eligible)
+            p[m++] = s[i].prob;
+    for (size_t gap = m / 2; gap > 0; gap /= 2) /* shell sort, descending */
+        for (size_t i = gap; i < m; i++) {
+            float t = p[i];
+            size_t j = i;
+            while (j >= gap && p[j - gap] < t)
+                p[j] = p[j - gap], j -= gap;
+            p[j] = t;
+        }
+    /* Accepting the k most confident rejects n - k: need k >= n - max_reject * n. */
+    double need = (double)n - max_reject * (double)n;
+    size_t k = need <= 0 ? 0 : (size_t)ceil(need - 1e-9);
+    float thr = 0.0f;
+    if (k == 0)
+        thr = m ? nextafterf(p[0], 2.0f) : 1.0f;
+    else if (k <= m)
+        thr = p[k - 1]; /* ties with p[k-1] are accepted too, which only lowers the reject */
+    free(p);
+    return thr > 1.0f ? 1.0f : thr;
+}
+
+int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
+                        uint32_t lo, uint32_t hi, double target, double max_reject)
+{
+    if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS || hi <= lo || hi > m->split_count ||
+        !(target >= 0 && target < 1) || !(max_reject >= 0 && max_reject <= 1))
+        return RK_EINVAL;
+    for (uint32_t i = lo; i < hi; i++)
+        if (labels[i] < 0 || labels[i] >= RK_DIGITS_CLASSES)
+            return RK_EINVAL;
+    uint32_t n = hi - lo;
+    struct scored *sc = calloc(n, sizeof *sc);
+    if (!sc)
+        return RK_ENOMEM;
+    /* Golden-section search on log T, as rk_digits_fit_temperature. */
+    double a0 = log(0.05), b0 = log(20.0), g = (sqrt(5.0) - 1) / 2;
+    double a = b0 - g * (b0 - a0), b = a0 + g * (b0 - a0);
+    double fa = ens_nll(m, logits, labels, lo, hi, (float)exp(a));
+    double fb = ens_nll(m, logits, labels, lo, hi, (float)exp(b));
+    for (int it = 0; it < 40; it++) {
+        if (fa < fb)
+            b0 = b, b = a, fb = fa, a = b0 - g * (b0 - a0),
+            fa = ens_nll(m, logits, labels, lo, hi, (float)exp(a));
+        else
+            a0 = a, a = b, fa = fb, b = a0 + g * (b0 - a0),
+            fb = ens_nll(m, logits, labels, lo, hi, (float)exp(b));
+    }
+    m->temperature = (float)exp((a0 + b0) / 2);
+    size_t stride = (size_t)m->nnets * RK_DIGITS_CLASSES;
+    for (uint32_t i = 0; i < n; i++) {
+        struct rk_digits_result r;
+        rk_digits_decide(m, logits + (lo + i) * stride, m->temperature, 0.0f, &r);
+        sc[i] = (struct scored){.prob = r.prob, .cls = r.cls, .wrong = r.cls != labels[lo + i],
+                                .eligible = r.accept};
+    }
+    m->threshold = choose_threshold(sc, n, target);
+    if (max_reject < 1) {
+        float cap = budget_threshold(sc, n, max_reject);
+        m->threshold = cap < m->threshold ? cap : m->threshold;
+    }
+    m->calib_lo = lo, m->calib_hi = hi;
+    free(sc);
+    return RK_OK;
+}
+
+void rk_digits_measure(const struct rk_digits_model *m, const float *logits, const int *labels,
+                       uint32_t lo, uint32_t hi, struct rk_digits_rates *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t stride = (size_t)m->nnets * RK_DIGITS_CLASSES;
+    for (uint32_t i = lo; i < hi; i++) {
+        struct rk_digits_result r;
+        rk_digits_decide(m, logits + i * stride, m->temperature, m->threshold, &r);
+        out->n++;
+        out->wrong += r.cls != labels[i];
+        out->rejected += !r.accept;
+        out->accepted_wrong += r.accept && r.cls != labels[i];
+        out->disagree += r.agree != (int)m->nnets;
+    }
+}
+
 /* ---- training loop ---- */
 
 struct trainer {
     const struct rk_digits_train_opts *o;
-    struct rk_digits_model *m;
+    struct rk_digits_net *m;
     const uint8_t *images;
     const uint8_t *labels;
     const uint32_t *order; /* this epoch's sample order (indices into images) */
@@ -675,11 +833,11 @@ struct worker {
 
 static void work_slice(struct trainer *T, int id)
 {
-    const struct rk_digits_model *m = T->m;
+    const struct rk_digits_net *m = T->m;
     int nt = T->o->threads;
     uint32_t lo = T->batch_n * (uint32_t)id / (uint32_t)nt, hi = T->batch_n * (uint32_t)(id + 1) / (uint32_t)nt;
     float *gmem = T->grads + (size_t)id * m->nweights;
-    struct rk_digits_model g = *m;
+    struct rk_digits_net g = *m;
     rk_digits_bind(&g, gmem);
     memset(gmem, 0, m->nweights * sizeof *gmem);
     struct bufs b;
@@ -693,10 +851,10 @@ static void work_slice(struct trainer *T, int id)
         to_float(T->images + (size_t)idx * S * S, src);
         int label = T->labels[idx];
         if (uni(&r) < T->o->not_digit_frac) {
-            make_not_digit(src, b.a.x, &r);
+            make_not_digit(src, b.a.x, &r, T->o->elastic);
             label = RK_DIGITS_NOT_DIGIT;
         } else {
-            augment_digit(src, b.a.x, &r);
+            augment_digit(src, b.a.x, &r, T->o->elastic);
         }
         rk_digits_forward(m, &b.a);
         int pred = 0;
@@ -761,7 +919,7 @@ static int calibrate(struct rk_digits_model *m, const struct rk_idx *images, con
     uint32_t wrong = 0;
     for (uint32_t i = 0; i < nval; i++) {
         float *l = logits + (size_t)i * RK_DIGITS_CLASSES;
-        rk_digits_logits(m, images->data + (size_t)val[i] * S * S, scratch, scratch_len, l);
+        rk_digits_logits(m, 0, images->data + (size_t)val[i] * S * S, scratch, scratch_len, l);
         lab[i] = labels[val[i]];
         int c = 0;
         for (int j = 1; j < RK_DIGITS_CLASSES; j++)
@@ -780,8 +938,10 @@ static int calibrate(struct rk_digits_model *m, const struct rk_idx *images, con
         softmax_t(logits + (size_t)i * RK_DIGITS_CLASSES, m->temperature, p);
         sc[i].cls = top(p, &sc[i].prob);
         sc[i].wrong = sc[i].cls != lab[i];
+        sc[i].eligible = sc[i].cls != RK_DIGITS_NOT_DIGIT;
     }
     m->threshold = choose_threshold(sc, nval, o->target_accepted_error);
+    m->calib_lo = 0, m->calib_hi = nval;
     rate_at(sc, nval, m->threshold, &rep->reject_rate, &rep->accepted_error_rate,
             &rep->accepted_errors);
     /* Two-fold check of how optimistic choosing the threshold on the same data is. */
@@ -798,7 +958,7 @@ static int calibrate(struct rk_digits_model *m, const struct rk_idx *images, con
         struct rng r;
         rng_seed(&r, o->seed ^ 0xabcdef12345ull, 0, i);
         to_float(images->data + (size_t)val[i] * S * S, src);
-        make_not_digit(src, x, &r);
+        make_not_digit(src, x, &r, 0.0f);
         for (int k = 0; k < S * S; k++)
             img[k] = (uint8_t)lrintf(fminf(fmaxf(x[k], 0.0f), 1.0f) * 255.0f);
         struct rk_digits_result res;
@@ -823,12 +983,12 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
     if (images->ndim != 3 || images->rows != S || images->cols != S || labels->ndim != 1 ||
         labels->count != images->count || images->count <= o->val_count || o->epochs < 1 ||
         o->epochs > 1000 || o->batch < 1 || o->batch > 4096 || o->threads < 1 || o->threads > 2 ||
-        !(o->lr > 0 && o->lr < 1) || !(o->not_digit_frac >= 0 && o->not_digit_frac < 1))
+        !(o->lr > 0 && o->lr < 1) || !(o->not_digit_frac >= 0 && o->not_digit_frac < 1) || !(o->elastic >= 0 && o->elastic <= 1))
         return RK_EINVAL;
     for (uint32_t i = 0; i < labels->count; i++)
         if (labels->data[i] > 9)
             return RK_EINVAL;
-    if (o->init && (memcmp(&o->init->arch, &o->arch, sizeof o->arch) != 0 ||
+    if (o->init && (o->init->nnets != 1 || memcmp(&o->init->net[0].arch, &o->arch, sizeof o->arch) != 0 ||
                     o->init->split_seed != o->split_seed || o->init->split_count != o->val_count))
         return RK_EINVAL;
     double t0 = now();
@@ -837,18 +997,19 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
         return rc;
     out->split_seed = o->split_seed;
     out->split_count = o->val_count;
+    struct rk_digits_net *net = &out->net[0];
     uint32_t n = images->count;
     uint32_t *perm = malloc((size_t)n * sizeof *perm);
-    struct trainer T = {.o = o, .m = out, .images = images->data, .labels = labels->data};
-    size_t nw = out->nweights;
+    struct trainer T = {.o = o, .m = net, .images = images->data, .labels = labels->data};
+    size_t nw = net->nweights;
     float *adam_m = calloc(nw, sizeof *adam_m), *adam_v = calloc(nw, sizeof *adam_v);
     uint32_t ntrain = n - o->val_count;
     if (o->max_train && o->max_train < ntrain)
         ntrain = o->max_train;
     uint32_t *order = malloc((size_t)ntrain * sizeof *order);
     T.grads = malloc((size_t)o->threads * nw * sizeof *T.grads);
-    T.bufmem = malloc((size_t)o->threads * r16(bufs_floats(out)) * sizeof *T.bufmem);
-    T.twmem = malloc(tw_floats(out) * sizeof *T.twmem);
+    T.bufmem = malloc((size_t)o->threads * r16(bufs_floats(net)) * sizeof *T.bufmem);
+    T.twmem = malloc(tw_floats(net) * sizeof *T.twmem);
     pthread_t th = 0;
     struct worker w1 = {.T = &T, .id = 1};
     int barriers = 0, started = 0;
@@ -859,7 +1020,7 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
     if (o->init) {
         /* Fine-tuning: start from a model trained on the same split, so the held-out samples
          * stay unseen. */
-        memcpy(out->w, o->init->w, nw * sizeof *out->w);
+        memcpy(net->w, o->init->net[0].w, nw * sizeof *net->w);
     } else { /* He initialisation, seeded. */
         struct rng r;
         rng_seed(&r, o->seed, 0, 0);
@@ -868,10 +1029,10 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
             float *w;
             size_t n;
             float fan;
-        } L[4] = {{out->c1w, (size_t)a->k1 * a->k1 * a->c1, (float)(a->k1 * a->k1)},
-                  {out->c2w, (size_t)a->k2 * a->k2 * a->c1 * a->c2, (float)(a->k2 * a->k2 * a->c1)},
-                  {out->f1w, (size_t)out->flat * a->hidden, (float)out->flat},
-                  {out->f2w, (size_t)a->hidden * RK_DIGITS_CLASSES, (float)a->hidden}};
+        } L[4] = {{net->c1w, (size_t)a->k1 * a->k1 * a->c1, (float)(a->k1 * a->k1)},
+                  {net->c2w, (size_t)a->k2 * a->k2 * a->c1 * a->c2, (float)(a->k2 * a->k2 * a->c1)},
+                  {net->f1w, (size_t)net->flat * a->hidden, (float)net->flat},
+                  {net->f2w, (size_t)a->hidden * RK_DIGITS_CLASSES, (float)a->hidden}};
         for (int l = 0; l < 4; l++)
             for (size_t i = 0; i < L[l].n; i++)
                 L[l].w[i] = gauss(&r) * sqrtf(2.0f / L[l].fan);
@@ -910,7 +1071,7 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
             T.step = st;
             uint32_t left = ntrain - st * (uint32_t)o->batch;
             T.batch_n = left < (uint32_t)o->batch ? left : (uint32_t)o->batch;
-            tw_fill(out, T.twmem, &T.t);
+            tw_fill(net, T.twmem, &T.t);
             if (o->threads == 2)
                 pthread_barrier_wait(&T.start);
             work_slice(&T, 0);
@@ -933,7 +1094,7 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
                 float gi = g[i] * inv;
                 adam_m[i] = b1 * adam_m[i] + (1 - b1) * gi;
                 adam_v[i] = b2 * adam_v[i] + (1 - b2) * gi * gi;
-                out->w[i] -= step * adam_m[i] / (sqrtf(adam_v[i]) + 1e-8f);
+                net->w[i] -= step * adam_m[i] / (sqrtf(adam_v[i]) + 1e-8f);
             }
         }
         if (o->log) {

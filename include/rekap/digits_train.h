@@ -1,7 +1,9 @@
 /* Training the digit CNN (rekap digits train): seeded held-out split, on-the-fly augmentation
- * (shift, rotation, scale, shear, stroke thickness, blur, box-border remnants) plus synthetic
- * "not a digit" samples, Adam on two threads at most, then temperature scaling and the reject
- * threshold fitted on the held-out split. Same seed and thread count: same model, bit for bit. */
+ * (shift, rotation, scale, shear, optional elastic distortion, stroke thickness, blur, box-border
+ * remnants) plus synthetic "not a digit" samples, Adam on two threads at most, then temperature
+ * scaling and the reject threshold fitted on the held-out split. Same seed and thread count:
+ * same model, bit for bit. Also the calibration of ensembles on one range of that split
+ * (rk_digits_calibrate) and their measurement on another (rk_digits_measure). */
 #ifndef REKAP_DIGITS_TRAIN_H
 #define REKAP_DIGITS_TRAIN_H
 
@@ -21,6 +23,7 @@ struct rk_digits_train_opts {
     float lr;             /* Adam peak learning rate, cosine-decayed */
     int threads;          /* 1 or 2 */
     float not_digit_frac; /* share of each epoch replaced by synthetic class-10 samples */
+    float elastic;        /* probability of an elastic distortion per sample (0: none) */
     double target_accepted_error; /* threshold choice: accepted error must stay <= this */
     FILE *log;            /* progress lines, or NULL */
     const struct rk_digits_model *init; /* NULL: He-initialised; else fine-tune from this model,
@@ -55,14 +58,14 @@ int rk_digits_train(const struct rk_idx *images, const struct rk_idx *labels,
                     const struct rk_digits_train_opts *o, struct rk_digits_model *out,
                     struct rk_digits_train_report *rep);
 
-/* Bytes of work memory rk_digits_loss_grad needs for model m. */
-size_t rk_digits_grad_work_size(const struct rk_digits_model *m);
+/* Bytes of work memory rk_digits_loss_grad needs for network m. */
+size_t rk_digits_grad_work_size(const struct rk_digits_net *m);
 
-/* Cross-entropy loss (temperature 1) of model m on input x[784] (0..1) with label (0..10);
+/* Cross-entropy loss (temperature 1) of network m on input x[784] (0..1) with label (0..10);
  * when grad is not NULL adds dloss/dweight to grad[m->nweights] (file order). work holds
  * rk_digits_grad_work_size(m) bytes. Returns the loss, or NAN on bad arguments. This is the
  * exact backward pass the trainer uses; tests check it against finite differences. */
-float rk_digits_loss_grad(const struct rk_digits_model *m, const float *x, int label, float *grad,
+float rk_digits_loss_grad(const struct rk_digits_net *m, const float *x, int label, float *grad,
                           void *work, size_t work_len);
 
 /* Temperature T minimising the mean NLL of softmax(logits/T) over n samples (logits n x 11,
@@ -71,5 +74,27 @@ float rk_digits_fit_temperature(const float *logits, const int *labels, size_t n
 
 /* Expected calibration error (15 equal-width bins of the top probability) of softmax(logits/T). */
 double rk_digits_ece(const float *logits, const int *labels, size_t n, float t);
+
+/* Counts of a model's decisions over a range of samples. */
+struct rk_digits_rates {
+    uint32_t n, wrong, rejected, accepted_wrong;
+    uint32_t disagree; /* samples on which some network's own top class differs */
+};
+
+/* Fits m's temperature (minimising the NLL of the averaged probabilities) and threshold (the
+ * lowest at which accepted errors stay <= target x accepted, lowered if need be until at most
+ * max_reject of the samples are rejected; max_reject 1 sets no cap) on samples [lo, hi) of logits
+ * (split_count x m->nnets x 11 raw logits, as rk_digits_logits gives them, in held-out order)
+ * and labels (0..10), and records [lo, hi) as m's calibration range. m->flags is honoured
+ * (a sample whose networks disagree is never accepted under RK_DIGITS_UNANIMOUS). Returns
+ * RK_OK; RK_EINVAL (empty range, hi > m->split_count, a label outside 0..10, target not in
+ * [0, 1), max_reject not in [0, 1]); RK_ENOMEM. */
+int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
+                        uint32_t lo, uint32_t hi, double target, double max_reject);
+
+/* Applies m's decision (its temperature, threshold, flags) to samples [lo, hi) of logits and
+ * labels laid out as for rk_digits_calibrate, and counts into *out. */
+void rk_digits_measure(const struct rk_digits_model *m, const float *logits, const int *labels,
+                       uint32_t lo, uint32_t hi, struct rk_digits_rates *out);
 
 #endif

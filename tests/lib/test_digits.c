@@ -16,12 +16,13 @@ static void pool_chain(struct rk_digits_model *m, float sign)
 {
     struct rk_digits_arch a = {.c1 = 1, .k1 = 1, .c2 = 1, .k2 = 1, .hidden = 1};
     assert_int_equal(rk_digits_model_init(m, &a), RK_OK);
-    assert_int_equal(m->flat, 49);
-    m->c1w[0] = 1.0f, m->c2w[0] = 1.0f;
+    struct rk_digits_net *n = &m->net[0];
+    assert_int_equal(n->flat, 49);
+    n->c1w[0] = 1.0f, n->c2w[0] = 1.0f;
     for (int i = 0; i < 49; i++)
-        m->f1w[i] = 1.0f;
+        n->f1w[i] = 1.0f;
     for (int j = 0; j < RK_DIGITS_CLASSES; j++)
-        m->f2w[j] = sign * (float)j;
+        n->f2w[j] = sign * (float)j;
 }
 
 static void test_known_outputs(void **state)
@@ -35,12 +36,12 @@ static void test_known_outputs(void **state)
     float logits[RK_DIGITS_CLASSES];
     /* two bright pixels in one 4x4 block: max-pool keeps one */
     img[0] = 255, img[1 * 28 + 2] = 255;
-    assert_int_equal(rk_digits_logits(&m, img, scratch, slen, logits), RK_OK);
+    assert_int_equal(rk_digits_logits(&m, 0, img, scratch, slen, logits), RK_OK);
     for (int j = 0; j < RK_DIGITS_CLASSES; j++)
         assert_float_equal(logits[j], (float)j, 1e-6);
     /* a third in another block counts; a half-bright pixel alone in a block counts half */
     img[27 * 28 + 27] = 255, img[13 * 28 + 13] = 51;
-    assert_int_equal(rk_digits_logits(&m, img, scratch, slen, logits), RK_OK);
+    assert_int_equal(rk_digits_logits(&m, 0, img, scratch, slen, logits), RK_OK);
     for (int j = 0; j < RK_DIGITS_CLASSES; j++)
         assert_float_equal(logits[j], 2.2f * (float)j, 1e-5);
     /* calibrated probabilities: softmax(logits / T) */
@@ -84,16 +85,17 @@ static void test_known_outputs(void **state)
 static void random_model(struct rk_digits_model *m, const struct rk_digits_arch *a, unsigned seed)
 {
     assert_int_equal(rk_digits_model_init(m, a), RK_OK);
+    struct rk_digits_net *n = &m->net[0];
     srand(seed);
-    for (size_t i = 0; i < m->nweights; i++)
-        m->w[i] = ((float)rand() / (float)RAND_MAX - 0.5f) * 0.6f;
+    for (size_t i = 0; i < n->nweights; i++)
+        n->w[i] = ((float)rand() / (float)RAND_MAX - 0.5f) * 0.6f;
     /* positive biases keep most relus alive so the check exercises every path */
     for (uint32_t i = 0; i < a->c1; i++)
-        m->c1b[i] = 0.1f;
+        n->c1b[i] = 0.1f;
     for (uint32_t i = 0; i < a->c2; i++)
-        m->c2b[i] = 0.1f;
+        n->c2b[i] = 0.1f;
     for (uint32_t i = 0; i < a->hidden; i++)
-        m->f1b[i] = 0.1f;
+        n->f1b[i] = 0.1f;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -117,6 +119,56 @@ static int parse_copy(const uint8_t *b, size_t len)
     return rc;
 }
 
+/* Every truncation, a trailing byte, a flipped bit, another magic or version fail cleanly; the
+ * header fields at bad[] offsets (checksum fixed up) are checked against their caps. */
+static void check_hardening(const uint8_t *b, size_t len, size_t weight_off)
+{
+    for (size_t l = 0; l < len; l++)
+        assert_int_equal(parse_copy(b, l), RK_EPARSE);
+    uint8_t *c = malloc(len + 1);
+    memcpy(c, b, len);
+    c[len] = 0; /* trailing byte */
+    assert_int_equal(parse_copy(c, len + 1), RK_EPARSE);
+    c[weight_off + 5] ^= 0x40; /* a flipped weight bit breaks the checksum */
+    assert_int_equal(parse_copy(c, len), RK_EPARSE);
+    memcpy(c, b, len);
+    c[0] = 'X';
+    assert_int_equal(parse_copy(c, len), RK_EPARSE);
+    const uint32_t versions[] = {0, 3, 0xffffffffu};
+    for (size_t i = 0; i < 3; i++) {
+        memcpy(c, b, len);
+        put32(c + 8, versions[i]);
+        fix_crc(c, len);
+        assert_int_equal(parse_copy(c, len), RK_EUNSUPPORTED);
+    }
+    /* NaN weight */
+    memcpy(c, b, len);
+    put32(c + weight_off + 8, 0x7fc00000u);
+    fix_crc(c, len);
+    assert_int_equal(parse_copy(c, len), RK_EPARSE);
+    free(c);
+}
+
+struct bad_field {
+    size_t off;
+    uint32_t v;
+    int rc;
+};
+
+static void check_fields(const uint8_t *b, size_t len, const struct bad_field *bad, size_t n)
+{
+    uint8_t *c = malloc(len);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(c, b, len);
+        put32(c + bad[i].off, bad[i].v);
+        fix_crc(c, len);
+        if (parse_copy(c, len) != bad[i].rc)
+            print_message("field at %zu = %u: expected %d\n", bad[i].off, bad[i].v, bad[i].rc);
+        assert_int_equal(parse_copy(c, len), bad[i].rc);
+    }
+    free(c);
+}
+
 static void test_model_file(void **state)
 {
     (void)state;
@@ -124,57 +176,217 @@ static void test_model_file(void **state)
     struct rk_digits_model m, back;
     random_model(&m, &a, 7);
     m.temperature = 1.5f, m.threshold = 0.9f, m.split_seed = 0x123456789abcull, m.split_count = 10000;
+    m.calib_lo = 0, m.calib_hi = 5000, m.flags = RK_DIGITS_UNANIMOUS;
+    assert_int_equal(m.version, 2);
+    const size_t nw = m.net[0].nweights;
     uint8_t *b;
     size_t len;
     assert_int_equal(rk_digits_model_serialize(&m, &b, &len), RK_OK);
-    assert_int_equal(len, RK_DIGITS_HEADER_SIZE + 4 * m.nweights + 4);
+    assert_int_equal(len, RK_DIGITS_HEADER_SIZE + RK_DIGITS_NET_HEADER_SIZE + 4 * nw + 4);
     assert_int_equal(rk_digits_model_parse(&back, b, len), RK_OK);
-    assert_memory_equal(back.w, m.w, m.nweights * sizeof(float));
+    assert_int_equal(back.version, 2);
+    assert_int_equal(back.nnets, 1);
+    assert_memory_equal(&back.net[0].arch, &a, sizeof a);
+    assert_memory_equal(back.net[0].w, m.net[0].w, nw * sizeof(float));
     assert_true(back.temperature == 1.5f && back.threshold == 0.9f);
     assert_true(back.split_seed == 0x123456789abcull && back.split_count == 10000);
+    assert_true(back.calib_lo == 0 && back.calib_hi == 5000 && back.flags == RK_DIGITS_UNANIMOUS);
     rk_digits_model_free(&back);
+    check_hardening(b, len, RK_DIGITS_HEADER_SIZE + RK_DIGITS_NET_HEADER_SIZE);
+    const struct bad_field bad2[] = {
+        {12, 32, RK_ERANGE},          {16, 27, RK_ERANGE},         {20, 10, RK_ERANGE},
+        {24, 0, RK_ERANGE},           {24, 5, RK_ERANGE},          {24, 2, RK_EPARSE},
+        {28, 0, RK_ERANGE},           {28, 0x7fc00000u, RK_ERANGE}, {32, 0x3fc00000u, RK_ERANGE},
+        {44, 0xffffffffu, RK_ERANGE}, {44, 4999, RK_ERANGE},       {48, 5001, RK_ERANGE},
+        {52, 10001, RK_ERANGE},       {56, 2, RK_ERANGE},          {60, 1000, RK_ERANGE},
+        {60, 0, RK_ERANGE},           {64, 4, RK_ERANGE},          {64, 0xffffffffu, RK_ERANGE},
+        {68, 129, RK_ERANGE},         {72, 9, RK_ERANGE},          {76, 1u << 30, RK_ERANGE},
+        {80, 12345, RK_EPARSE},       {80, 0xffffffffu, RK_EPARSE}};
+    check_fields(b, len, bad2, sizeof bad2 / sizeof bad2[0]);
+    free(b);
 
-    /* every truncation fails cleanly */
-    for (size_t l = 0; l < len; l++)
-        assert_int_equal(parse_copy(b, l), RK_EPARSE);
-    uint8_t *c = malloc(len + 1);
-    memcpy(c, b, len);
-    c[len] = 0; /* trailing byte */
-    assert_int_equal(parse_copy(c, len + 1), RK_EPARSE);
-    c[RK_DIGITS_HEADER_SIZE + 5] ^= 0x40; /* a flipped weight bit breaks the checksum */
-    assert_int_equal(parse_copy(c, len), RK_EPARSE);
-    memcpy(c, b, len);
-    c[0] = 'X';
-    assert_int_equal(parse_copy(c, len), RK_EPARSE);
-    memcpy(c, b, len);
-    put32(c + 8, 2);
-    assert_int_equal(parse_copy(c, len), RK_EUNSUPPORTED);
-    /* with a valid checksum, sizes are still checked against their caps */
-    const struct {
-        size_t off;
-        uint32_t v;
-        int rc;
-    } bad[] = {{20, 1000, RK_ERANGE},        {20, 0, RK_ERANGE},     {24, 4, RK_ERANGE},
-               {24, 0xffffffffu, RK_ERANGE}, {36, 1u << 30, RK_ERANGE}, {28, 129, RK_ERANGE},
-               {12, 32, RK_ERANGE},          {40, 10, RK_ERANGE},    {32, 9, RK_ERANGE},
-               {64, 12345, RK_EPARSE},       {44, 0, RK_ERANGE},     {48, 0x3fc00000u, RK_ERANGE},
-               {44, 0x7fc00000u, RK_ERANGE}, {60, 0xffffffffu, RK_ERANGE}};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        memcpy(c, b, len);
-        put32(c + bad[i].off, bad[i].v);
-        fix_crc(c, len);
-        assert_int_equal(parse_copy(c, len), bad[i].rc);
-    }
+    /* Version 1 files (one network, no calibration range or flags) are still read, as calibrated
+     * on their whole split, and written back byte for byte. */
+    m.version = 1;
+    assert_int_equal(rk_digits_model_serialize(&m, &b, &len), RK_EINVAL); /* flags in v1 */
+    m.flags = 0;
+    assert_int_equal(rk_digits_model_serialize(&m, &b, &len), RK_OK);
+    assert_int_equal(len, RK_DIGITS_V1_HEADER_SIZE + 4 * nw + 4);
+    assert_int_equal(rk_digits_model_parse(&back, b, len), RK_OK);
+    assert_int_equal(back.version, 1);
+    assert_true(back.nnets == 1 && back.calib_lo == 0 && back.calib_hi == 10000 && back.flags == 0);
+    assert_memory_equal(back.net[0].w, m.net[0].w, nw * sizeof(float));
+    uint8_t *b2;
+    size_t len2;
+    assert_int_equal(rk_digits_model_serialize(&back, &b2, &len2), RK_OK);
+    assert_int_equal(len2, len);
+    assert_memory_equal(b2, b, len);
+    free(b2);
+    rk_digits_model_free(&back);
+    check_hardening(b, len, RK_DIGITS_V1_HEADER_SIZE);
+    const struct bad_field bad1[] = {
+        {20, 1000, RK_ERANGE},        {20, 0, RK_ERANGE},          {24, 4, RK_ERANGE},
+        {24, 0xffffffffu, RK_ERANGE}, {36, 1u << 30, RK_ERANGE},   {28, 129, RK_ERANGE},
+        {12, 32, RK_ERANGE},          {40, 10, RK_ERANGE},         {32, 9, RK_ERANGE},
+        {64, 12345, RK_EPARSE},       {44, 0, RK_ERANGE},          {48, 0x3fc00000u, RK_ERANGE},
+        {44, 0x7fc00000u, RK_ERANGE}, {60, 0xffffffffu, RK_ERANGE}};
+    check_fields(b, len, bad1, sizeof bad1 / sizeof bad1[0]);
+    free(b);
     /* a model of the largest allowed architecture claims more weights than 4M: refused */
     struct rk_digits_arch huge = {.c1 = 64, .k1 = 1, .c2 = 128, .k2 = 1, .hidden = 1024};
     assert_int_equal(rk_digits_arch_check(&huge, NULL), RK_ERANGE);
-    /* NaN weight */
-    memcpy(c, b, len);
-    put32(c + RK_DIGITS_HEADER_SIZE + 8, 0x7fc00000u);
-    fix_crc(c, len);
-    assert_int_equal(parse_copy(c, len), RK_EPARSE);
-    free(c);
-    free(b);
+    rk_digits_model_free(&m);
+}
+
+/* An ensemble averages its networks' calibrated probabilities; with RK_DIGITS_UNANIMOUS a digit
+ * its networks disagree on goes to a person however confident the average; the file keeps every
+ * network; merging refuses other splits and too many networks. */
+static void test_ensemble(void **state)
+{
+    (void)state;
+    struct rk_digits_model a, b, e, back;
+    pool_chain(&a, -1.0f); /* one bright pixel: h = 1, logits -j: class 0 */
+    pool_chain(&b, 1.0f);  /* logits +j: class 10 */
+    struct rk_digits_arch arch2 = {.c1 = 2, .k1 = 3, .c2 = 3, .k2 = 3, .hidden = 4};
+    struct rk_digits_model c;
+    random_model(&c, &arch2, 3);
+    a.split_seed = b.split_seed = c.split_seed = 77;
+    a.split_count = b.split_count = c.split_count = 100;
+    const struct rk_digits_model *parts[] = {&a, &b, &c};
+    assert_int_equal(rk_digits_model_merge(&e, parts, 3), RK_OK);
+    assert_int_equal(e.nnets, 3);
+    assert_true(e.split_seed == 77 && e.split_count == 100 && e.version == 2);
+    size_t slen = rk_digits_scratch_size(&e);
+    assert_true(slen >= rk_digits_scratch_size(&c) && slen >= rk_digits_scratch_size(&a));
+    void *scratch = malloc(slen);
+    uint8_t img[RK_DIGITS_PIXELS] = {0};
+    img[100] = 255;
+    float l[3][RK_DIGITS_CLASSES];
+    struct rk_digits_result r, ra, rb, rc;
+    for (uint32_t k = 0; k < 3; k++)
+        assert_int_equal(rk_digits_logits(&e, k, img, scratch, slen, l[k]), RK_OK);
+    assert_int_equal(rk_digits_logits(&e, 3, img, scratch, slen, l[0]), RK_EINVAL);
+    e.temperature = 1.3f;
+    a.temperature = b.temperature = c.temperature = 1.3f;
+    assert_int_equal(rk_digits_classify(&e, img, scratch, slen, &r), RK_OK);
+    assert_int_equal(rk_digits_classify(&a, img, scratch, slen, &ra), RK_OK);
+    assert_int_equal(rk_digits_classify(&b, img, scratch, slen, &rb), RK_OK);
+    assert_int_equal(rk_digits_classify(&c, img, scratch, slen, &rc), RK_OK);
+    for (int j = 0; j < RK_DIGITS_CLASSES; j++)
+        assert_float_equal(r.probs[j], (ra.probs[j] + rb.probs[j] + rc.probs[j]) / 3, 1e-6);
+    /* Two copies of a and one of b: the average picks class 0, b disagrees. */
+    const struct rk_digits_model *aab[] = {&a, &a, &b};
+    rk_digits_model_free(&e);
+    assert_int_equal(rk_digits_model_merge(&e, aab, 3), RK_OK);
+    e.temperature = 1.0f;
+    e.threshold = 0.3f;
+    assert_int_equal(rk_digits_classify(&e, img, scratch, slen, &r), RK_OK);
+    assert_int_equal(r.cls, 0);
+    assert_int_equal(r.agree, 2);
+    assert_true(r.prob >= 0.3f);
+    assert_int_equal(r.accept, 1);
+    e.flags = RK_DIGITS_UNANIMOUS;
+    assert_int_equal(rk_digits_classify(&e, img, scratch, slen, &r), RK_OK);
+    assert_int_equal(r.accept, 0);
+    /* rk_digits_decide on precomputed logits is the same rule */
+    float la[3][RK_DIGITS_CLASSES];
+    for (uint32_t k = 0; k < 3; k++)
+        assert_int_equal(rk_digits_logits(&e, k, img, scratch, slen, la[k]), RK_OK);
+    struct rk_digits_result rd;
+    rk_digits_decide(&e, &la[0][0], e.temperature, e.threshold, &rd);
+    assert_memory_equal(&rd, &r, sizeof r);
+    /* round trip of a three-network file */
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(rk_digits_model_serialize(&e, &buf, &len), RK_OK);
+    assert_int_equal(len, RK_DIGITS_HEADER_SIZE + 3 * RK_DIGITS_NET_HEADER_SIZE +
+                              4 * (2 * a.net[0].nweights + b.net[0].nweights) + 4);
+    assert_int_equal(rk_digits_model_parse(&back, buf, len), RK_OK);
+    assert_int_equal(back.nnets, 3);
+    for (uint32_t k = 0; k < 3; k++)
+        assert_memory_equal(back.net[k].w, e.net[k].w, e.net[k].nweights * sizeof(float));
+    assert_int_equal(rk_digits_classify(&back, img, scratch, slen, &rd), RK_OK);
+    assert_memory_equal(&rd, &r, sizeof r);
+    rk_digits_model_free(&back);
+    /* a file claiming three networks but cut after two records' worth is refused */
+    assert_int_equal(parse_copy(buf, len - 8), RK_EPARSE);
+    free(buf);
+    /* merging: other split, too many networks, nothing */
+    b.split_seed = 78;
+    struct rk_digits_model bad;
+    assert_int_equal(rk_digits_model_merge(&bad, parts, 3), RK_EINVAL);
+    b.split_seed = 77;
+    const struct rk_digits_model *five[] = {&a, &b, &c, &a, &b};
+    assert_int_equal(rk_digits_model_merge(&bad, five, 5), RK_ERANGE);
+    assert_int_equal(rk_digits_model_merge(&bad, five, 0), RK_EINVAL);
+    rk_digits_model_free(&bad);
+    free(scratch);
+    rk_digits_model_free(&e);
+    rk_digits_model_free(&a);
+    rk_digits_model_free(&b);
+    rk_digits_model_free(&c);
+}
+
+/* Calibration on one range, measurement on another: the threshold is the lowest confidence with
+ * no accepted error (target 0) on the calibration range, disagreement is never accepted. */
+static void test_calibrate(void **state)
+{
+    (void)state;
+    struct rk_digits_model m, two;
+    pool_chain(&m, 1.0f);
+    m.split_count = 8;
+    const struct rk_digits_model *parts[] = {&m, &m};
+    assert_int_equal(rk_digits_model_merge(&two, parts, 2), RK_OK);
+    two.flags = RK_DIGITS_UNANIMOUS;
+    enum { N = 8 };
+    /* logits per sample and network: a confident "c" (margin d) for each network */
+    static const struct {
+        int c0, c1;
+        float d;
+        int label;
+    } s[N] = {{1, 1, 9, 1}, {2, 2, 8, 2}, {3, 3, 3, 4}, {4, 4, 2, 4},
+              {5, 5, 9, 5}, {6, 7, 9, 6}, {7, 7, 1, 7}, {8, 8, 7, 8}};
+    float l[N][2][RK_DIGITS_CLASSES];
+    int lab[N];
+    memset(l, 0, sizeof l);
+    for (int i = 0; i < N; i++) {
+        l[i][0][s[i].c0] = s[i].d, l[i][1][s[i].c1] = s[i].d;
+        lab[i] = s[i].label;
+    }
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_OK);
+    assert_true(two.calib_lo == 0 && two.calib_hi == 4);
+    assert_true(two.temperature >= 0.05f && two.temperature <= 20.0f);
+    /* sample 2 (margin 3, wrong) must be rejected, sample 1 (margin 8) accepted */
+    struct rk_digits_result r2, r1;
+    rk_digits_decide(&two, &l[2][0][0], two.temperature, 0.0f, &r2);
+    rk_digits_decide(&two, &l[1][0][0], two.temperature, 0.0f, &r1);
+    assert_true(two.threshold > r2.prob && two.threshold <= r1.prob);
+    struct rk_digits_rates rt;
+    rk_digits_measure(&two, &l[0][0][0], lab, 4, 8, &rt);
+    assert_int_equal(rt.n, 4);
+    assert_int_equal(rt.disagree, 1);  /* sample 5 */
+    assert_int_equal(rt.wrong, 0);     /* 6 and 7 tie; the first, 6, is the label */
+    assert_true(rt.rejected >= 2);     /* disagreement and the margin-1 sample */
+    assert_int_equal(rt.accepted_wrong, 0);
+    /* A reject budget lowers the threshold: at most 1 of 4 rejected accepts the wrong sample 2
+     * (margin 3) and rejects only sample 3 (margin 2); 2 of 4 changes nothing; 0 accepts all. */
+    struct rk_digits_result r3;
+    rk_digits_decide(&two, &l[3][0][0], two.temperature, 0.0f, &r3);
+    float t0 = two.threshold;
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.5), RK_OK);
+    assert_true(two.threshold == t0);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.25), RK_OK);
+    rk_digits_decide(&two, &l[2][0][0], two.temperature, 0.0f, &r2);
+    rk_digits_decide(&two, &l[3][0][0], two.temperature, 0.0f, &r3);
+    assert_true(two.threshold == r2.prob && r3.prob < two.threshold);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.0), RK_OK);
+    assert_true(two.threshold == r3.prob);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.5), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 4, 4, 0.0, 1.0), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 9, 0.0, 1.0), RK_EINVAL);
+    lab[0] = 11;
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_EINVAL);
+    rk_digits_model_free(&two);
     rk_digits_model_free(&m);
 }
 
@@ -187,28 +399,29 @@ static void test_gradient_check(void **state)
     float x[RK_DIGITS_PIXELS];
     for (int i = 0; i < RK_DIGITS_PIXELS; i++)
         x[i] = (float)rand() / (float)RAND_MAX;
-    size_t wl = rk_digits_grad_work_size(&m);
+    struct rk_digits_net *n = &m.net[0];
+    size_t wl = rk_digits_grad_work_size(n);
     void *work = malloc(wl);
-    float *g = calloc(m.nweights, sizeof *g);
+    float *g = calloc(n->nweights, sizeof *g);
     int label = 3;
-    float loss = rk_digits_loss_grad(&m, x, label, g, work, wl);
+    float loss = rk_digits_loss_grad(n, x, label, g, work, wl);
     assert_true(isfinite(loss) && loss > 0);
-    assert_float_equal(rk_digits_loss_grad(&m, x, label, NULL, work, wl), loss, 1e-6);
+    assert_float_equal(rk_digits_loss_grad(n, x, label, NULL, work, wl), loss, 1e-6);
     /* Check every weight of the small layers and a stride through fc1. Central differences in
      * float with eps 1e-3: rounding noise stays ~1e-4 and few relu/max-pool kinks are crossed
      * (with eps 1e-2, conv1 weights, which move all 676 positions at once, cross many). */
     int checked = 0, bad = 0;
     double maxerr = 0;
-    for (size_t i = 0; i < m.nweights; i++) {
-        int in_fc1 = m.w + i >= m.f1w && m.w + i < m.f1b;
+    for (size_t i = 0; i < n->nweights; i++) {
+        int in_fc1 = n->w + i >= n->f1w && n->w + i < n->f1b;
         if (in_fc1 && i % 7 != 0)
             continue;
-        float keep = m.w[i], eps = 1e-3f;
-        m.w[i] = keep + eps;
-        float lp = rk_digits_loss_grad(&m, x, label, NULL, work, wl);
-        m.w[i] = keep - eps;
-        float lm = rk_digits_loss_grad(&m, x, label, NULL, work, wl);
-        m.w[i] = keep;
+        float keep = n->w[i], eps = 1e-3f;
+        n->w[i] = keep + eps;
+        float lp = rk_digits_loss_grad(n, x, label, NULL, work, wl);
+        n->w[i] = keep - eps;
+        float lm = rk_digits_loss_grad(n, x, label, NULL, work, wl);
+        n->w[i] = keep;
         double num = ((double)lp - lm) / (2.0 * eps), err = fabs(num - g[i]);
         double tol = 1e-3 + 1e-2 * fabs(num);
         checked++;
@@ -225,7 +438,7 @@ static void test_gradient_check(void **state)
     assert_true(checked > 200);
     assert_true(bad <= checked / 100);
     /* the label out of range is refused */
-    assert_true(isnan(rk_digits_loss_grad(&m, x, 11, g, work, wl)));
+    assert_true(isnan(rk_digits_loss_grad(n, x, 11, g, work, wl)));
     free(work);
     free(g);
     rk_digits_model_free(&m);
@@ -266,12 +479,30 @@ static void test_training_reproducible(void **state)
         assert_int_equal(rk_digits_train(&im, &lab, &o, &m1, &r1), RK_OK);
         assert_int_equal(rk_digits_train(&im, &lab, &o, &m2, &r2), RK_OK);
         assert_int_equal(r1.train_count, 300);
-        assert_memory_equal(m1.w, m2.w, m1.nweights * sizeof(float));
+        assert_memory_equal(m1.net[0].w, m2.net[0].w, m1.net[0].nweights * sizeof(float));
         assert_true(m1.temperature == m2.temperature && m1.threshold == m2.threshold);
         assert_true(r1.val_error == r2.val_error);
         rk_digits_model_free(&m1);
         rk_digits_model_free(&m2);
     }
+    /* elastic distortion: reproducible too, and it changes what is trained (at 0 it draws
+     * nothing, which keeps models trained before it reproducible) */
+    struct rk_digits_model e1, e2, plain;
+    struct rk_digits_train_report re;
+    o.threads = 2;
+    assert_int_equal(rk_digits_train(&im, &lab, &o, &plain, &re), RK_OK);
+    o.elastic = 0.5f;
+    assert_int_equal(rk_digits_train(&im, &lab, &o, &e1, &re), RK_OK);
+    assert_int_equal(rk_digits_train(&im, &lab, &o, &e2, &re), RK_OK);
+    assert_memory_equal(e1.net[0].w, e2.net[0].w, e1.net[0].nweights * sizeof(float));
+    assert_memory_not_equal(e1.net[0].w, plain.net[0].w, e1.net[0].nweights * sizeof(float));
+    rk_digits_model_free(&e1);
+    rk_digits_model_free(&e2);
+    rk_digits_model_free(&plain);
+    o.elastic = 1.5f;
+    struct rk_digits_model bad;
+    assert_int_equal(rk_digits_train(&im, &lab, &o, &bad, &re), RK_EINVAL);
+    o.elastic = 0.0f;
     /* bad inputs are refused */
     lb[5] = 11;
     struct rk_digits_model m;
@@ -374,6 +605,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_outputs),   cmocka_unit_test(test_model_file),
+        cmocka_unit_test(test_ensemble),        cmocka_unit_test(test_calibrate),
         cmocka_unit_test(test_gradient_check),  cmocka_unit_test(test_training_reproducible),
         cmocka_unit_test(test_split),           cmocka_unit_test(test_temperature),
         cmocka_unit_test(test_preprocess),
