@@ -20,7 +20,7 @@
 #define REKAP_MODEL_DIR "models"
 #endif
 
-#define MODEL_FILE_MAX ((size_t)RK_DIGITS_HEADER_SIZE + 4u * RK_DIGITS_MAX_WEIGHTS + 4u)
+#define MODEL_FILE_MAX ((size_t)RK_DIGITS_MAX_FILE)
 
 static const char *default_model(void)
 {

@@ -125,7 +125,7 @@ int rk_reader_init(struct rk_reader *r, const struct rk_form_template *t,
     if (!r)
         return RK_EINVAL;
     memset(r, 0, sizeof *r);
-    if (!t || !m || t->pages < 1 || !m->w)
+    if (!t || !m || t->pages < 1 || m->nnets == 0)
         return RK_EINVAL;
     int w, h;
     int rc = num_region(t, &w, &h);

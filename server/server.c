@@ -730,7 +730,7 @@ static int load_reader(struct rk_server *srv, const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return RK_EIO;
-    size_t cap = RK_DIGITS_HEADER_SIZE + 4u * RK_DIGITS_MAX_WEIGHTS + 5u;
+    size_t cap = RK_DIGITS_MAX_FILE + 1u;
     uint8_t *buf = malloc(cap);
     size_t n = buf ? fread(buf, 1, cap, f) : 0;
     fclose(f);

@@ -318,7 +318,7 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/models/digits.bin", REKAP_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
-    static uint8_t buf[4 << 20];
+    static uint8_t buf[RK_DIGITS_MAX_FILE];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     assert_int_equal(rk_digits_model_parse(&M, buf, n), RK_OK);
