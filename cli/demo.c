@@ -1,5 +1,6 @@
 /* rekap demo: writes a generated, realistic Pilkada into a store in one transaction. */
 #include "cli/cli.h"
+#include "cli/demo_results.h"
 #include "rekap/demo.h"
 #include "rekap/status.h"
 #include "store/store.h"
@@ -71,7 +72,9 @@ static void usage(void)
             "  --national      all 38 provinces (~435,000 TPS, 545 races)\n"
             "  --provinces N   the first N provinces (by code)\n"
             "  --scale F       shrink kecamatan/desa counts by F (0 < F <= 1), for tests\n"
-            "  --replace       delete an existing store file first\n",
+            "  --replace       delete an existing store file first\n"
+            "  --results F     a fraction F (0..1) of the TPS report, signed, through the real\n"
+            "                  pipeline; also creates demo logins (printed)\n",
             rk_demo_default_province());
 }
 
@@ -80,6 +83,7 @@ int rk_cmd_demo(int argc, char **argv)
     const char *db = rk_cli_default_db();
     const char *codes[RK_DEMO_PROVINCES], *all[RK_DEMO_PROVINCES];
     int ncodes = 0, replace = 0;
+    double results = 0;
     struct rk_demo_opts opts = {.seed = 2024};
     rk_demo_province_codes(all);
     static const struct option lo[] = {
@@ -87,10 +91,11 @@ int rk_cmd_demo(int argc, char **argv)
         {"province", required_argument, 0, 'p'},  {"provinces", required_argument, 0, 'n'},
         {"national", no_argument, 0, 'N'},        {"scale", required_argument, 0, 'S'},
         {"replace", no_argument, 0, 'R'},         {"help", no_argument, 0, 'h'},
+        {"results", required_argument, 0, 'r'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:s:p:n:NS:Rh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:s:p:n:NS:Rr:h", lo, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'd':
@@ -125,6 +130,11 @@ int rk_cmd_demo(int argc, char **argv)
             break;
         case 'R':
             replace = 1;
+            break;
+        case 'r':
+            results = strtod(optarg, &end);
+            if (*end || results < 0 || results > 1)
+                goto bad;
             break;
         default:
             usage();
@@ -179,6 +189,13 @@ int rk_cmd_demo(int argc, char **argv)
            (long long)st.regions[1], (long long)st.regions[2], (long long)st.regions[3],
            (long long)st.regions[4], (long long)st.regions[5], (long long)st.voters,
            (long long)st.races, (long long)st.candidates, (long long)st.single);
+    if (results > 0) {
+        rc = rk_demo_results(db, results, opts.seed, stdout);
+        if (rc != RK_OK) {
+            rk_cli_error("demo --results", rc);
+            return 1;
+        }
+    }
     return 0;
 bad:
     usage();
