@@ -392,6 +392,8 @@ static const char *const pq_migrations[] = {
     "  uploader TEXT COLLATE \"C\" NOT NULL,"
     "  created_ms BIGINT NOT NULL);"
     "CREATE INDEX photo_uploader ON photo(uploader);",
+    /* 5: SQLite's migration 5 tightens its version trigger; PostgreSQL's was already strict. */
+    "SELECT 1;",
 };
 #define PQ_MIGRATION_COUNT ((int)(sizeof pq_migrations / sizeof pq_migrations[0]))
 

@@ -309,6 +309,17 @@ static const char *const migrations[] = {
     "  uploader TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL);"
     "CREATE INDEX photo_uploader ON photo(uploader);",
+    /* 5: the version trigger of migration 2 let the one-time log link also change the device,
+     * photos, signature or time; now every column but log_index must stay as it was. */
+    "DROP TRIGGER version_no_update;"
+    "CREATE TRIGGER version_no_update BEFORE UPDATE ON version WHEN "
+    "  NOT (OLD.log_index = -1 AND NEW.log_index >= 0 AND NEW.id IS OLD.id AND "
+    "  NEW.race_id IS OLD.race_id AND NEW.tps_code IS OLD.tps_code AND "
+    "  NEW.version IS OLD.version AND NEW.kind IS OLD.kind AND NEW.actor IS OLD.actor AND "
+    "  NEW.device IS OLD.device AND NEW.doc_hash IS OLD.doc_hash AND NEW.photos IS OLD.photos AND "
+    "  NEW.signature IS OLD.signature AND NEW.reason IS OLD.reason AND NEW.flags IS OLD.flags AND "
+    "  NEW.created_ms IS OLD.created_ms AND NEW.doc IS OLD.doc) BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
