@@ -841,6 +841,11 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         cfg->conn_limit ? cfg->conn_limit : RK_SERVER_CONN_LIMIT_DEFAULT,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : RK_SERVER_TIMEOUT_DEFAULT,
         MHD_OPTION_URI_LOG_CALLBACK, uri_start, srv, MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+        /* A client trickling bytes keeps resetting the idle timeout, so slowloris is bounded by
+         * how many connections one address may hold instead (0 = no per-address cap). */
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)(cfg->no_rate_limit ? 0
+                   : cfg->conn_per_addr ? cfg->conn_per_addr : RK_SERVER_CONN_PER_ADDR_DEFAULT),
         MHD_OPTION_END);
     if (!srv->d) {
         server_free(srv);

@@ -9,6 +9,7 @@
 #define RK_SERVER_MAX_BODY_DEFAULT ((size_t)1 << 20) /* 1 MiB request body */
 #define RK_SERVER_URL_MAX 2048 /* request target incl. query string -> 414 beyond */
 #define RK_SERVER_CONN_LIMIT_DEFAULT 1024
+#define RK_SERVER_CONN_PER_ADDR_DEFAULT 256 /* simultaneous connections from one address */
 #define RK_SERVER_TIMEOUT_DEFAULT 30 /* seconds a connection may sit idle or trickle */
 #define RK_SERVER_GRACE_DEFAULT 10   /* seconds rk_server_stop waits for in-flight requests */
 #define RK_SERVER_THREADS_MAX 64
@@ -36,6 +37,7 @@ struct rk_server_config {
      * corrections, approvals, photos) per account or device key: 2 a second, burst 60.
      * no_rate_limit disables all three (benchmarks on loopback). */
     unsigned rate_addr;
+    unsigned conn_per_addr; /* simultaneous connections per address; 0 = default 256 */
     int no_rate_limit;
     /* Public GET answers (no Authorization header, 200) are kept this long and served from
      * memory: election-night readers then cost no store query. 0 = default 1000 ms;

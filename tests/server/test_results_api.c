@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct {
     char dir[256], db[600], key[600];
@@ -496,6 +498,48 @@ static void test_rate_limits(void **state)
     rk_server_stop(srv);
 }
 
+/* Slowloris: one address may hold only conn_per_addr connections, however slowly it talks. */
+static void test_connections_per_address(void **state)
+{
+    (void)state;
+    struct rk_server *srv;
+    struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 4, .key_file = E.key,
+                                   .conn_per_addr = 4, .timeout_s = 30};
+    assert_int_equal(rk_server_start(&cfg, &srv), RK_OK);
+    unsigned short port = rk_server_port(srv);
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = rk_thttp_dial(port);
+        assert_true(fds[i] >= 0);
+        rk_thttp_send_all(fds[i], "GET /api/health HTTP/1.1\r\nHost: t\r\n", 35); /* trickling */
+    }
+    struct timespec nap = {0, 200 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+    /* a fifth connection from the same address is closed without an answer */
+    int fd = rk_thttp_dial(port);
+    if (fd >= 0) {
+        const char *req = "GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        send(fd, req, strlen(req), MSG_NOSIGNAL);
+        char buf[64];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        assert_true(n <= 0);
+        close(fd);
+    }
+    /* the slow ones finish their request and are answered; then there is room again */
+    for (int i = 0; i < 4; i++) {
+        rk_thttp_send_all(fds[i], "Connection: close\r\n\r\n", 23);
+        struct resp r;
+        rk_thttp_read_resp(fds[i], &r);
+        assert_int_equal(r.status, 200);
+        rk_thttp_resp_free(&r);
+    }
+    struct resp r;
+    rk_thttp_get(port, "/api/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    rk_thttp_resp_free(&r);
+    rk_server_stop(srv);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -503,6 +547,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_api_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connections_per_address, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
