@@ -4,6 +4,7 @@
  * The signals are blocked before the server threads start, so they inherit the mask and only
  * the main thread, parked in sigwait, ever receives them: no async-signal-safety puzzles. */
 #include "cli/cli.h"
+#include "rekap/form.h"
 #include "rekap/status.h"
 #include "rekap/text.h"
 #include "server/server.h"
@@ -263,6 +264,7 @@ int rk_cmd_serve(int argc, char **argv)
     fprintf(stderr, "rekap serve: berhenti (%s) / stopping\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     rk_server_stop(srv);
+    rk_form_render_shutdown(); /* D.Hasil PDFs warmed font caches: leak checkers want a clean exit */
     if (log) fclose(log);
     if (port_file) unlink(port_file);
     return 0;

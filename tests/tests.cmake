@@ -29,7 +29,10 @@ foreach(src ${SCRIPT_TESTS})
   get_filename_component(dir ${src} DIRECTORY)
   get_filename_component(layer ${dir} NAME)
   add_test(NAME ${layer}/${name} COMMAND bash ${src})
-  if(layer STREQUAL "e2e")
+  # A script can mark itself slow ("# ctest-label: slow"): it then runs in the plain build only,
+  # not again under the sanitizers.
+  file(STRINGS ${src} slow_mark REGEX "ctest-label: slow" LIMIT_COUNT 1)
+  if(layer STREQUAL "e2e" OR slow_mark)
     set_tests_properties(${layer}/${name} PROPERTIES LABELS slow)
   endif()
   set_tests_properties(${layer}/${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600

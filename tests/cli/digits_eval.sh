@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-label: slow (10,000 digits x 3 networks; the C held-out test covers the model under ASan)
 # rekap digits eval: the shipped model on the first 1,000 MNIST training samples (gzip and plain
 # give the same result), the machine-readable last three lines, and bad models/files refused.
 # --unseen: the half of the held-out split the threshold was not fitted on. rekap digits

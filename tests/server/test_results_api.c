@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "rekap/demo.h"
+#include "rekap/form.h"
 #include "rekap/status.h"
 #include "server/server.h"
 #include "store/auth.h"
@@ -527,7 +528,7 @@ static void test_connections_per_address(void **state)
     }
     /* the slow ones finish their request and are answered; then there is room again */
     for (int i = 0; i < 4; i++) {
-        rk_thttp_send_all(fds[i], "Connection: close\r\n\r\n", 23);
+        rk_thttp_send_all(fds[i], "Connection: close\r\n\r\n", 21);
         struct resp r;
         rk_thttp_read_resp(fds[i], &r);
         assert_int_equal(r.status, 200);
@@ -549,5 +550,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connections_per_address, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    rk_form_render_shutdown(); /* the D.Hasil PDF warmed cairo/fontconfig caches */
+    return failed;
 }
