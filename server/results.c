@@ -323,7 +323,7 @@ static int tps_race_params(struct rk_req *req, char tps[RK_CODE_MAX + 1], int64_
 int rk_h_correct(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
-    int64_t race;
+    int64_t race = 0;
     struct rk_principal who;
     int rc = tps_race_params(req, tps, &race);
     if (rc == RK_OK)
@@ -388,7 +388,7 @@ out:
 int rk_h_approve(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
-    int64_t race;
+    int64_t race = 0;
     struct rk_principal who;
     int rc = tps_race_params(req, tps, &race);
     if (rc == RK_OK)
@@ -439,7 +439,7 @@ static json_t *tally_json(const struct rk_tally *t, int ncand, int64_t expected)
 /* Loads race (from params[0]) and its candidate count. */
 static int load_race(struct rk_req *req, struct rk_race *race, int *ncand)
 {
-    int64_t id;
+    int64_t id = 0;
     int rc = parse_id(req, req->params[0], &id);
     if (rc != RK_OK)
         return rc;
@@ -691,7 +691,7 @@ static int add_version(void *ud, const struct rk_version *v)
 int rk_h_tps_race(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
-    int64_t race_id;
+    int64_t race_id = 0;
     int rc = tps_race_params(req, tps, &race_id);
     if (rc != RK_OK)
         return rc;
@@ -748,7 +748,7 @@ int rk_h_tps_race(struct rk_req *req)
 int rk_h_tps_version(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
-    int64_t race_id, n;
+    int64_t race_id = 0, n = 0;
     int rc = tps_race_params(req, tps, &race_id);
     if (rc == RK_OK)
         rc = parse_id(req, req->params[2], &n);
@@ -991,7 +991,7 @@ static int membuf_write(void *ud, const unsigned char *data, size_t len)
 
 static int dhasil(struct rk_req *req, int pdf)
 {
-    int64_t race;
+    int64_t race = 0;
     int rc = parse_id(req, req->params[0], &race);
     if (rc != RK_OK)
         return rc;
