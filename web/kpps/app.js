@@ -541,8 +541,8 @@
         'No network: the numbers were not read from the photo; they will be once the network returns.') + typeIt};
       if (e.status === 415) return {state: 'off', msg: T('Pembaca foto tidak tersedia: ', 'Photo reader not available: ') + e.message + '.' + typeIt};
       if (e.status === 422) return {state: 'err', msg: T('Foto tidak terbaca: ', 'Photo not readable: ') + e.message + '. ' +
-        T('Foto ulang seluruh lembar (keempat tanda sudut dan kode QR terlihat, cukup terang), atau ketik angkanya.',
-          'Retake it showing the whole sheet (all four corner marks and the QR code, in good light), or type the numbers.')};
+        T('Ambil foto lagi (seluruh lembar, terang, tegak lurus), atau ketik angkanya.',
+          'Take it again (the whole sheet, in good light, straight on), or type the numbers.')};
       if (e.status === 409) return {state: 'err', msg: e.message + '. ' + T('Periksa halaman yang difoto.', 'Check which page was photographed.')};
       if (e.status === 401) return {state: 'off', msg: T('Sesi berakhir: masuk lagi agar foto dapat dibaca.', 'Session expired: log in again to have photos read.') + typeIt};
       return {state: 'err', retry: true, msg: e.message + '.' + typeIt};
@@ -630,7 +630,7 @@
 
     function overlay(k, rd) {
       var fig = el('figure', null, 'overlay', {'data-page': k + 1});
-      fig.appendChild(el('img', null, null, {src: photoUrl(k), alt: T('Halaman ', 'Page ') + (k + 1)}));
+      var frame = el('div', [el('img', null, null, {src: photoUrl(k), alt: T('Halaman ', 'Page ') + (k + 1)})], 'frame');
       var s = R.svg('svg', {viewBox: '0 0 ' + rd.w + ' ' + rd.h, preserveAspectRatio: 'none', 'aria-hidden': 'true'});
       rd.fields.forEach(function (f) {
         if (!inputs[f.name]) return;
@@ -642,13 +642,15 @@
           g.appendChild(R.svg('polygon', {points: quadPoints(f.digits[d].box), 'class': 'digit doubt', 'data-digit': d}));
         });
         var h = Math.abs(f.box[3][1] - f.box[0][1]) || 20;
-        var t = R.svg('text', {x: f.box[1][0] + h * 0.2, y: f.box[1][1] + h * 0.75, 'font-size': h * 0.75});
+        // The number read, small, just above the boxes' right end: clear of the handwriting.
+        var t = R.svg('text', {x: f.box[1][0], y: f.box[1][1] - h * 0.08, 'font-size': h * 0.5, 'text-anchor': 'end'});
         t.textContent = f.value == null ? '?' : String(f.value);
         g.appendChild(t);
         g.addEventListener('click', function () { inputs[f.name].scrollIntoView({block: 'center'}); inputs[f.name].focus(); });
         s.appendChild(g);
       });
-      fig.appendChild(s);
+      frame.appendChild(s);
+      fig.appendChild(frame);
       fig.appendChild(el('figcaption', T('Halaman ', 'Page ') + (k + 1) + T(': kotak hijau terbaca, kuning perlu diperiksa. Ketuk kotak untuk ke isiannya.',
         ': green boxes read, yellow ones need checking. Tap a box to go to its field.'), 'muted'));
       return fig;
