@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser test of the three web pages against a real `rekap serve`: a demo province (~1,000 TPS),
 # a KPPS account, a PPK account and a few seeded KPPS uploads; then tests/browser/web.test.js
-# drives Debian's Chromium through playwright-core: the KPPS app end to end (offline queue
-# included), the recap console's correction and approval, and the public portal. Screenshots of
+# drives Debian's Chromium through playwright-core: the KPPS app end to end (the digit reader
+# pre-filling from the page photos, offline queue included), the recap console's correction and approval, and the public portal. Screenshots of
 # every page go to $REKAP_BUILD_DIR/screenshots/. npm packages are installed with `npm ci` from
 # tests/browser/package-lock.json into the build directory (never into the source tree).
 set -u
@@ -54,7 +54,8 @@ echo 'ppk-sandi-rahasia' | "$REKAP" user add --db "$DB" --username ppk1 --role p
 # Accounts for the TPS of a second desa: the test seeds their uploads through the API.
 "$REKAP" user bulk --db "$DB" --role kpps --region 6101012002 --out "$T/seed.csv" >/dev/null 2>&1 ||
     fail "user bulk"
-# The two form pages as a phone would photograph them (the printed form, filled in).
+# The two form pages as a phone would photograph them (the printed form, filled in), at 150 dpi:
+# 1240x1754 px, larger than the 1600 px the app uploads, so the reader gets the original.
 cat >"$T/fill.json" <<'JSON'
 {"pemilih_dpt_l":218,"pemilih_dpt_p":208,"pemilih_dpt_j":426,"pengguna_dpt_l":150,"pengguna_dpt_p":146,
  "pengguna_dpt_j":296,"pengguna_dptb_l":3,"pengguna_dptb_p":2,"pengguna_dptb_j":5,"pengguna_dpk_l":2,
@@ -63,12 +64,12 @@ cat >"$T/fill.json" <<'JSON'
  "disabilitas_j":3,"suara_paslon_1":180,"suara_paslon_2":120,"suara_sah":300,"suara_tidak_sah":6,"suara_total":306}
 JSON
 for p in 1 2; do
-    "$REKAP" form print --db "$DB" --tps "$KPPS_TPS" --race 1 --format png --dpi 90 --page $p \
+    "$REKAP" form print --db "$DB" --tps "$KPPS_TPS" --race 1 --format png --dpi 150 --page $p \
         --fill "$T/fill.json" --out "$T/page$p.png" >/dev/null || fail "form print page $p"
 done
 
 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port" --key "$T/log.key" --no-cache \
-    --threads 4 >"$T/out" 2>"$T/err" &
+    --model "$SRC/models/digits.bin" --threads 4 >"$T/out" 2>"$T/err" &
 PID=$!
 for _ in $(seq 100); do
     [ -s "$T/port" ] && break

@@ -4,8 +4,11 @@
 //   0. seed: a few KPPS uploads signed in node with the same web/chasil.js the browser uses; a
 //      document breaking the rules is sent too, and the server's 422 list must equal the
 //      browser-side validator's, code for code and message for message;
-//   1. KPPS app: log in (device key registered), photograph both pages, type the numbers (a
-//      wrong sum shows its rule message live), go offline, sign and send: the form waits as
+//   1. KPPS app: log in (device key registered), photograph both pages: a blank sheet is refused
+//      (422) and page 2 in page 1's slot too (409), each with a message; the printed pages are
+//      read by the digit reader (POST /api/read) and pre-fill the numbers, a box the pen missed is
+//      flagged, highlighted on the photo and blocks review until typed; a wrong sum shows its rule
+//      message live; go offline, sign and send: the form waits as
 //      "antre"; back online it uploads by itself; the receipt QR loads; a resend is a duplicate;
 //      the app opens again with no network (service worker); a second version queued offline
 //      is refused ("ditolak", with the reason) once the PPK has corrected and approved;
@@ -118,6 +121,38 @@ async function shot(page, name) {
   await page.screenshot({path: path.join(SHOTS, name + '.png'), fullPage: true});
 }
 
+// A copy of a PNG with white rectangles [x, y, w, h] painted over it (a box the pen missed, a
+// blank sheet), drawn by the browser's canvas; returns the new file's path.
+async function doctor(browser, src, rects, name) {
+  const p = await browser.newPage();
+  const out = await p.evaluate(async ([b64, rects]) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    g.fillStyle = '#fff';
+    for (const r of rects) g.fillRect(r[0], r[1], r[2], r[3]);
+    return c.toDataURL('image/png').split(',')[1];
+  }, [fs.readFileSync(src).toString('base64'), rects]);
+  await p.close();
+  const file = path.join(TMP, name);
+  fs.writeFileSync(file, Buffer.from(out, 'base64'));
+  return file;
+}
+
+// The inputs of the open KPPS form: value and whether it is marked as doubted by the reader.
+function formInputs(page) {
+  return page.evaluate(() => {
+    const o = {};
+    document.querySelectorAll('input[data-f]').forEach((i) => { o[i.dataset.f] = {v: i.value, doubt: i.classList.contains('doubt')}; });
+    return o;
+  });
+}
+
 // The KPPS officer's form: the numbers of fill.json (the photographed pages) and the rest.
 const KPPS_DOC = {pemilih_dpt_l: 218, pemilih_dpt_p: 208, pemilih_dpt_j: 426,
   pengguna_dpt_l: 150, pengguna_dpt_p: 146, pengguna_dpt_j: 296, pengguna_dptb_l: 3, pengguna_dptb_p: 2, pengguna_dptb_j: 5,
@@ -150,11 +185,87 @@ async function kpps(browser) {
 
   await page.click('[data-fill="1"]');
   await page.waitForSelector('input[data-f="suara_total"]');
-  for (const p of [0, 1]) {
-    await page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
-    await page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  const page1 = path.join(TMP, 'page1.png'), page2 = path.join(TMP, 'page2.png');
+
+  // The reader through the API: what it makes of the printed page 1, to know where its boxes are.
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('rekap.kpps.token')));
+  const rr = await fetch(`${BASE}/api/read?page=1&tps=${TPS}`, {method: 'POST', headers: {Authorization: 'Bearer ' + token},
+    body: fs.readFileSync(page1)});
+  assert.equal(rr.status, 200, 'the server reads the printed page');
+  const clean = await rr.json();
+  assert.equal(clean.race_id, 1);
+  assert.equal(clean.photo.width, 1240);
+  for (const f of clean.fields) if (!f.needs_review) assert.equal(f.value, KPPS_DOC[f.name], 'read as printed: ' + f.name);
+  // Page 1 as it might come back from a polling station: the pen missed the units box of
+  // disabilitas_l. And a sheet with nothing on it.
+  const q = clean.fields.find((f) => f.name === 'disabilitas_l').digits[2].box;
+  const missed = await doctor(browser, page1, [[q[0][0] + 3, q[0][1] + 3, q[1][0] - q[0][0] - 6, q[3][1] - q[0][1] - 6]], 'page1-missed.png');
+  const white = await doctor(browser, page1, [[0, 0, 5000, 5000]], 'white.png');
+
+  // Not a form: refused with the reason, nothing filled in, the officer can type.
+  await page.setInputFiles('input[data-page="0"]', white);
+  await page.waitForSelector('#read-banner .line[data-page="1"][data-state="err"]');
+  assert.match(await page.textContent('#read-banner'), /Foto tidak terbaca: .*Ambil foto lagi/);
+  assert.equal(await page.inputValue('input[data-f="pemilih_dpt_l"]'), '');
+  await shot(page, '03-kpps-read-refused');
+  // Page 2 in page 1's slot: the server says which page it is.
+  await page.setInputFiles('input[data-page="0"]', page2);
+  await page.waitForFunction(() => /halaman lain/.test(document.getElementById('read-banner').textContent));
+  assert.equal(await page.inputValue('input[data-f="suara_total"]'), '', 'a refused page fills nothing in');
+  // The right pages: page 2 as printed, page 1 with the missed box.
+  await page.setInputFiles('input[data-page="1"]', page2);
+  await page.waitForSelector('.overlay[data-page="2"] .fbox[data-f="suara_total"]');
+  await page.setInputFiles('input[data-page="0"]', missed);
+  await page.waitForSelector('.overlay[data-page="1"] .fbox[data-f="disabilitas_l"]');
+  await page.waitForFunction(() => document.querySelectorAll('.page.has img').length === 2);
+  const got = await formInputs(page);
+  const flagged = [];
+  for (const [f, v] of Object.entries(KPPS_DOC)) {
+    if (got[f].doubt) flagged.push(f);
+    else assert.equal(got[f].v, String(v), f + ': pre-filled with the value printed');
   }
-  for (const [f, v] of Object.entries(KPPS_DOC)) await page.fill(`input[data-f="${f}"]`, String(f === 'suara_sah' ? v + 2 : v));
+  assert.ok(flagged.includes('disabilitas_l'), 'the missed box is flagged: ' + flagged);
+  assert.equal(got.disabilitas_l.v, '', 'an unreadable number is left for the officer');
+  assert.equal(await page.locator('.overlay .fbox.doubt[data-f="disabilitas_l"] .digit.doubt[data-digit="2"]').count(), 1,
+    'the missed digit is highlighted on the photo');
+  assert.equal(await page.locator('[data-reading="disabilitas_l"] .d.doubt[data-digit="2"]').count(), 1,
+    'and under its box');
+  assert.equal(await page.locator('.overlay .fbox.doubt').count(), flagged.length, 'every flagged number is yellow on the photo');
+  assert.match(await page.textContent('#read-doubt'), new RegExp('Periksa angka yang ditandai kuning \\(' + flagged.length + '\\)'));
+  assert.equal(await page.isDisabled('#review'), true, 'doubted numbers block the review');
+  assert.match(await page.textContent('#summary'), /angka bertanda kuning belum diperiksa/);
+  // The reader got the camera's file, not the 1600 px copy that is uploaded and signed.
+  const rd = await page.evaluate(() => new Promise((ok) => {
+    const rq = indexedDB.open('rekap-kpps');
+    rq.onsuccess = () => {
+      const g = rq.result.transaction('drafts').objectStore('drafts').get(1);
+      g.onsuccess = () => ok({w: g.result.readings.map((x) => x && x.w)});
+    };
+  }));
+  assert.deepEqual(rd.w, [1240, 1240]);
+  await page.locator('.overlay[data-page="1"] .fbox[data-f="disabilitas_l"]').scrollIntoViewIfNeeded();
+  await shot(page, '04-kpps-read-doubt');
+  // Zoomed in on the photo, scrolled to the numbers' boxes (right half of the page).
+  await page.click('#zoom');
+  await page.evaluate(() => { const r = document.getElementById('reading-photo'); r.scrollLeft = r.scrollWidth; });
+  await page.locator('.overlay[data-page="1"] .fbox[data-f="disabilitas_l"]').scrollIntoViewIfNeeded();
+  await page.screenshot({path: path.join(SHOTS, '04-kpps-read-doubt-zoom.png')});
+  await page.click('#zoom');
+  log(`kpps: pages read; flagged ${flagged.join(', ')}`);
+
+  // The officer answers each flag: a number read right is confirmed, a wrong or missing one typed.
+  let confirmed = 0;
+  for (const f of flagged) {
+    assert.equal(await page.isDisabled('#review'), true);
+    if (got[f].v === String(KPPS_DOC[f])) { await page.click(`[data-confirm="${f}"]`); confirmed++; }
+    else await page.fill(`input[data-f="${f}"]`, String(KPPS_DOC[f]));
+    assert.equal(await page.locator(`input[data-f="${f}"].doubt`).count(), 0);
+  }
+  assert.equal(await page.locator('#read-doubt').count(), 0, 'no yellow left');
+  await shot(page, '05-kpps-read-checked');
+  log(`kpps: ${confirmed} confirmed, ${flagged.length - confirmed} typed`);
+
+  await page.fill('input[data-f="suara_sah"]', '302');
   // A wrong sum is explained right away, in Indonesian, next to the numbers, and blocks sending.
   const msg = page.locator('li[data-code="R3_SAH_SUM"]');
   await msg.waitFor();
@@ -162,23 +273,24 @@ async function kpps(browser) {
   assert.equal(await page.isDisabled('#review'), true, 'cannot send a form that does not add up');
   assert.equal(await page.getAttribute('input[data-f="suara_sah"]', 'class'), 'bad');
   await page.locator('[data-sec="V"]').scrollIntoViewIfNeeded();
-  await shot(page, '03-kpps-form-error');
+  await shot(page, '06-kpps-form-error');
   await page.fill('input[data-f="suara_sah"]', '300');
   await page.waitForFunction(() => !document.querySelector('li.hard'));
   assert.equal(await page.isDisabled('#review'), false);
-  await shot(page, '04-kpps-form-ok');
 
   // No signal: the signed form waits in IndexedDB.
   await ctx.setOffline(true);
   await page.click('#review');
+  assert.match(await page.textContent('#from-photo'), /angka diisi dari foto/);
+  assert.equal(await page.locator('.confirm .tag.checked').count(), flagged.length, 'the numbers the officer checked are marked');
   await page.check('#agree');
-  await shot(page, '05-kpps-confirm');
+  await shot(page, '07-kpps-confirm');
   await page.click('#send');
   await page.waitForSelector('[data-race="1"] [data-status="antre"]');
   await page.waitForTimeout(800);
   assert.equal(await page.locator('[data-race="1"] [data-status="antre"]').count(), 1, 'still queued while offline');
   assert.equal((await api(`/api/tps/${TPS}/races/1`)).json.current, null, 'nothing reached the server offline');
-  await shot(page, '06-kpps-queued-offline');
+  await shot(page, '08-kpps-queued-offline');
   log('kpps: form queued offline');
 
   // Signal back: it goes out by itself.
@@ -209,14 +321,14 @@ async function kpps(browser) {
   assert.equal(again.json.duplicate, true);
 
   // Receipt with the witness QR.
-  await shot(page, '07-kpps-accepted');
+  await shot(page, '09-kpps-accepted');
   await page.click('[data-race="1"] button.primary');
   await page.waitForFunction(() => { const q = document.getElementById('qr'); return q && q.complete && q.naturalWidth > 100; });
   const link = await page.getAttribute('#publink', 'href');
   assert.ok(link.includes(`/#/${TPS}/1?doc=${v1.doc_sha256}&sig=${v1.signature}`), link);
   const qr = await fetch(BASE + (await page.getAttribute('#qr', 'src')));
   assert.equal(qr.headers.get('content-type'), 'image/svg+xml');
-  await shot(page, '08-kpps-receipt');
+  await shot(page, '10-kpps-receipt');
 
   // The app starts with no network at all.
   await page.evaluate(() => navigator.serviceWorker.ready);
@@ -239,6 +351,10 @@ async function kppsStaleFix(k) {
     await k.page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
     await k.page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
   }
+  // No signal, no reading: the officer is told so and types.
+  await k.page.waitForSelector('#read-banner .line[data-page="2"][data-state="off"]');
+  assert.match(await k.page.textContent('#read-banner'), /Tidak ada sinyal: angka belum dibaca dari foto/);
+  assert.equal(await k.page.inputValue('input[data-f="suara_total"]'), '');
   const doc = Object.assign({}, KPPS_DOC, {suara_paslon_1: 181, suara_paslon_2: 119});
   for (const [f, v] of Object.entries(doc)) await k.page.fill(`input[data-f="${f}"]`, String(v));
   await k.page.click('#review');
@@ -256,7 +372,7 @@ async function kppsRejected(k) {
   assert.ok(reason.length > 10, 'the refusal says why: ' + reason);
   const st = (await api(`/api/tps/${TPS}/races/1`)).json;
   assert.equal(st.current.version, 2, 'a stale upload cannot replace the approved correction');
-  await shot(k.page, '09-kpps-rejected');
+  await shot(k.page, '11-kpps-rejected');
   log('kpps: stale upload refused after approval: ' + reason);
   assert.deepEqual(k.errors, []);
   await k.ctx.close();
@@ -277,7 +393,7 @@ async function consoleTest(browser, seeded) {
   await page.keyboard.press('j');
   await page.waitForSelector(`#list tr.sel[data-tps="${TPS}"]`);
   await page.waitForFunction(() => { const i = document.getElementById('photo'); return i && i.complete && i.naturalWidth > 0; });
-  await shot(page, '10-console-review');
+  await shot(page, '12-console-review');
   await page.keyboard.press('r');
   await page.keyboard.press('+');
   assert.match(await page.getAttribute('#photo', 'style'), /rotate\(90deg\)/);
@@ -296,7 +412,7 @@ async function consoleTest(browser, seeded) {
   const reason = 'Salah baca: satu suara paslon 2 terbaca sebagai paslon 1, sesuai foto halaman 2';
   await page.fill('#reason', reason);
   assert.equal(await page.isDisabled('#save'), false);
-  await shot(page, '11-console-correcting');
+  await shot(page, '13-console-correcting');
   await page.click('#save');
   await page.waitForFunction(() => /versi 2|version 2/.test(document.getElementById('toast').textContent));
   let st = (await api(`/api/tps/${TPS}/races/1`)).json;
@@ -314,11 +430,11 @@ async function consoleTest(browser, seeded) {
   st = (await api(`/api/tps/${TPS}/races/1`)).json;
   assert.equal(st.state.approved, true);
   assert.equal(st.state.approved_by, 'ppk1');
-  await shot(page, '12-console-approved');
+  await shot(page, '14-console-approved');
 
   await page.keyboard.press('?');
   await page.waitForSelector('#help:not(.hidden) kbd');
-  await shot(page, '13-console-help');
+  await shot(page, '15-console-help');
   await page.keyboard.press('Escape');
   await page.waitForSelector('#help.hidden', {state: 'attached'});
 
@@ -328,7 +444,7 @@ async function consoleTest(browser, seeded) {
   await page.keyboard.press('j');
   await page.waitForSelector('#list tr.sel');
   await page.waitForSelector('.chip.warn[title="A2_TURNOUT_HIGH"]');
-  await shot(page, '14-console-flagged');
+  await shot(page, '16-console-flagged');
   log('console: approved, help, flagged filter');
   assert.deepEqual(errors, []);
   await ctx.close();

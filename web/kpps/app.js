@@ -5,6 +5,11 @@
 // with growing waits); resending is harmless, the server answers "duplicate". After acceptance a
 // receipt shows a QR code that a witness scans to open the same signed copy on the public portal.
 //
+// The digit reader (POST /api/read) pre-fills the numbers from each page photo and draws what it
+// read over the photo; numbers it doubts are marked yellow and must be confirmed or retyped
+// before the form can be reviewed. Without the reader (offline, no model, unreadable photo) the
+// officer types as before and is told why.
+//
 // The device key is generated with WebCrypto (Ed25519), its private half non-extractable, and
 // kept in IndexedDB; only the public half ever leaves the phone (POST /api/devices).
 'use strict';
@@ -14,6 +19,9 @@
   var LS = 'rekap.kpps.';
   var PAGES = 2;          // photos per race: the two pages of the C.Hasil-KWK form (docs/forms.md)
   var PHOTO_EDGE = 1600;  // longest side of an uploaded photo: digits stay sharp, ~300 KB
+  // The reader needs the printed marks, QR and digit boxes sharp: it gets the camera's own file
+  // when that is a JPEG/PNG under the server's cap, else a copy this large (docs/reader.md).
+  var READ_EDGE = 3000, READ_MAX = 11 * 1024 * 1024;
   var BACKOFF_MIN = 2000, BACKOFF_MAX = 5 * 60 * 1000;
 
   // ---- small persistent state ----
@@ -223,27 +231,36 @@
 
   // ---- photos ----
 
-  // Scales a camera photo down and re-encodes it as JPEG; returns {blob, sha}.
+  // Scales a camera photo down and re-encodes it as JPEG; returns {blob, sha, read}: blob (and
+  // its sha) is what /api/photos gets and the signed statement binds, read the larger copy for
+  // the reader (kept in memory only).
   function preparePhoto(file) {
+    var bitmap = null;
     var load = window.createImageBitmap ? createImageBitmap(file) : new Promise(function (ok, bad) {
       var img = new Image();
       img.onload = function () { ok(img); };
       img.onerror = bad;
       img.src = URL.createObjectURL(file);
     });
-    return load.then(function (img) {
-      var w = img.width, h = img.height, k = Math.min(1, PHOTO_EDGE / Math.max(w, h));
+    function scaled(img, edge, q) {
+      var w = img.width, h = img.height, k = Math.min(1, edge / Math.max(w, h));
       var c = document.createElement('canvas');
       c.width = Math.round(w * k);
       c.height = Math.round(h * k);
       c.getContext('2d').drawImage(img, 0, 0, c.width, c.height);
-      return new Promise(function (ok) { c.toBlob(ok, 'image/jpeg', 0.85); });
+      return new Promise(function (ok) { c.toBlob(ok, 'image/jpeg', q); });
+    }
+    return load.then(function (img) {
+      bitmap = img;
+      return scaled(img, PHOTO_EDGE, 0.85);
     }).then(function (blob) {
       if (!blob) throw new Error(T('Foto tidak dapat dibaca.', 'Cannot read the photo.'));
-      return blob.arrayBuffer().then(function (buf) { return Chasil.sha256Hex(new Uint8Array(buf)); })
-        .then(function (sha) { return {blob: blob, sha: sha}; });
+      var orig = /^image\/(jpeg|png)$/.test(file.type) && file.size <= READ_MAX;
+      return Promise.all([blob.arrayBuffer().then(function (buf) { return Chasil.sha256Hex(new Uint8Array(buf)); }),
+        orig ? file : scaled(bitmap, READ_EDGE, 0.92)]).then(function (a) { return {blob: blob, sha: a[0], read: a[1] || blob}; });
     });
   }
+
 
   // ---- views ----
 
@@ -353,18 +370,69 @@
     viewLogin();
   }
 
-  // The form of one race: photos, then every section, checked as it is typed.
+  // The reader's flags in words, for the note under a doubtful box.
+  var FLAG_WORDS = {low_confidence: ['tulisan kurang jelas', 'handwriting unclear'],
+    digit_bubble_disagree: ['angka dan bulatan berbeda', 'digit and bubble differ'],
+    crossed_out: ['kotak dicoret', 'box crossed out'], blank: ['kotak kosong', 'box empty'],
+    bubble_unclear: ['bulatan tidak jelas', 'bubble unclear'], sum_mismatch: ['jumlahnya tidak cocok', 'a sum does not add up'],
+    box_not_found: ['kotak tidak terlihat', 'box not found']};
+  var DOUBT_P = 0.999; // a digit of a flagged number under this confidence is highlighted (the model's threshold)
+
+  function flagWords(flags) {
+    return flags.filter(function (f) { return FLAG_WORDS[f]; }).map(function (f) { return T(FLAG_WORDS[f][0], FLAG_WORDS[f][1]); }).join(', ');
+  }
+
+  // What the overlay and the checks need of a POST /api/read answer (kept in the draft).
+  function trimReading(res) {
+    return {page: res.form.page, w: res.photo.width, h: res.photo.height, violations: res.violations || [],
+      fields: res.fields.map(function (f) {
+        return {name: f.name, value: f.value, review: !!f.needs_review, flags: f.flags || [], box: f.box,
+          digits: (f.digits || []).map(function (d) { return {v: d.value, ink: d.ink, c: d.confidence, bs: d.bubble_state, box: d.box}; })};
+      })};
+  }
+
+  // The digits of a flagged number to highlight: crossed out, unclear bubble, under the model's
+  // threshold (disagreeing with the bubble included), or a blank box where a digit belongs. A
+  // number flagged only because its sum does not add up has none: its whole outline is marked.
+  function doubtfulDigits(f) {
+    var seen = false, out = [];
+    if (!f.review) return out;
+    f.digits.forEach(function (d, k) {
+      if (d.ink === 'crossed' || d.bs === 'unclear' || (d.ink === 'digit' && d.c < DOUBT_P) || (d.ink === 'blank' && (seen || f.value == null)))
+        out.push(k);
+      if (d.ink === 'digit') seen = true;
+    });
+    return out;
+  }
+
+  function quadPoints(q) { return q.map(function (p) { return p[0] + ',' + p[1]; }).join(' '); }
+
+  var applyOpenForm = null; // the open form's applyReading, for window.rekapShowReading
+
+  // The form of one race: photos (each read by the server's digit reader when it can), then
+  // every section, checked as it is typed.
   function viewForm(race) {
     var c = S.ctx, el2 = c.elections[race.election_id] || {slug: 'pilkada2024', kind: 'pilkada'};
     var paslon = race.candidates.length;
     var kk = race.candidates.some(function (x) { return x.kolom_kosong; });
     var vctx = Chasil.contextFor(el2.kind, c.tps);
-    var draft = {values: {}, photos: []};
+    // values: the numbers; src[f]: 'reader' (pre-filled from a photo) or 'typed'; flag[f]: the
+    // reader's reasons for a number it doubts, until the officer confirms or retypes it;
+    // checked[f]: a flagged number the officer confirmed; readings[i]: page i+1's reading.
+    function blank() { return {values: {}, photos: [], readings: [], src: {}, flag: {}, checked: {}}; }
+    var draft = blank();
     var inputs = {};
+    var reads = [], readState = [], seq = [], urls = {}; // per page, in memory only
+    var zoom = false;
 
     idb.get('drafts', race.id).then(function (d) {
-      if (d) draft = d;
-      listeners = [];
+      if (d) draft = Object.assign(blank(), d);
+      listeners = [function () {
+        // Back online: read the pages that could not be read for want of a signal.
+        if (!online()) return;
+        readState.forEach(function (st, i) { if (st && st.state === 'off' && st.net && reads[i]) readPage(i); });
+      }];
+      applyOpenForm = applyReading;
       render(paint);
     });
 
@@ -377,11 +445,12 @@
     }
 
     function paint() {
+      inputs = {};
       var top = el('div', null, 'card');
       top.appendChild(el('button', '‹ ' + T('Kembali', 'Back'), '', {type: 'button', onclick: viewHome}));
       top.appendChild(el('h2', race.name));
-      top.appendChild(el('p', T('Foto setiap halaman formulir C.Hasil, lalu ketik angka persis seperti tertulis. Angka dicek otomatis.',
-        'Photograph each page of the C.Hasil form, then type every number exactly as written. Numbers are checked as you type.'), 'muted'));
+      top.appendChild(el('p', T('Foto setiap halaman formulir C.Hasil: angkanya dibaca dari foto bila bisa. Cocokkan setiap angka dengan formulir, atau ketik sendiri. Angka dicek otomatis.',
+        'Photograph each page of the C.Hasil form: the numbers are read from the photo when possible. Compare every number with the form, or type it yourself. Numbers are checked as you type.'), 'muted'));
       main.appendChild(top);
 
       var pc = el('section', null, 'card');
@@ -389,6 +458,7 @@
       var pages = el('div', null, 'pages');
       for (var i = 0; i < PAGES; i++) pages.appendChild(pageSlot(i));
       pc.appendChild(pages);
+      pc.appendChild(el('div', null, 'read-banner', {id: 'read-banner', role: 'status', 'aria-live': 'polite'}));
       pc.appendChild(el('div', null, 'reading-photo', {id: 'reading-photo'}));
       main.appendChild(pc);
 
@@ -400,6 +470,7 @@
       bar.appendChild(summary);
       bar.appendChild(next);
       main.appendChild(bar);
+      paintReadings();
       check();
     }
 
@@ -408,7 +479,7 @@
       var slot = el('label', null, 'page' + (p ? ' has' : ''));
       if (p) {
         var img = el('img', null, null, {alt: T('Halaman ', 'Page ') + (i + 1)});
-        img.src = URL.createObjectURL(p.blob);
+        img.src = photoUrl(i);
         slot.appendChild(img);
         slot.appendChild(el('span', T('Halaman ', 'Page ') + (i + 1) + ' ✓', 'cap'));
       } else slot.appendChild(el('span', [camera(), el('br'), T('Foto halaman ', 'Photo of page ') + (i + 1)]));
@@ -418,14 +489,198 @@
         if (!inp.files || !inp.files[0]) return;
         slot.classList.add('has');
         preparePhoto(inp.files[0]).then(function (ph) {
-          draft.photos[i] = ph;
+          draft.photos[i] = {blob: ph.blob, sha: ph.sha};
+          draft.readings[i] = null; // the old reading belongs to the old photo
+          reads[i] = ph.read;
           save();
           slot.parentNode.replaceChild(pageSlot(i), slot);
+          readPage(i);
           check();
         }, function (e) { alert(e.message); });
       });
       slot.appendChild(inp);
       return slot;
+    }
+
+    function photoUrl(i) {
+      var p = draft.photos[i];
+      if (!urls[p.sha]) urls[p.sha] = URL.createObjectURL(p.blob);
+      return urls[p.sha];
+    }
+
+    // Sends page i's photo to the reader. Whatever goes wrong, the officer can still type.
+    function readPage(i) {
+      var my = seq[i] = (seq[i] || 0) + 1;
+      if (!online()) {
+        readState[i] = readError(i, {status: 0});
+        paintReadings();
+        return;
+      }
+      readState[i] = {state: 'reading'};
+      paintReadings();
+      R.api('/api/read?page=' + (i + 1) + '&tps=' + encodeURIComponent(c.tps.code),
+        {token: S.token, raw: reads[i], type: reads[i].type || 'image/jpeg'}).then(function (r) {
+        if (seq[i] !== my) return; // a newer photo of this page was taken meanwhile
+        if (r.body.race_id !== race.id) {
+          readState[i] = {state: 'err', msg: T('Foto ini formulir pemilihan lain (' + r.body.form.race + '), bukan ' + race.name + '.',
+            'This photo is the form of another race (' + r.body.form.race + '), not ' + race.name + '.')};
+          paintReadings();
+          return;
+        }
+        applyReading(r.body, i);
+      }, function (e) {
+        if (seq[i] !== my) return;
+        readState[i] = readError(i, e);
+        paintReadings();
+      });
+    }
+
+    function readError(i, e) {
+      var typeIt = T(' Ketik angka dari formulir.', ' Type the numbers from the form.');
+      if (e.status === 0) return {state: 'off', net: true, msg: T('Tidak ada sinyal: angka belum dibaca dari foto; dibaca begitu sinyal kembali.',
+        'No network: the numbers were not read from the photo; they will be once the network returns.') + typeIt};
+      if (e.status === 415) return {state: 'off', msg: T('Pembaca foto tidak tersedia: ', 'Photo reader not available: ') + e.message + '.' + typeIt};
+      if (e.status === 422) return {state: 'err', msg: T('Foto tidak terbaca: ', 'Photo not readable: ') + e.message + '. ' +
+        T('Ambil foto lagi (seluruh lembar, terang, tegak lurus), atau ketik angkanya.',
+          'Take it again (the whole sheet, in good light, straight on), or type the numbers.')};
+      if (e.status === 409) return {state: 'err', msg: e.message + '. ' + T('Periksa halaman yang difoto.', 'Check which page was photographed.')};
+      if (e.status === 401) return {state: 'off', msg: T('Sesi berakhir: masuk lagi agar foto dapat dibaca.', 'Session expired: log in again to have photos read.') + typeIt};
+      return {state: 'err', retry: true, msg: e.message + '.' + typeIt};
+    }
+
+    // Takes a reading into the form: every number the officer has not typed is filled in, a
+    // doubted one marked until confirmed; the officer's own numbers are never overwritten.
+    function applyReading(res, i) {
+      var rd = trimReading(res);
+      if (i == null) i = rd.page - 1;
+      draft.readings[i] = rd;
+      rd.fields.forEach(function (f) {
+        var n = f.name;
+        if (!inputs[n]) return; // a column this race does not have
+        if (draft.src[n] === 'typed' || (draft.values[n] != null && draft.src[n] !== 'reader')) return;
+        if (f.value == null) delete draft.values[n]; else draft.values[n] = f.value;
+        draft.src[n] = 'reader';
+        delete draft.checked[n];
+        if (f.review) draft.flag[n] = f.flags; else delete draft.flag[n];
+        inputs[n].value = f.value == null ? '' : String(f.value);
+      });
+      readState[i] = {state: 'ok'};
+      save();
+      paintReadings();
+      check();
+    }
+
+    // The number of a field in the latest reading that has it.
+    function readField(f) {
+      var out = null;
+      draft.readings.forEach(function (rd) { if (rd) rd.fields.forEach(function (x) { if (x.name === f) out = x; }); });
+      return out;
+    }
+
+    function confirmField(f) {
+      delete draft.flag[f];
+      draft.checked[f] = true;
+      save();
+      paintReadings();
+      check();
+    }
+
+    function unconfirmed() { return Object.keys(draft.flag).filter(function (f) { return inputs[f]; }); }
+
+    // The banner, the photos with what was read drawn over them, and the note under each box.
+    function paintReadings() {
+      var banner = R.$('read-banner'), ph = R.$('reading-photo');
+      if (!banner) return;
+      R.clear(banner);
+      R.clear(ph);
+      var doubt = unconfirmed().length, any = draft.readings.some(Boolean), state = '';
+      for (var i = 0; i < PAGES; i++) {
+        var st = readState[i];
+        if (!st || st.state === 'ok') continue;
+        if (st.state === 'reading') state = 'reading';
+        var line = el('div', [T('Halaman ', 'Page ') + (i + 1) + ': ', st.state === 'reading' ? T('membaca angka dari foto…', 'reading the numbers from the photo…') : st.msg],
+          'line ' + st.state, {'data-page': i + 1, 'data-state': st.state});
+        if (st.retry && reads[i]) line.appendChild(el('button', T('Baca lagi', 'Read again'), '', {type: 'button', onclick: readPage.bind(null, i)}));
+        banner.appendChild(line);
+        if (!state) state = st.state;
+      }
+      if (doubt) {
+        banner.insertBefore(el('div', [el('strong', T('Periksa angka yang ditandai kuning', 'Check the numbers marked yellow') + ' (' + doubt + ')'),
+          el('br'), T('Pembaca foto ragu. Cocokkan dengan formulir, lalu ketik angka yang benar atau tekan "Sudah benar".',
+            'The photo reader is unsure. Compare with the form, then type the right number or press "Correct".')], 'line doubt', {id: 'read-doubt'}), banner.firstChild);
+        if (state !== 'reading') state = 'doubt';
+      } else if (any) {
+        banner.appendChild(el('div', T('Angka diisi dari foto. Tetap cocokkan setiap angka dengan formulir sebelum mengirim.',
+          'Numbers filled in from the photo. Still compare every number with the form before sending.'), 'line ok'));
+        if (!state) state = 'ok';
+      }
+      banner.setAttribute('data-state', state);
+      banner.classList.toggle('hidden', !state);
+
+      var shown = 0;
+      draft.readings.forEach(function (rd, k) { if (rd && draft.photos[k]) { ph.appendChild(overlay(k, rd)); shown++; } });
+      if (shown) ph.insertBefore(el('button', zoom ? T('Perkecil', 'Zoom out') : T('Perbesar foto', 'Zoom in'), 'small', {type: 'button', id: 'zoom', onclick: function () {
+        zoom = !zoom;
+        paintReadings();
+      }}), ph.firstChild);
+      ph.classList.toggle('zoom', zoom);
+
+      Object.keys(inputs).forEach(function (f) { fieldNote(f); });
+    }
+
+    function overlay(k, rd) {
+      var fig = el('figure', null, 'overlay', {'data-page': k + 1});
+      var frame = el('div', [el('img', null, null, {src: photoUrl(k), alt: T('Halaman ', 'Page ') + (k + 1)})], 'frame');
+      var s = R.svg('svg', {viewBox: '0 0 ' + rd.w + ' ' + rd.h, preserveAspectRatio: 'none', 'aria-hidden': 'true'});
+      rd.fields.forEach(function (f) {
+        if (!inputs[f.name]) return;
+        var st = draft.flag[f.name] ? 'doubt' : draft.checked[f.name] ? 'checked'
+          : draft.src[f.name] === 'typed' && draft.values[f.name] !== f.value ? 'typed' : 'read';
+        var g = R.svg('g', {'class': 'fbox ' + st, 'data-f': f.name});
+        g.appendChild(R.svg('polygon', {points: quadPoints(f.box), 'class': 'outline'}));
+        if (st === 'doubt') doubtfulDigits(f).forEach(function (d) {
+          g.appendChild(R.svg('polygon', {points: quadPoints(f.digits[d].box), 'class': 'digit doubt', 'data-digit': d}));
+        });
+        var h = Math.abs(f.box[3][1] - f.box[0][1]) || 20;
+        // The number read, small, just above the boxes' right end: clear of the handwriting.
+        var t = R.svg('text', {x: f.box[1][0], y: f.box[1][1] - h * 0.08, 'font-size': h * 0.5, 'text-anchor': 'end'});
+        t.textContent = f.value == null ? '?' : String(f.value);
+        g.appendChild(t);
+        g.addEventListener('click', function () { inputs[f.name].scrollIntoView({block: 'center'}); inputs[f.name].focus(); });
+        s.appendChild(g);
+      });
+      frame.appendChild(s);
+      fig.appendChild(frame);
+      fig.appendChild(el('figcaption', T('Halaman ', 'Page ') + (k + 1) + T(': kotak hijau terbaca, kuning perlu diperiksa. Ketuk kotak untuk ke isiannya.',
+        ': green boxes read, yellow ones need checking. Tap a box to go to its field.'), 'muted'));
+      return fig;
+    }
+
+    // Under a box: the reader's digits of a doubted number with why and a "Correct" button, or
+    // the reader's number when the officer typed another.
+    function fieldNote(f) {
+      var box = main.querySelector('[data-reading="' + f + '"]'), rf = readField(f);
+      if (!box) return;
+      R.clear(box);
+      if (!rf) return;
+      if (draft.flag[f]) {
+        var dd = doubtfulDigits(rf);
+        box.appendChild(el('span', T('Foto:', 'Photo:')));
+        rf.digits.forEach(function (d, k) {
+          box.appendChild(el('span', d.v == null || d.v < 0 ? '?' : String(d.v), 'd' + (dd.indexOf(k) >= 0 ? ' doubt' : ''), {'data-digit': k}));
+        });
+        box.appendChild(el('span', flagWords(draft.flag[f]), 'why'));
+        if (draft.values[f] != null)
+          box.appendChild(el('button', T('Sudah benar', 'Correct'), 'small', {type: 'button', 'data-confirm': f, onclick: function () { confirmField(f); }}));
+      } else if (draft.src[f] === 'typed' && rf.value != null && draft.values[f] !== rf.value) {
+        box.appendChild(el('span', T('Foto: ', 'Photo: ') + rf.value));
+        box.appendChild(el('button', T('pakai', 'use'), 'small', {type: 'button', onclick: function () {
+          draft.values[f] = rf.value;
+          inputs[f].value = String(rf.value);
+          draft.src[f] = 'reader';
+          confirmField(f);
+        }}));
+      } else if (draft.checked[f]) box.appendChild(el('span', '✓ ' + T('sudah diperiksa', 'checked'), 'done'));
     }
 
     function camera() {
@@ -445,7 +700,11 @@
         var v = inp.value.replace(/[^0-9]/g, '').slice(0, 3);
         if (v !== inp.value) inp.value = v;
         if (v === '') delete draft.values[f]; else draft.values[f] = Number(v);
+        // Typing over a doubted number is the officer's answer to it.
+        draft.src[f] = 'typed';
+        if (draft.flag[f]) { delete draft.flag[f]; draft.checked[f] = true; }
         save();
+        paintReadings();
         check();
       });
       inp.addEventListener('keydown', function (ev) {
@@ -495,6 +754,8 @@
         if (ul) ul.appendChild(el('li', T(v.message.id, v.message.en), v.severity, {'data-code': v.code}));
       });
       Object.keys(mark).forEach(function (f) { inputs[f].className = mark[f]; });
+      var doubt = unconfirmed();
+      doubt.forEach(function (f) { inputs[f].classList.add('doubt'); });
       var missing = Chasil.fieldsFor(paslon).filter(function (f) { return draft.values[f] == null; }).length;
       var hard = vs.filter(function (v) { return v.severity === 'hard'; }).length;
       var photos = draft.photos.filter(Boolean).length;
@@ -502,6 +763,7 @@
       if (photos < PAGES) parts.push(T('foto halaman belum lengkap', 'page photos missing') + ' (' + photos + '/' + PAGES + ')');
       if (missing) parts.push(missing + T(' angka belum diisi', ' numbers still empty'));
       if (hard) parts.push(hard + T(' angka tidak cocok', ' numbers do not add up'));
+      if (doubt.length) parts.push(doubt.length + T(' angka bertanda kuning belum diperiksa', ' yellow-marked numbers not yet checked'));
       var sum = R.$('summary');
       if (sum) sum.textContent = parts.length ? T('Belum bisa dikirim: ', 'Cannot send yet: ') + parts.join(', ') + '.'
         : T('Semua angka cocok. Periksa sekali lagi lalu kirim.', 'Everything adds up. Review once more, then send.');
@@ -510,19 +772,13 @@
     }
   }
 
-  // Shows a future digit-reader result under each box: the value read and, per digit, whether the
-  // reader is unsure. reading = {fields: {<field>: {value, digits: [{d: 0..9, p: 0..1}]}}} — the
-  // shape planned for GET /api/photos/{sha256}/reading (issue 7); nothing calls it until then.
-  function showReading(reading, onUse) {
-    Object.keys((reading && reading.fields) || {}).forEach(function (f) {
-      var box = main.querySelector('[data-reading="' + f + '"]'), r = reading.fields[f];
-      if (!box) return;
-      R.clear(box).appendChild(el('span', T('Terbaca:', 'Read:')));
-      r.digits.forEach(function (dg) { box.appendChild(el('span', String(dg.d), 'd' + (dg.p < 0.8 ? ' doubt' : ''))); });
-      box.appendChild(el('button', T('pakai', 'use'), '', {type: 'button', onclick: function () { onUse(f, r.value); }}));
-    });
-  }
-  window.rekapShowReading = showReading;
+  // Applies a POST /api/read answer to the open form as if its page had just been read: for
+  // tests and for readings obtained another way. Returns false when no form is open.
+  window.rekapShowReading = function (res) {
+    if (!applyOpenForm || !R.$('read-banner')) return false;
+    applyOpenForm(res);
+    return true;
+  };
 
   function viewConfirm(race, d, draft, vctx) {
     listeners = [];
@@ -532,10 +788,15 @@
       card.appendChild(el('button', '‹ ' + T('Ubah angka', 'Change numbers'), '', {type: 'button', onclick: function () { viewForm(race); }}));
       card.appendChild(el('h2', T('Periksa sekali lagi', 'Check once more')));
       card.appendChild(el('p', T('Cocokkan setiap angka dengan formulir di tangan Anda.', 'Compare every number with the form in your hands.'), 'muted'));
+      var fromPhoto = Chasil.fieldsFor(d.paslon).filter(function (f) { return draft.src && draft.src[f] === 'reader'; }).length;
+      if (fromPhoto) card.appendChild(el('p', fromPhoto + T(' angka diisi dari foto (ditandai "foto"): pembaca foto bisa salah, cocokkan juga.',
+        ' numbers were filled in from the photo (marked "photo"): the reader can be wrong, compare them too.'), 'note', {id: 'from-photo'}));
       var tb = el('table');
       Chasil.fieldsFor(d.paslon).forEach(function (f) {
-        var lb = Chasil.fieldLabel(d, f);
-        tb.appendChild(el('tr', [el('td', T(lb[0], lb[1])), el('td', fmt(d[f]), 'n')]));
+        var lb = Chasil.fieldLabel(d, f), tag = null;
+        if (draft.checked && draft.checked[f]) tag = el('span', '✓ ' + T('diperiksa', 'checked'), 'tag checked');
+        else if (draft.src && draft.src[f] === 'reader') tag = el('span', T('foto', 'photo'), 'tag photo');
+        tb.appendChild(el('tr', [el('td', [T(lb[0], lb[1]), tag ? ' ' : null, tag]), el('td', fmt(d[f]), 'n', {'data-f': f})]));
       });
       card.appendChild(tb);
       var soft = vs.filter(function (v) { return v.severity === 'soft'; });
@@ -552,6 +813,12 @@
         'No network: the form is signed and kept on the phone, and goes out by itself when the network returns.'), 'note'));
       var err = el('div', null, 'err hidden');
       send.addEventListener('click', function () {
+        // A number the reader doubted is never signed unless the officer confirmed or retyped it.
+        if (Chasil.fieldsFor(d.paslon).some(function (f) { return draft.flag && draft.flag[f]; })) {
+          err.textContent = T('Masih ada angka bertanda kuning yang belum diperiksa.', 'Some yellow-marked numbers are not checked yet.');
+          err.classList.remove('hidden');
+          return;
+        }
         send.disabled = true;
         enqueue(race, d, draft.photos.filter(Boolean)).then(viewHome, function (e) {
           err.textContent = e.message;

@@ -4,7 +4,7 @@
 // form photos are immutable by URL, so they are kept once seen. The API is never cached here:
 // the app keeps what it needs in IndexedDB and localStorage itself.
 'use strict';
-var CACHE = 'rekap-kpps-v1';
+var CACHE = 'rekap-kpps-v2';
 var SHELL = ['/kpps/', '/kpps/app.js', '/kpps/kpps.css', '/kpps/manifest.webmanifest', '/kpps/icon.svg',
   '/static/common.js', '/static/chasil.js', '/static/style.css'];
 
