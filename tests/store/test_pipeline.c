@@ -82,12 +82,12 @@ static int setup(void **state)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, d->tps, sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(W.s, &u, NULL, 0, W.now / 1000, pw), RK_OK);
+        assert_int_equal(rk_auth_user_create(W.s, "cli@test", &u, NULL, 0, W.now / 1000, pw), RK_OK);
         d->who = u.p;
         uint8_t pk[32];
         crypto_sign_keypair(pk, d->sk);
         struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(W.s, u.p.user_id, pk, W.now / 1000, &key), RK_OK);
+        assert_int_equal(rk_auth_device_register(W.s, NULL, u.p.user_id, pk, W.now / 1000, &key), RK_OK);
         memcpy(d->key_id, key.key_id, 17);
     }
     *state = &W;
@@ -366,7 +366,7 @@ static void test_full_flow(void **state)
     ppk.p.role = RK_ROLE_PPK;
     memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
     char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.s, &ppk, NULL, 0, W.now / 1000, pw), RK_OK);
+    assert_int_equal(rk_auth_user_create(W.s, "cli@test", &ppk, NULL, 0, W.now / 1000, pw), RK_OK);
     assert_int_equal(rk_pipeline_approve(W.s, &d0->who, rs[0]->id, d0->tps, 2, ++W.now, &r, &o),
                      RK_EFORBIDDEN);
     assert_int_equal(rk_pipeline_approve(W.s, &ppk.p, rs[0]->id, d0->tps, 1, ++W.now, &r, &o),

@@ -389,7 +389,7 @@ static void test_login_flow(void **state)
     u.p.role = RK_ROLE_PPK;
     snprintf(u.p.scope, sizeof u.p.scope, "110101");
     const char *pw = "rahasia pleno kecamatan";
-    assert_int_equal(rk_auth_user_create(f->s, &u, pw, strlen(pw), 5000, NULL), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &u, pw, strlen(pw), 5000, NULL), RK_OK);
     enum rk_pw_profile prof;
     assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
     assert_int_equal(prof, RK_PW_INTERACTIVE);
@@ -397,7 +397,7 @@ static void test_login_flow(void **state)
     struct rk_user v = u, got;
     v.p.user_id = 0;
     snprintf(v.p.username, sizeof v.p.username, "ppk-2");
-    assert_int_equal(rk_auth_user_create(f->s, &v, "pendek", 6, 5000, NULL), RK_ERANGE);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &v, "pendek", 6, 5000, NULL), RK_ERANGE);
     assert_int_equal(rk_store_user_by_name(f->s, "ppk-2", &got), RK_ENOTFOUND);
 
     char tok[RK_TOKEN_LEN + 1];
@@ -434,11 +434,11 @@ static void test_login_flow(void **state)
 
     /* Disabling ends sessions and blocks login; re-enabling restores login. */
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7000, tok, NULL), RK_OK);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, true, 6000), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7001, &who), RK_EAUTH);
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7002, tok, NULL),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, false, 6000), RK_OK);
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7003, tok, NULL), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7004, &who), RK_OK);
 }
@@ -452,7 +452,7 @@ static void test_generated_and_rehash(void **state)
     u.p.role = RK_ROLE_KPPS;
     snprintf(u.p.scope, sizeof u.p.scope, "1101012001002");
     char gen[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(f->s, &u, NULL, 0, 5000, gen), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &u, NULL, 0, 5000, gen), RK_OK);
     enum rk_pw_profile prof;
     assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
     assert_int_equal(prof, RK_PW_GENERATED);
@@ -485,9 +485,9 @@ static void test_generated_and_rehash(void **state)
     /* Setting a new password ends existing sessions. */
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5004, &who), RK_OK);
     const char *npw = "sandi baru setelah lupa";
-    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, npw, strlen(npw)), RK_OK);
+    assert_int_equal(rk_auth_password_set(f->s, NULL, u.p.user_id, npw, strlen(npw), 6000), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5005, &who), RK_EAUTH);
-    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, "short", 5), RK_ERANGE);
+    assert_int_equal(rk_auth_password_set(f->s, NULL, u.p.user_id, "short", 5, 6000), RK_ERANGE);
 }
 
 static void test_device_flow(void **state)
@@ -500,10 +500,10 @@ static void test_device_flow(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(pk2, sk2);
     struct rk_device_key k;
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, &k), RK_OK);
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, NULL), RK_EEXIST);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100, &k), RK_OK);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100, NULL), RK_EEXIST);
     uint8_t zero[32] = {0};
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, zero, 100, NULL), RK_EINVAL);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100, NULL), RK_EINVAL);
 
     const char msg[] = "upload 1101012001001 sha256=abc";
     crypto_sign_detached(sig, NULL, (const uint8_t *)msg, sizeof msg - 1, sk);
@@ -522,10 +522,10 @@ static void test_device_flow(void **state)
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 2, sig, &who),
                      RK_ESIGNATURE);
     /* Disabled account, then revoked key. */
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, true, 6000), RK_OK);
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, false, 6000), RK_OK);
     assert_int_equal(rk_store_device_revoke(f->s, k.key_id, 200), RK_OK);
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
                      RK_ESIGNATURE);
