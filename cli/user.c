@@ -68,6 +68,14 @@ static void user_error(struct rk_store *s, const char *username, int rc)
     }
 }
 
+/* The log's clock: Unix milliseconds. */
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Resolves --actor (or the default "cli@<unix user>") for the log; prints why it is refused. */
 static int resolve_actor(const char *given, char out[RK_CLI_ACTOR_MAX + 1])
 {
@@ -198,7 +206,7 @@ static int cmd_add(int argc, char **argv)
         return 1;
     }
     char gen[RK_GENPW_LEN + 1];
-    int rc = rk_auth_user_create(s, actor, &u, from_stdin ? pw : NULL, pwlen, (int64_t)time(NULL),
+    int rc = rk_auth_user_create(s, actor, &u, from_stdin ? pw : NULL, pwlen, now_ms(),
                                  gen);
     sodium_memzero(pw, sizeof pw);
     if (rc != RK_OK) {
@@ -302,7 +310,7 @@ static int cmd_disable(int argc, char **argv, bool disabled)
     struct rk_user u;
     int rc = rk_store_user_by_name(s, name, &u);
     if (rc == RK_OK)
-        rc = rk_auth_user_disable(s, actor, u.p.user_id, disabled, (int64_t)time(NULL));
+        rc = rk_auth_user_disable(s, actor, u.p.user_id, disabled, now_ms());
     rk_store_close(s);
     if (rc == RK_ENOTFOUND) {
         fprintf(stderr, "rekap: user: no user '%s' / pengguna tidak ada\n", name);
@@ -348,7 +356,7 @@ static int cmd_revoke_device(int argc, char **argv)
     struct rk_store *s;
     if (open_db(db, &s) != RK_OK)
         return 1;
-    int rc = rk_auth_device_revoke(s, actor, key_id, (int64_t)time(NULL));
+    int rc = rk_auth_device_revoke(s, actor, key_id, now_ms());
     rk_store_close(s);
     if (rc == RK_ENOTFOUND || rc == RK_EINVAL) {
         fprintf(stderr, "rekap: user: no device key '%s' / kunci perangkat tidak ada\n", key_id);
@@ -573,7 +581,7 @@ static int cmd_bulk(int argc, char **argv)
         goto done;
     }
     in_tx = 1;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = now_ms();
     for (size_t i = 0; i < L.n; i++) {
         struct rk_user u;
         memset(&u, 0, sizeof u);

@@ -108,7 +108,7 @@ static int tx_close(struct rk_store *s, bool own, int rc)
 
 /* Appends the account statement of u for action; the caller holds the transaction. */
 static int log_account(struct rk_store *s, const char *actor, const struct rk_principal *p,
-                       enum rk_account_action action, int64_t now)
+                       enum rk_account_action action, int64_t now_ms)
 {
     char ref[RK_LOGENTRY_RACE_MAX + 1] = "";
     char st[RK_STATEMENT_BUF];
@@ -120,13 +120,14 @@ static int log_account(struct rk_store *s, const char *actor, const struct rk_pr
                                   sizeof st, &len);
     if (rc == RK_OK)
         rc = rk_log_append_statement(s, RK_LOGENTRY_ACCOUNT_CHANGE, actor, p->scope, NULL, st,
-                                     len, NULL, NULL, now * 1000, &idx);
+                                     len, NULL, NULL, now_ms, &idx);
     return rc;
 }
 
 /* Appends the device statement of k (owned by owner); the caller holds the transaction. */
 static int log_device(struct rk_store *s, const char *actor, const struct rk_principal *owner,
-                      const struct rk_device_key *k, enum rk_device_action action, int64_t now)
+                      const struct rk_device_key *k, enum rk_device_action action,
+                      int64_t now_ms)
 {
     char st[RK_STATEMENT_BUF];
     size_t len;
@@ -134,8 +135,7 @@ static int log_device(struct rk_store *s, const char *actor, const struct rk_pri
     int rc = rk_statement_device(owner->username, k->key_id, k->pub, action, st, sizeof st, &len);
     if (rc == RK_OK)
         rc = rk_log_append_statement(s, RK_LOGENTRY_DEVICE_KEY, actor ? actor : owner->username,
-                                     owner->scope, NULL, st, len, k->key_id, NULL, now * 1000,
-                                     &idx);
+                                     owner->scope, NULL, st, len, k->key_id, NULL, now_ms, &idx);
     return rc;
 }
 
@@ -145,11 +145,11 @@ static bool actor_ok(const char *actor)
 }
 
 int rk_auth_user_create(struct rk_store *s, const char *actor, struct rk_user *u,
-                        const char *password, size_t len, int64_t now,
+                        const char *password, size_t len, int64_t now_ms,
                         char generated[RK_GENPW_LEN + 1])
 {
     int rc;
-    if (!actor_ok(actor) || now < 0)
+    if (!actor_ok(actor) || now_ms < 0)
         rc = RK_EINVAL;
     else if (password)
         rc = rk_auth_password_hash(password, len, u->pwhash);
@@ -159,12 +159,12 @@ int rk_auth_user_create(struct rk_store *s, const char *actor, struct rk_user *u
         rc = RK_EINVAL;
     if (rc != RK_OK)
         return rc;
-    u->created_at = now;
+    u->created_at = now_ms / 1000;
     bool own;
     if ((rc = tx_open(s, &own)) == RK_OK) {
         rc = rk_store_user_put(s, u);
         if (rc == RK_OK)
-            rc = log_account(s, actor, &u->p, RK_ACCOUNT_CREATE, now);
+            rc = log_account(s, actor, &u->p, RK_ACCOUNT_CREATE, now_ms);
         rc = tx_close(s, own, rc);
     }
     if (rc != RK_OK) {
@@ -176,9 +176,9 @@ int rk_auth_user_create(struct rk_store *s, const char *actor, struct rk_user *u
 }
 
 int rk_auth_user_disable(struct rk_store *s, const char *actor, int64_t user_id, bool disabled,
-                         int64_t now)
+                         int64_t now_ms)
 {
-    if (!actor_ok(actor) || now < 0)
+    if (!actor_ok(actor) || now_ms < 0)
         return RK_EINVAL;
     bool own;
     int rc = tx_open(s, &own);
@@ -192,14 +192,15 @@ int rk_auth_user_disable(struct rk_store *s, const char *actor, int64_t user_id,
     if (rc == RK_OK && disabled)
         rc = rk_store_session_delete_user(s, user_id, NULL);
     if (rc == RK_OK)
-        rc = log_account(s, actor, &u.p, disabled ? RK_ACCOUNT_DISABLE : RK_ACCOUNT_ENABLE, now);
+        rc = log_account(s, actor, &u.p, disabled ? RK_ACCOUNT_DISABLE : RK_ACCOUNT_ENABLE,
+                         now_ms);
     return tx_close(s, own, rc);
 }
 
 int rk_auth_password_set(struct rk_store *s, const char *actor, int64_t user_id,
-                         const char *password, size_t len, int64_t now)
+                         const char *password, size_t len, int64_t now_ms)
 {
-    if ((actor && !actor_ok(actor)) || now < 0)
+    if ((actor && !actor_ok(actor)) || now_ms < 0)
         return RK_EINVAL;
     char h[RK_PWHASH_MAX + 1];
     int rc = rk_auth_password_hash(password, len, h); /* slow: before the write lock */
@@ -219,18 +220,18 @@ int rk_auth_password_set(struct rk_store *s, const char *actor, int64_t user_id,
     if (rc == RK_OK)
         rc = rk_store_session_delete_user(s, user_id, NULL);
     if (rc == RK_OK)
-        rc = log_account(s, actor ? actor : u.p.username, &u.p, RK_ACCOUNT_PASSWORD, now);
+        rc = log_account(s, actor ? actor : u.p.username, &u.p, RK_ACCOUNT_PASSWORD, now_ms);
     return tx_close(s, own, rc);
 }
 
 int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_id,
-                            const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now,
+                            const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now_ms,
                             struct rk_device_key *out)
 {
-    if ((actor && !actor_ok(actor)) || now < 0)
+    if ((actor && !actor_ok(actor)) || now_ms < 0)
         return RK_EINVAL;
     struct rk_device_key k;
-    int rc = rk_auth_device_key_init(&k, user_id, pub, now);
+    int rc = rk_auth_device_key_init(&k, user_id, pub, now_ms / 1000);
     if (rc != RK_OK)
         return rc;
     bool own;
@@ -243,16 +244,16 @@ int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_
         sodium_memzero(u.pwhash, sizeof u.pwhash);
     }
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now);
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now_ms);
     if ((rc = tx_close(s, own, rc)) == RK_OK && out)
         *out = k;
     return rc;
 }
 
 int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key_id,
-                          int64_t now)
+                          int64_t now_ms)
 {
-    if ((actor && !actor_ok(actor)) || !key_id || now < 0)
+    if ((actor && !actor_ok(actor)) || !key_id || now_ms < 0)
         return RK_EINVAL;
     bool own;
     int rc = tx_open(s, &own);
@@ -266,9 +267,9 @@ int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key
         sodium_memzero(u.pwhash, sizeof u.pwhash);
     }
     if (rc == RK_OK)
-        rc = rk_store_device_revoke(s, key_id, now);
+        rc = rk_store_device_revoke(s, key_id, now_ms / 1000);
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now);
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now_ms);
     return tx_close(s, own, rc);
 }
 

@@ -500,10 +500,10 @@ static void test_device_flow(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(pk2, sk2);
     struct rk_device_key k;
-    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100, &k), RK_OK);
-    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100, NULL), RK_EEXIST);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, &k), RK_OK);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, NULL), RK_EEXIST);
     uint8_t zero[32] = {0};
-    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100, NULL), RK_EINVAL);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100000, NULL), RK_EINVAL);
 
     const char msg[] = "upload 1101012001001 sha256=abc";
     crypto_sign_detached(sig, NULL, (const uint8_t *)msg, sizeof msg - 1, sk);
