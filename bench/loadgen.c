@@ -382,12 +382,13 @@ static void register_devices(struct world *w, uint64_t seed)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, w->tps[i].code, sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        if ((rc = rk_auth_user_create(w->s, "cli@bench-loadgen", &u, NULL, 0, INT64_C(1732700000000), pw)) !=
-            RK_OK)
+        if ((rc = rk_auth_user_create(w->s, "cli@bench-loadgen", &u, NULL, 0,
+                                      INT64_C(1732700000000), pw)) != RK_OK)
             die("create KPPS account", rc);
         uint8_t pk[32], sk[64];
         device_key(seed, w->tps[i].code, pk, sk);
-        if ((rc = rk_auth_device_register(w->s, NULL, u.p.user_id, pk, INT64_C(1732700000000), NULL)) != RK_OK)
+        if ((rc = rk_auth_device_register(w->s, NULL, u.p.user_id, pk, INT64_C(1732700000000),
+                                          NULL)) != RK_OK)
             die("register device", rc);
         if (i % 50000 == 49999)
             fprintf(stderr, "bench_loadgen: %zu/%zu devices registered\n", i + 1, w->ntps);

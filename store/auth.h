@@ -60,17 +60,17 @@ int rk_auth_user_disable(struct rk_store *s, const char *actor, int64_t user_id,
 int rk_auth_password_set(struct rk_store *s, const char *actor, int64_t user_id,
                          const char *password, size_t len, int64_t now_ms);
 
-/* Registers an Ed25519 public key for user_id at now_ms (Unix ms; created_at gets seconds); out (may be NULL) gets the record with
- * its key id. actor NULL: the account itself (a device registering its own key). Returns
- * RK_OK, RK_EINVAL (unusable key or actor), RK_EORPHAN (no such user), RK_EEXIST (key already
- * registered) or a store error. */
+/* Registers an Ed25519 public key for user_id at now_ms (Unix ms; created_at gets seconds);
+ * out (may be NULL) gets the record with its key id. actor NULL: the account itself (a device
+ * registering its own key). Returns RK_OK, RK_EINVAL (unusable key or actor), RK_EORPHAN (no
+ * such user), RK_EEXIST (key already registered) or a store error. */
 int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_id,
                             const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now_ms,
                             struct rk_device_key *out);
 
-/* Revokes device key key_id (hex) at now_ms (revoked_at gets seconds): it signs nothing from then on. actor NULL: the
- * key's account itself. Returns RK_OK, RK_EINVAL, RK_ENOTFOUND, RK_ECONFLICT (already
- * revoked) or a store error. */
+/* Revokes device key key_id (hex) at now_ms (revoked_at gets seconds): it signs nothing from
+ * then on. actor NULL: the key's account itself. Returns RK_OK, RK_EINVAL, RK_ENOTFOUND,
+ * RK_ECONFLICT (already revoked) or a store error. */
 int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key_id,
                           int64_t now_ms);
 

@@ -58,7 +58,8 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
 {
     struct rk_logentry e;
     memset(&e, 0, sizeof e);
-    if (!actor || strlen(actor) > RK_LOGENTRY_ACTOR_MAX || strlen(region ? region : "") > RK_CODE_MAX ||
+    if (!actor || strlen(actor) > RK_LOGENTRY_ACTOR_MAX ||
+        strlen(region ? region : "") > RK_CODE_MAX ||
         strlen(race_ref ? race_ref : "") > RK_LOGENTRY_RACE_MAX || now_ms < 0)
         return RK_EINVAL;
     int64_t size;

@@ -5,8 +5,9 @@
  * it replaces, ...), so anyone holding the published versions can rebuild it byte for byte and
  * check it against a log entry (docs/audit-log.md §1.3). Upload statements are what the KPPS
  * device signs (see rekap/submission.h); corrections, approvals, account changes and device-key
- * registrations are signed only through the log. One implementation here, used by the pipeline that writes them and the auditor that
- * checks them, so the two can never drift apart. */
+ * registrations are signed only through the log. One implementation here, used by the pipeline
+ * and store/auth.c that write them and the auditor that checks them, so they cannot drift
+ * apart. */
 #ifndef REKAP_STATEMENT_H
 #define REKAP_STATEMENT_H
 

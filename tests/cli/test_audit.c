@@ -503,7 +503,8 @@ static void test_export(void **state)
     publish();
     char *a3[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a3, &out), 0);
-    assert_non_null(strstr(out, "entri kunci perangkat/device-key entries, 1 entri lain/other entries"));
+    assert_non_null(
+        strstr(out, "entri kunci perangkat/device-key entries, 1 entri lain/other entries"));
     free(out);
     /* a second export into the same directory is refused; a changed byte is caught */
     assert_int_equal(run(rk_cmd_export, a1, &out), 1);

@@ -506,7 +506,8 @@ static void test_device_flow(void **state)
     assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, &k), RK_OK);
     assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, NULL), RK_EEXIST);
     uint8_t zero[32] = {0};
-    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100000, NULL), RK_EINVAL);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100000, NULL),
+                     RK_EINVAL);
 
     const char msg[] = "upload 1101012001001 sha256=abc";
     crypto_sign_detached(sig, NULL, (const uint8_t *)msg, sizeof msg - 1, sk);
@@ -614,7 +615,8 @@ static void test_account_log(void **state)
     assert_int_equal(rk_auth_user_create(f->s, "cli@root", &dup, NULL, 0, 1000001, gen), RK_EEXIST);
     dup.p.user_id = 0;
     snprintf(dup.p.username, sizeof dup.p.username, "kpps-baru");
-    assert_int_equal(rk_auth_user_create(f->s, "bad actor", &dup, NULL, 0, 1000001, gen), RK_EINVAL);
+    assert_int_equal(rk_auth_user_create(f->s, "bad actor", &dup, NULL, 0, 1000001, gen),
+                     RK_EINVAL);
     assert_int_equal(rk_auth_user_create(f->s, NULL, &dup, NULL, 0, 1000001, gen), RK_EINVAL);
     assert_int_equal(rk_auth_user_create(f->s, "cli@root", &dup, "pendek", 6, 1000001, NULL),
                      RK_ERANGE);
@@ -686,14 +688,16 @@ static void test_device_log(void **state)
                      RK_OK);
     char pkhex[65], want[300];
     rk_hex(pk, 32, pkhex);
-    snprintf(want, sizeof want, "rekap-device-v1\nuser=%s\nkey=%s\npublic_key=%s\naction=register\n",
+    snprintf(want, sizeof want,
+             "rekap-device-v1\nuser=%s\nkey=%s\npublic_key=%s\naction=register\n",
              u.p.username, k.key_id, pkhex);
     assert_string_equal(st, want);
     expect_one_entry(f->s, n, RK_LOGENTRY_DEVICE_KEY, u.p.username, u.p.scope, k.key_id, st, len);
 
     /* refused registrations add nothing */
     n = log_size(f->s);
-    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 1000002, NULL), RK_EEXIST);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 1000002, NULL),
+                     RK_EEXIST);
     uint8_t pk2[32], sk2[64];
     crypto_sign_keypair(pk2, sk2);
     assert_int_equal(rk_auth_device_register(f->s, NULL, 9999, pk2, 1000002, NULL), RK_EORPHAN);
