@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "rekap/demo.h"
+#include "rekap/form.h"
 #include "rekap/status.h"
 #include "server/server.h"
 #include "store/auth.h"
@@ -522,5 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    rk_form_render_shutdown(); /* the D.Hasil PDF's font caches, for leak checkers */
+    return rc;
 }
