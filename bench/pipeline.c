@@ -140,8 +140,8 @@ int main(int argc, char **argv)
         uint8_t pk[32];
         struct rk_device_key key;
         crypto_sign_keypair(pk, c.d[i].sk);
-        if (rk_auth_user_create(s, &u, NULL, 0, 1, pw) != RK_OK ||
-            rk_auth_device_register(s, u.p.user_id, pk, 1, &key) != RK_OK)
+        if (rk_auth_user_create(s, "cli@bench", &u, NULL, 0, 1000, pw) != RK_OK ||
+            rk_auth_device_register(s, NULL, u.p.user_id, pk, 1000, &key) != RK_OK)
             return 1;
         c.d[i].who = u.p;
         memcpy(c.d[i].key_id, key.key_id, 17);

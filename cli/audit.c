@@ -10,7 +10,10 @@
  *   4. every upload and correction entry is matched with its published version: the document
  *      hashes to its hash, the statement rebuilt from the version hashes to the entry's
  *      payload hash, and an upload's device signature verifies with the published device key;
- *      every approval names the then-current version;
+ *      every approval names the then-current version; every upload's device key was registered
+ *      by a device_key entry earlier in the log (not revoked since, its account not disabled),
+ *      and every device_key entry rebuilds from the published key and owner, whose creation
+ *      was logged before it;
  *   5. replaying the versions in log order gives every TPS's current numbers, summed up to
  *      every desa, kecamatan, kabupaten/kota, province and the nation for every race, and these
  *      are compared with the published results (all of them, or --sample N regions).
@@ -101,6 +104,18 @@ static size_t map_get(struct map *m, const char *key, size_t insert_val)
     return insert_val;
 }
 
+/* Sets key to val, inserting it when absent. Returns RK_OK or RK_ENOMEM. */
+static int map_set(struct map *m, const char *key, size_t val)
+{
+    if (m->cap)
+        for (size_t j = fnv(key) & (m->cap - 1); m->keys[j][0]; j = (j + 1) & (m->cap - 1))
+            if (strcmp(m->keys[j], key) == 0) {
+                m->vals[j] = val;
+                return RK_OK;
+            }
+    return map_get(m, key, val) == val ? RK_OK : RK_ENOMEM;
+}
+
 static void map_free(struct map *m)
 {
     free(m->keys);
@@ -130,6 +145,10 @@ struct dev {
     int status; /* RK_OK when the key was published and its id matches */
     uint8_t pub[32];
     int64_t revoked_at;
+    char owner[RK_ACTOR_MAX + 1], scope[RK_CODE_MAX + 1]; /* as published */
+    int role;             /* the owner's role, once its logged creation is found; -1 before */
+    bool registered;      /* a device_key entry so far registered exactly this key */
+    bool revoked;         /* a device_key entry so far revoked it */
 };
 
 struct audit {
@@ -147,9 +166,10 @@ struct audit {
     struct dev *devs;
     size_t ndevs, capdevs;
     struct map dev_by_id;
+    struct map acct_by_hash; /* account_change payload hash (hex) -> latest log index */
     struct rk_version *v; /* scratch */
     /* counters for the summary */
-    long versions, signatures, approvals, other_entries, regions, tps_checked;
+    long versions, signatures, approvals, other_entries, regions, tps_checked, accounts, devkeys;
 };
 
 static void problem(struct audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -222,7 +242,7 @@ static struct sum *sum_for(struct audit *a, size_t race, const char *code, bool 
     return s;
 }
 
-static const struct dev *device(struct audit *a, const uint8_t id[RK_KEY_ID_LEN])
+static struct dev *device(struct audit *a, const uint8_t id[RK_KEY_ID_LEN])
 {
     char hex[17];
     rk_hex(id, RK_KEY_ID_LEN, hex);
@@ -237,6 +257,7 @@ static const struct dev *device(struct audit *a, const uint8_t id[RK_KEY_ID_LEN]
         return NULL;
     d = &a->devs[a->ndevs++];
     memset(d, 0, sizeof *d);
+    d->role = -1;
     struct rk_audit_device ad;
     d->status = a->src->device(a->src->ctx, hex, &ad);
     if (d->status == RK_OK) {
@@ -246,8 +267,135 @@ static const struct dev *device(struct audit *a, const uint8_t id[RK_KEY_ID_LEN]
             d->status = RK_ESIGNATURE; /* the published key is not the one with this id */
         memcpy(d->pub, ad.pub, 32);
         d->revoked_at = ad.revoked_at;
+        snprintf(d->owner, sizeof d->owner, "%s", ad.owner);
+        snprintf(d->scope, sizeof d->scope, "%s", ad.scope);
     }
     return d;
+}
+
+/* ---- account and device-key entries ---- */
+
+/* Hex SHA-256 of the account statement (user, role, scope, no race) for action; "" when it
+ * cannot be built. */
+static void account_hash(const char *user, int role, const char *scope,
+                         enum rk_account_action action, char hex[65])
+{
+    char st[RK_STATEMENT_BUF];
+    size_t len;
+    uint8_t h[32];
+    hex[0] = '\0';
+    if (rk_statement_account(user, rk_role_name((enum rk_role)role), scope, NULL, action, st,
+                             sizeof st, &len) != RK_OK)
+        return;
+    crypto_hash_sha256(h, (const unsigned char *)st, len);
+    rk_hex(h, 32, hex);
+}
+
+/* Log index of the latest account entry so far with this statement, or -1. */
+static long long account_seen(struct audit *a, const char *user, int role, const char *scope,
+                              enum rk_account_action action)
+{
+    char hex[65];
+    account_hash(user, role, scope, action, hex);
+    size_t i = hex[0] ? map_get(&a->acct_by_hash, hex, SIZE_MAX) : SIZE_MAX;
+    return i == SIZE_MAX ? -1 : (long long)i;
+}
+
+/* An account entry: its subject is only in the hashed statement, so remember the hash; device
+ * entries and uploads later look up the statements of the accounts they name. */
+static void replay_account(struct audit *a, uint64_t index, const struct rk_logentry *e)
+{
+    char hex[65];
+    rk_hex(e->payload_hash, 32, hex);
+    if (map_set(&a->acct_by_hash, hex, (size_t)index) != RK_OK) /* the latest index wins */
+        problem(a, "kehabisan memori / out of memory");
+    a->accounts++;
+}
+
+/* A device-key entry: the published key with this id, its owner and public key must rebuild
+ * the logged statement (register or revoke), and the owner's creation must be logged before. */
+static void replay_device(struct audit *a, uint64_t index, const struct rk_logentry *e)
+{
+    char kid[17];
+    rk_hex(e->device_key_id, RK_KEY_ID_LEN, kid);
+    a->devkeys++;
+    struct dev *d = device(a, e->device_key_id);
+    if (!d || d->status != RK_OK) {
+        problem(a, "entri log #%llu: kunci perangkat %s tidak dipublikasikan dengan benar / log "
+                   "entry #%llu: device key %s is not properly published",
+                (unsigned long long)index, kid, (unsigned long long)index, kid);
+        return;
+    }
+    char st[RK_STATEMENT_BUF];
+    size_t len;
+    uint8_t h[32];
+    int action = -1;
+    for (int act = RK_DEVICE_REGISTER; act <= RK_DEVICE_REVOKE && action < 0; act++) {
+        if (rk_statement_device(d->owner, kid, d->pub, (enum rk_device_action)act, st, sizeof st,
+                                &len) != RK_OK)
+            continue;
+        crypto_hash_sha256(h, (const unsigned char *)st, len);
+        if (memcmp(h, e->payload_hash, 32) == 0)
+            action = act;
+    }
+    if (action < 0) {
+        problem(a, "entri log #%llu: pernyataan kunci perangkat %s tidak cocok dengan kunci publik "
+                   "dan pemilik yang dipublikasikan (%s) / log entry #%llu: the statement of "
+                   "device key %s does not match the published public key and owner (%s)",
+                (unsigned long long)index, kid, d->owner, (unsigned long long)index, kid,
+                d->owner);
+        return;
+    }
+    if (action == RK_DEVICE_REGISTER) {
+        if (d->registered)
+            problem(a, "entri log #%llu: kunci perangkat %s didaftarkan dua kali / log entry "
+                       "#%llu: device key %s is registered twice",
+                    (unsigned long long)index, kid, (unsigned long long)index, kid);
+        d->registered = true;
+        for (int r = 1; r < RK_ROLE_COUNT && d->role < 0; r++)
+            if (account_seen(a, d->owner, r, d->scope, RK_ACCOUNT_CREATE) >= 0)
+                d->role = r;
+        if (d->role < 0)
+            problem(a, "entri log #%llu: akun %s pemilik kunci %s tidak pernah tercatat dibuat "
+                       "sebelumnya / log entry #%llu: account %s, owner of key %s, has no earlier "
+                       "logged creation",
+                    (unsigned long long)index, d->owner, kid, (unsigned long long)index,
+                    d->owner, kid);
+        return;
+    }
+    if (!d->registered || d->revoked)
+        problem(a, "entri log #%llu: pencabutan kunci perangkat %s yang tidak terdaftar atau sudah "
+                   "dicabut / log entry #%llu: revocation of device key %s that is not registered "
+                   "or already revoked",
+                (unsigned long long)index, kid, (unsigned long long)index, kid);
+    if (d->revoked_at == 0)
+        problem(a, "entri log #%llu: log mencabut kunci perangkat %s tetapi kunci itu diumumkan "
+                   "masih berlaku / log entry #%llu: the log revokes device key %s but it is "
+                   "published as valid",
+                (unsigned long long)index, kid, (unsigned long long)index, kid);
+    d->revoked = true;
+}
+
+/* For an upload signed by d: the log must have registered the key before, not revoked it, and
+ * not have disabled its owner since the owner's last enabling. */
+static void check_signer(struct audit *a, uint64_t index, const struct dev *d, const char *kid)
+{
+    if (!d->registered)
+        problem(a, "entri log #%llu: kunci perangkat %s menandatangani unggahan tetapi tidak "
+                   "pernah didaftarkan di log sebelumnya / log entry #%llu: device key %s signed "
+                   "an upload but the log never registered it before",
+                (unsigned long long)index, kid, (unsigned long long)index, kid);
+    else if (d->revoked)
+        problem(a, "entri log #%llu: kunci perangkat %s menandatangani unggahan setelah log "
+                   "mencabutnya / log entry #%llu: device key %s signed an upload after the log "
+                   "revoked it",
+                (unsigned long long)index, kid, (unsigned long long)index, kid);
+    else if (d->role >= 0 &&
+             account_seen(a, d->owner, d->role, d->scope, RK_ACCOUNT_DISABLE) >
+                 account_seen(a, d->owner, d->role, d->scope, RK_ACCOUNT_ENABLE))
+        problem(a, "entri log #%llu: unggahan oleh akun %s yang dinonaktifkan di log / log entry "
+                   "#%llu: upload by account %s, which the log shows disabled",
+                (unsigned long long)index, d->owner, (unsigned long long)index, d->owner);
 }
 
 /* ---- 4. replaying one log entry ---- */
@@ -334,12 +482,18 @@ static void replay_version(struct audit *a, uint64_t index, const struct rk_loge
                        "does not verify",
                     (unsigned long long)index, dev, n, e->region, (unsigned long long)index, dev,
                     n, e->region);
-        else if (d->revoked_at && (uint64_t)d->revoked_at * 1000 <= e->timestamp_ms)
+        /* revoked_at is in whole seconds: only a revocation a full second before the upload is
+         * certain from the clock; the log order (check_signer) settles the rest */
+        else if (d->revoked_at && ((uint64_t)d->revoked_at + 1) * 1000 <= e->timestamp_ms)
             problem(a, "entri log #%llu: kunci perangkat %s sudah dicabut sebelum unggahan ini / "
                        "log entry #%llu: device key %s was revoked before this upload",
                     (unsigned long long)index, dev, (unsigned long long)index, dev);
-        else
-            a->signatures++;
+        else {
+            long before = a->problems;
+            check_signer(a, index, d, dev);
+            if (a->problems == before)
+                a->signatures++;
+        }
     }
     s->version = n;
     memcpy(s->doc, v->doc_hash, 32);
@@ -633,6 +787,7 @@ static void audit_free(struct audit *a)
     map_free(&a->slot_by_key);
     map_free(&a->sum_by_key);
     map_free(&a->dev_by_id);
+    map_free(&a->acct_by_hash);
 }
 
 /* Runs steps 1-5 on src. pinned (may be NULL) is the log key given by the user. Returns RK_OK
@@ -751,9 +906,24 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
             replay_version(a, i, &e, race);
         else if (e.kind == RK_LOGENTRY_APPROVAL)
             replay_approval(a, i, &e, race);
+        else if (e.kind == RK_LOGENTRY_ACCOUNT_CHANGE)
+            replay_account(a, i, &e);
+        else if (e.kind == RK_LOGENTRY_DEVICE_KEY)
+            replay_device(a, i, &e);
         else
             a->other_entries++;
     }
+    /* a key published as revoked must have its revocation in the log */
+    for (size_t i = 0; i < a->ndevs; i++)
+        if (a->devs[i].status == RK_OK && a->devs[i].revoked_at && !a->devs[i].revoked) {
+            char kid[17];
+            uint8_t id[RK_KEY_ID_LEN];
+            rk_key_id(a->devs[i].pub, id);
+            rk_hex(id, RK_KEY_ID_LEN, kid);
+            problem(a, "kunci perangkat %s diumumkan dicabut tetapi pencabutannya tidak ada di log "
+                       "/ device key %s is published as revoked but the log has no revocation",
+                    kid, kid);
+        }
     uint8_t root[32];
     rk_merkle_frontier_root(&f, root);
     if (memcmp(root, sth.root, 32) != 0)
@@ -812,10 +982,11 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
         return rc;
     }
     printf("diperiksa / checked: %llu entri/entries, %ld versi/versions, %ld tanda tangan "
-           "perangkat/device signatures, %ld persetujuan/approvals, %ld entri lain/other entries, "
+           "perangkat/device signatures, %ld persetujuan/approvals, %ld perubahan akun/account "
+           "changes, %ld entri kunci perangkat/device-key entries, %ld entri lain/other entries, "
            "%zu pemilihan/races, %ld wilayah/regions, %ld TPS\n",
            (unsigned long long)sth.tree_size, a->versions, a->signatures, a->approvals,
-           a->other_entries, a->nraces, a->regions, a->tps_checked);
+           a->accounts, a->devkeys, a->other_entries, a->nraces, a->regions, a->tps_checked);
     if (a->problems == 0 && state_path && (rc = state_save(state_path, &sth, pub)) != RK_OK) {
         fprintf(stderr, "rekap audit: berkas status tidak dapat ditulis / cannot write the state "
                         "file %s\n", state_path);

@@ -20,6 +20,13 @@ const char *rk_cli_default_db(void);
 /* Prints "rekap: <what>: <English> / <Indonesian>" for a status to stderr. */
 void rk_cli_error(const char *what, int status);
 
+/* Who an operator's change is logged as (the actor of its transparency-log entry): given, when
+ * not NULL, must be 1..RK_CLI_ACTOR_MAX bytes of [A-Za-z0-9._@+-] (RK_EINVAL otherwise); by
+ * default "cli@<unix user>", other characters of the user name replaced by '_'. The '@' keeps it
+ * apart from every account name (accounts are [a-z0-9._-]). */
+#define RK_CLI_ACTOR_MAX 64
+int rk_cli_actor(const char *given, char out[RK_CLI_ACTOR_MAX + 1]);
+
 int rk_cmd_import_regions(int argc, char **argv);
 int rk_cmd_import_tps(int argc, char **argv);
 int rk_cmd_import_candidates(int argc, char **argv);

@@ -3,7 +3,10 @@
 #include "cli/cli.h"
 #include "rekap/status.h"
 
+#include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 const struct rk_command rk_commands[] = {
     {"import-regions", rk_cmd_import_regions,
@@ -42,4 +45,35 @@ const char *rk_cli_default_db(void)
 void rk_cli_error(const char *what, int status)
 {
     fprintf(stderr, "rekap: %s: %s / %s\n", what, rk_strerror(status), rk_strerror_id(status));
+}
+
+static int actor_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
+}
+
+int rk_cli_actor(const char *given, char out[RK_CLI_ACTOR_MAX + 1])
+{
+    if (given) {
+        size_t n = strlen(given);
+        if (n == 0 || n > RK_CLI_ACTOR_MAX)
+            return RK_EINVAL;
+        for (size_t i = 0; i < n; i++)
+            if (!actor_char(given[i]))
+                return RK_EINVAL;
+        memcpy(out, given, n + 1);
+        return RK_OK;
+    }
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+    uid_t uid = geteuid();
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res && res->pw_name[0])
+        snprintf(out, RK_CLI_ACTOR_MAX + 1, "cli@%s", res->pw_name);
+    else
+        snprintf(out, RK_CLI_ACTOR_MAX + 1, "cli@uid%lu", (unsigned long)uid);
+    for (char *p = out; *p; p++)
+        if (!actor_char(*p))
+            *p = '_';
+    return RK_OK;
 }

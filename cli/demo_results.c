@@ -103,6 +103,10 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Who the demo's account changes are logged as: an operator, like `rekap user` run by hand. */
+#define DEMO_ACTOR "cli@rekap-demo"
+#define DEMO_NOW_MS INT64_C(1732690800000)
+
 static int demo_user(struct rk_store *s, const char *name, enum rk_role role, const char *scope,
                      const char *password)
 {
@@ -111,7 +115,7 @@ static int demo_user(struct rk_store *s, const char *name, enum rk_role role, co
     snprintf(u.p.username, sizeof u.p.username, "%s", name);
     u.p.role = role;
     snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    return rk_auth_user_create(s, &u, password, strlen(password), 1732690800, NULL);
+    return rk_auth_user_create(s, DEMO_ACTOR, &u, password, strlen(password), DEMO_NOW_MS, NULL);
 }
 
 int rk_demo_results(const char *db, double fraction, uint64_t seed, FILE *out)
@@ -152,7 +156,7 @@ int rk_demo_results(const char *db, double fraction, uint64_t seed, FILE *out)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, t->code, sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        if ((rc = rk_auth_user_create(s, &u, NULL, 0, 1732690800, pw)) == RK_EEXIST) {
+        if ((rc = rk_auth_user_create(s, DEMO_ACTOR, &u, NULL, 0, DEMO_NOW_MS, pw)) == RK_EEXIST) {
             rc = RK_OK; /* the spread picked this TPS already */
             continue;
         }
@@ -161,7 +165,8 @@ int rk_demo_results(const char *db, double fraction, uint64_t seed, FILE *out)
                            (const unsigned char *)&seed, sizeof seed);
         crypto_sign_seed_keypair(pk, sk, dseed);
         struct rk_device_key key;
-        if (rc != RK_OK || (rc = rk_auth_device_register(s, u.p.user_id, pk, 1732690800, &key)) != RK_OK)
+        if (rc != RK_OK || (rc = rk_auth_device_register(s, NULL, u.p.user_id, pk, DEMO_NOW_MS,
+                                                     &key)) != RK_OK)
             break;
         for (int r = 0; r < plan.nraces; r++) {
             const struct rk_race *race = &plan.races[r];

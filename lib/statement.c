@@ -60,3 +60,45 @@ int rk_statement_approval(const char *tps, int version, const uint8_t doc[32], c
                          d),
                 cap, len);
 }
+
+/* A value that cannot break the line format: non-empty, printable, no '=' or space. */
+static int field_ok(const char *v)
+{
+    if (!v || !v[0])
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (*p <= ' ' || *p > '~' || *p == '=')
+            return 0;
+    return 1;
+}
+
+int rk_statement_account(const char *user, const char *role, const char *scope,
+                         const char *race_ref, enum rk_account_action action, char *buf,
+                         size_t cap, size_t *len)
+{
+    static const char *const names[] = {"create", "disable", "enable", "password"};
+    if ((unsigned)action >= sizeof names / sizeof names[0])
+        return RK_EINVAL;
+    const char *sc = scope && scope[0] ? scope : "-";
+    const char *ra = race_ref && race_ref[0] ? race_ref : "-";
+    if (!field_ok(user) || !field_ok(role) || !field_ok(sc) || !field_ok(ra))
+        return RK_EINVAL;
+    return done(snprintf(buf, cap, "rekap-account-v1\nuser=%s\nrole=%s\nscope=%s\nrace=%s\n"
+                                   "action=%s\n",
+                         user, role, sc, ra, names[action]),
+                cap, len);
+}
+
+int rk_statement_device(const char *user, const char *key_id, const uint8_t public_key[32],
+                        enum rk_device_action action, char *buf, size_t cap, size_t *len)
+{
+    if (action != RK_DEVICE_REGISTER && action != RK_DEVICE_REVOKE)
+        return RK_EINVAL;
+    if (!field_ok(user) || !field_ok(key_id) || !public_key)
+        return RK_EINVAL;
+    char pk[65];
+    rk_hex(public_key, 32, pk);
+    return done(snprintf(buf, cap, "rekap-device-v1\nuser=%s\nkey=%s\npublic_key=%s\naction=%s\n",
+                         user, key_id, pk, action == RK_DEVICE_REGISTER ? "register" : "revoke"),
+                cap, len);
+}

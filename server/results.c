@@ -230,7 +230,8 @@ int rk_h_device_register(struct rk_req *req)
         goto out;
     }
     struct rk_device_key key;
-    rc = rk_auth_device_register(req->store, who.user_id, pub, (int64_t)time(NULL), &key);
+    /* Self-registration: the log shows the account itself as the actor. */
+    rc = rk_auth_device_register(req->store, who.username, who.user_id, pub, rk_now_ms(), &key);
     if (rc == RK_EEXIST)
         rc = rk_req_fail(req, rc, "this key is already registered", "kunci ini sudah terdaftar");
     if (rc == RK_OK)

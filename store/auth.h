@@ -29,28 +29,50 @@ int rk_auth_session_principal(struct rk_store *s, const char *token, size_t len,
  * error. */
 int rk_auth_logout(struct rk_store *s, const char *token, size_t len);
 
-/* Creates the account described by u (username, role, scope, race set; id 0) at now. With a
+/* Account and device-key changes below each append one transparency-log entry (kind
+ * account_change or device_key, the statement of rekap/statement.h, timestamp now_ms) in the
+ * same transaction as the change: the caller's, under a savepoint, when one is open (bulk
+ * provisioning), else one of their own. A change that fails writes nothing, entry included.
+ * actor is who made the change as the log shows it ([A-Za-z0-9._@+-], at most
+ * RK_LOGENTRY_ACTOR_MAX bytes): a logged-in username, or "cli@<unix user>" for the operator's
+ * shell; where said, NULL means the account itself. */
+
+/* Creates the account described by u (username, role, scope, race set; id 0) at now_ms (Unix
+ * ms: the log's clock; created_at gets seconds). With a
  * password (len bytes) it must meet rk_auth_password_policy and is hashed at the interactive
  * cost; with password NULL a random one is generated, hashed at the generated cost and written
  * to generated (which may then not be NULL). u->p.user_id and u->pwhash are filled on success.
- * Returns RK_OK, the policy's RK_ERANGE/RK_EINVAL, or rk_store_user_put's errors. */
-int rk_auth_user_create(struct rk_store *s, struct rk_user *u, const char *password, size_t len,
-                        int64_t now, char generated[RK_GENPW_LEN + 1]);
+ * actor may not be NULL. Returns RK_OK, the policy's RK_ERANGE/RK_EINVAL, RK_EINVAL (bad
+ * actor), rk_store_user_put's errors, or the log's. */
+int rk_auth_user_create(struct rk_store *s, const char *actor, struct rk_user *u,
+                        const char *password, size_t len, int64_t now_ms,
+                        char generated[RK_GENPW_LEN + 1]);
 
-/* Disables (or re-enables) an account; disabling also ends all its sessions. Returns RK_OK,
- * RK_ENOTFOUND or a store error. */
-int rk_auth_user_disable(struct rk_store *s, int64_t user_id, bool disabled);
+/* Disables (or re-enables) an account at now_ms; disabling also ends all its sessions. actor may
+ * not be NULL. Returns RK_OK, RK_EINVAL, RK_ENOTFOUND or a store error. */
+int rk_auth_user_disable(struct rk_store *s, const char *actor, int64_t user_id, bool disabled,
+                         int64_t now_ms);
 
 /* Sets a human-chosen password (policy enforced, interactive cost) and ends all sessions of
- * the account. Returns RK_OK, RK_ERANGE, RK_EINVAL, RK_ENOTFOUND or a store error. */
-int rk_auth_password_set(struct rk_store *s, int64_t user_id, const char *password, size_t len);
+ * the account. The log records that the password changed, never the password or its hash.
+ * actor NULL: the account itself. Returns RK_OK, RK_ERANGE, RK_EINVAL, RK_ENOTFOUND or a store
+ * error. (A login's silent rehash of the same password is not an account change: not logged.) */
+int rk_auth_password_set(struct rk_store *s, const char *actor, int64_t user_id,
+                         const char *password, size_t len, int64_t now_ms);
 
-/* Registers an Ed25519 public key for user_id at now; out (may be NULL) gets the record with
- * its key id. Returns RK_OK, RK_EINVAL (unusable key), RK_EORPHAN (no such user), RK_EEXIST
- * (key already registered) or a store error. */
-int rk_auth_device_register(struct rk_store *s, int64_t user_id,
-                            const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now,
+/* Registers an Ed25519 public key for user_id at now_ms (Unix ms; created_at gets seconds);
+ * out (may be NULL) gets the record with its key id. actor NULL: the account itself (a device
+ * registering its own key). Returns RK_OK, RK_EINVAL (unusable key or actor), RK_EORPHAN (no
+ * such user), RK_EEXIST (key already registered) or a store error. */
+int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_id,
+                            const uint8_t pub[RK_DEVICE_PUB_BYTES], int64_t now_ms,
                             struct rk_device_key *out);
+
+/* Revokes device key key_id (hex) at now_ms (revoked_at gets seconds): it signs nothing from
+ * then on. actor NULL: the key's account itself. Returns RK_OK, RK_EINVAL, RK_ENOTFOUND,
+ * RK_ECONFLICT (already revoked) or a store error. */
+int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key_id,
+                          int64_t now_ms);
 
 /* Verifies that msg[0..len) was signed by the live device key key_id and gives the principal
  * of the account it belongs to. Returns RK_OK, RK_ESIGNATURE (unknown or revoked key, bad

@@ -51,13 +51,17 @@ int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_M
     return RK_OK;
 }
 
-/* Appends a log entry for payload and links it; returns its index in *index. */
-static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
-                     const char *tps, int64_t race_id, const char *payload, size_t plen,
-                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t *index)
+int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                            const char *region, const char *race_ref, const char *payload,
+                            size_t len, const char *device_hex, const uint8_t *sig,
+                            int64_t now_ms, int64_t *index)
 {
     struct rk_logentry e;
     memset(&e, 0, sizeof e);
+    if (!actor || strlen(actor) > RK_LOGENTRY_ACTOR_MAX ||
+        strlen(region ? region : "") > RK_CODE_MAX ||
+        strlen(race_ref ? race_ref : "") > RK_LOGENTRY_RACE_MAX || now_ms < 0)
+        return RK_EINVAL;
     int64_t size;
     int rc = rk_store_log_size(s, &size);
     if (rc != RK_OK)
@@ -66,10 +70,9 @@ static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char 
     e.timestamp_ms = (uint64_t)now_ms;
     e.kind = kind;
     snprintf(e.actor, sizeof e.actor, "%s", actor);
-    snprintf(e.region, sizeof e.region, "%s", tps);
-    if ((rc = rk_race_ref(s, race_id, e.race)) != RK_OK)
-        return rc;
-    crypto_hash_sha256(e.payload_hash, (const unsigned char *)payload, plen);
+    snprintf(e.region, sizeof e.region, "%s", region ? region : "");
+    snprintf(e.race, sizeof e.race, "%s", race_ref ? race_ref : "");
+    crypto_hash_sha256(e.payload_hash, (const unsigned char *)payload, len);
     if (device_hex && device_hex[0]) {
         if (rk_unhex(device_hex, strlen(device_hex), e.device_key_id, RK_KEY_ID_LEN) != RK_OK)
             return RK_EINVAL;
@@ -87,6 +90,19 @@ static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char 
     if ((rc = rk_store_log_append(s, buf, (size_t)n, leaf, index)) != RK_OK)
         return rc;
     return *index == size ? RK_OK : RK_EINTERNAL;
+}
+
+/* Appends a log entry about a result of race_id at tps; returns its index in *index. */
+static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                     const char *tps, int64_t race_id, const char *payload, size_t plen,
+                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t *index)
+{
+    char ref[RK_LOGENTRY_RACE_MAX + 1];
+    int rc = rk_race_ref(s, race_id, ref);
+    if (rc != RK_OK)
+        return rc;
+    return rk_log_append_statement(s, kind, actor, tps, ref, payload, plen, device_hex, sig,
+                                   now_ms, index);
 }
 
 /* Checks that the race exists, is held where the TPS is, and matches the document's columns;

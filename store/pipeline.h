@@ -86,6 +86,18 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
  * "<election slug>.<pkwkp|pkwkk|ppwp>[.<region code>]". */
 int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_MAX + 1]);
 
+/* Appends one entry to the transparency log at the next index: kind, actor (the username or
+ * operator who made the change, [A-Za-z0-9._@+-]), subject region ("" or a canonical code),
+ * race_ref ("" or NULL when the kind has no race), the SHA-256 of payload[0..len) (the canonical
+ * statement, rekap/statement.h), and optionally the device key id (hex, may be NULL) with its
+ * Ed25519 signature (64 bytes, may be NULL). *index gets the entry's index. Run it inside the
+ * transaction that makes the change it records, so the two commit or vanish together. Returns
+ * RK_OK, RK_EINVAL (a field breaks rk_logentry_check) or a store error. */
+int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                            const char *region, const char *race_ref, const char *payload,
+                            size_t len, const char *device_hex, const uint8_t *sig,
+                            int64_t now_ms, int64_t *index);
+
 /* A signed view of the log kept by a server process: the frontier of the leaves seen so far. */
 struct rk_log_view {
     char log_id[RK_STH_LOG_ID_MAX + 1];

@@ -55,6 +55,11 @@ int rk_store_begin(struct rk_store *s)
     return s->ops->begin(s);
 }
 
+bool rk_store_in_transaction(struct rk_store *s)
+{
+    return s->ops->in_transaction(s) != 0;
+}
+
 int rk_store_commit(struct rk_store *s)
 {
     return s->ops->commit(s);

@@ -7,6 +7,7 @@
 #ifndef REKAP_STORE_H
 #define REKAP_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -43,6 +44,10 @@ const char *rk_store_engine(const struct rk_store *s);
 int rk_store_schema_version(struct rk_store *s, int *version);
 
 int rk_store_begin(struct rk_store *s);
+
+/* Whether an explicit transaction (rk_store_begin) is open on s: lets a function that must be
+ * atomic join its caller's transaction (with a savepoint) instead of starting its own. */
+bool rk_store_in_transaction(struct rk_store *s);
 
 /* Savepoints inside a transaction, so one job of a batched transaction can fail alone:
  * rk_store_savepoint, then rk_store_release on success or rk_store_rollback_to on failure. */

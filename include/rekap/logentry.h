@@ -42,7 +42,7 @@ enum rk_logentry_kind {
     RK_LOGENTRY_CORRECTION = 2,      /* a corrected result replacing an earlier one */
     RK_LOGENTRY_APPROVAL = 3,        /* a reviewer approves a result / recap */
     RK_LOGENTRY_REJECTION = 4,       /* a reviewer rejects one */
-    RK_LOGENTRY_ACCOUNT_CHANGE = 5,  /* account created, role or scope changed, disabled */
+    RK_LOGENTRY_ACCOUNT_CHANGE = 5,  /* account created, disabled/enabled, password set */
     RK_LOGENTRY_DEVICE_KEY = 6,      /* KPPS device key registered or revoked */
     RK_LOGENTRY_ELECTION_CONFIG = 7, /* election, race or candidate list published/changed */
     RK_LOGENTRY_SNAPSHOT = 8,        /* an open-data snapshot: payload is its manifest */

@@ -4,9 +4,10 @@
  * ending in "\n". It names exactly what the change commits to (TPS, document hash, the version
  * it replaces, ...), so anyone holding the published versions can rebuild it byte for byte and
  * check it against a log entry (docs/audit-log.md §1.3). Upload statements are what the KPPS
- * device signs (see rekap/submission.h); corrections and approvals are signed only through the
- * log. One implementation here, used by the pipeline that writes them and the auditor that
- * checks them, so the two can never drift apart. */
+ * device signs (see rekap/submission.h); corrections, approvals, account changes and device-key
+ * registrations are signed only through the log. One implementation here, used by the pipeline
+ * and store/auth.c that write them and the auditor that checks them, so they cannot drift
+ * apart. */
 #ifndef REKAP_STATEMENT_H
 #define REKAP_STATEMENT_H
 
@@ -31,5 +32,33 @@ int rk_statement_correction(const char *tps, const uint8_t doc[32], const uint8_
 /* "rekap-approval-v1\ntps=..\nversion=<n>\ndoc=..\n". */
 int rk_statement_approval(const char *tps, int version, const uint8_t doc[32], char *buf,
                           size_t cap, size_t *len);
+
+/* What happened to an account (the action= line of an account statement). */
+enum rk_account_action {
+    RK_ACCOUNT_CREATE = 0,
+    RK_ACCOUNT_DISABLE,
+    RK_ACCOUNT_ENABLE,
+    RK_ACCOUNT_PASSWORD, /* the password was set; the statement never holds it or its hash */
+};
+
+/* What happened to a device key. */
+enum rk_device_action {
+    RK_DEVICE_REGISTER = 0,
+    RK_DEVICE_REVOKE,
+};
+
+/* "rekap-account-v1\nuser=..\nrole=..\nscope=<code or ->\nrace=<race ref or ->\naction=
+ * create|disable|enable|password\n". scope "" (national) and race NULL or "" are written "-".
+ * The race is its stable log name (see rk_race_ref), not an installation's number. No secret
+ * goes in: an account change is public, its password is not. Returns RK_OK, RK_EINVAL (a field
+ * empty or holding a line break, '=' or a space; unknown action) or RK_ETOOBIG. */
+int rk_statement_account(const char *user, const char *role, const char *scope,
+                         const char *race_ref, enum rk_account_action action, char *buf,
+                         size_t cap, size_t *len);
+
+/* "rekap-device-v1\nuser=..\nkey=<key id hex>\npublic_key=<64 hex>\naction=register|revoke\n".
+ * user is the account the key belongs to. Returns RK_OK, RK_EINVAL or RK_ETOOBIG. */
+int rk_statement_device(const char *user, const char *key_id, const uint8_t public_key[32],
+                        enum rk_device_action action, char *buf, size_t cap, size_t *len);
 
 #endif

@@ -142,12 +142,12 @@ static int setup(void **state)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, d->tps, sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(W.s, &u, NULL, 0, W.now / 1000, pw), RK_OK);
+        assert_int_equal(rk_auth_user_create(W.s, "cli@test", &u, NULL, 0, W.now, pw), RK_OK);
         d->who = u.p;
         uint8_t pk[32];
         crypto_sign_keypair(pk, d->sk);
         struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(W.s, u.p.user_id, pk, W.now / 1000, &key), RK_OK);
+        assert_int_equal(rk_auth_device_register(W.s, NULL, u.p.user_id, pk, W.now, &key), RK_OK);
         memcpy(d->key_id, key.key_id, 17);
     }
     /* every TPS uploads every race it votes in */
@@ -177,7 +177,7 @@ static int setup(void **state)
     ppk.p.role = RK_ROLE_PPK;
     memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
     char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.s, &ppk, NULL, 0, W.now / 1000, pw), RK_OK);
+    assert_int_equal(rk_auth_user_create(W.s, "cli@test", &ppk, NULL, 0, W.now, pw), RK_OK);
     W.ppk = ppk.p;
     struct rk_receipt r;
     struct rk_outcome o;
@@ -411,7 +411,12 @@ static void test_audit_passes(void **state)
     char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
     assert_non_null(strstr(out, "AUDIT LULUS / AUDIT PASSED"));
-    assert_non_null(strstr(out, "0 entri lain/other entries"));
+    /* one account entry per KPPS and the PPK, one device-key entry per KPPS */
+    char want[160];
+    snprintf(want, sizeof want, "%d perubahan akun/account changes, %d entri kunci "
+             "perangkat/device-key entries, 0 entri lain/other entries", W.n + 1, W.n);
+    if (!strstr(out, want))
+        fail_msg("expected '%s'", want);
     assert_null(strstr(out, "BEDA"));
     free(out);
     assert_int_equal(access(W.state, R_OK), 0);
@@ -498,7 +503,8 @@ static void test_export(void **state)
     publish();
     char *a3[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a3, &out), 0);
-    assert_non_null(strstr(out, "1 entri lain/other entries"));
+    assert_non_null(
+        strstr(out, "entri kunci perangkat/device-key entries, 1 entri lain/other entries"));
     free(out);
     /* a second export into the same directory is refused; a changed byte is caught */
     assert_int_equal(run(rk_cmd_export, a1, &out), 1);
@@ -607,11 +613,81 @@ static void test_tamper_version(void **state)
     free(v);
 }
 
+static void test_device_keys(void **state)
+{
+    (void)state;
+    char *out;
+    char *a1[] = {"audit", W.db, NULL};
+    /* a key revoked the proper way: one logged revocation, the audit still passes */
+    struct device *d = &W.dev[30];
+    int64_t size0, size;
+    assert_int_equal(rk_store_log_size(W.s, &size0), RK_OK);
+    assert_int_equal(rk_auth_device_revoke(W.s, "cli@test", d->key_id, ++W.now), RK_OK);
+    assert_int_equal(rk_auth_device_revoke(W.s, "cli@test", d->key_id, ++W.now), RK_ECONFLICT);
+    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(size, size0 + 1);
+    publish();
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    free(out);
+
+    /* the DB admin revokes a key behind the log's back: published revoked, never logged */
+    struct device *d2 = &W.dev[31];
+    assert_int_equal(rk_store_device_revoke(W.s, d2->key_id, W.now / 1000), RK_OK);
+    publish();
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    char want[200];
+    snprintf(want, sizeof want, "device key %s is published as revoked but the log has no "
+             "revocation", d2->key_id);
+    if (!strstr(out, want))
+        fail_msg("expected '%s'", want);
+    free(out);
+    char q[160];
+    snprintf(q, sizeof q, "UPDATE device_keys SET revoked_at = NULL WHERE key_id = '%s'",
+             d2->key_id);
+    sql(q); /* undo (the admin again): the audit passes once more */
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    free(out);
+
+    /* ...or registers a key straight into the database, bypassing the log, and signs an
+     * upload with it: the pipeline accepts it (the key is in the table), the audit does not */
+    char kec[RK_CODE_MAX + 1];
+    rk_code_ancestor(W.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
+    int pick = W.n - 1; /* a TPS the PPK did not approve: it still takes uploads */
+    while (pick > 40 && strncmp(W.dev[pick].tps, kec, strlen(kec)) == 0)
+        pick--;
+    struct device rogue = W.dev[pick];
+    uint8_t pk[32];
+    crypto_sign_keypair(pk, rogue.sk);
+    struct rk_device_key k;
+    assert_int_equal(rk_auth_device_key_init(&k, rogue.who.user_id, pk, W.now / 1000), RK_OK);
+    assert_int_equal(rk_store_log_size(W.s, &size0), RK_OK);
+    assert_int_equal(rk_store_device_put(W.s, &k), RK_OK);
+    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(size, size0); /* nothing logged */
+    memcpy(rogue.key_id, k.key_id, 17);
+    const struct rk_race *rs[4];
+    races_of(rogue.tps, rs);
+    struct rk_tps_state st;
+    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, rogue.tps, &st), RK_OK);
+    struct rk_chasil doc;
+    make_doc(&rogue, rs[0], 77, &doc);
+    submit(&rogue, &doc, st.current_hash);
+    publish();
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    snprintf(want, sizeof want, "device key %s signed an upload but the log never registered it",
+             k.key_id);
+    if (!strstr(out, want))
+        fail_msg("expected '%s'", want);
+    assert_non_null(strstr(out, "AUDIT GAGAL / AUDIT FAILED: 1 perbedaan"));
+    free(out);
+}
+
 static void test_tamper_log(void **state)
 {
     (void)state;
-    /* rewriting history: one log entry's payload hash changed in place */
-    int64_t idx = 17;
+    /* rewriting history: one log entry's payload hash changed in place (an upload's: the
+     * accounts and device keys come first) */
+    int64_t idx = 2 * W.n + 17;
     uint8_t buf[RK_LOG_ENTRY_MAX];
     size_t len;
     assert_int_equal(rk_store_log_get(W.s, idx, buf, sizeof buf, &len, NULL), RK_OK);
@@ -627,11 +703,14 @@ static void test_tamper_log(void **state)
     assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
     assert_non_null(strstr(out, "the Merkle root recomputed over"));
     assert_non_null(strstr(out, "log history was rewritten since the last audit"));
-    assert_non_null(strstr(out, "log entry #17: the statement rebuilt"));
+    char want[80];
+    snprintf(want, sizeof want, "log entry #%lld: the statement rebuilt", (long long)idx);
+    assert_non_null(strstr(out, want));
     free(out);
     char *a2[] = {"audit", W.db, NULL};
     assert_int_equal(run(rk_cmd_audit, a2, &out), 1);
-    assert_non_null(strstr(out, "log entry #17"));
+    snprintf(want, sizeof want, "log entry #%lld", (long long)idx);
+    assert_non_null(strstr(out, want));
     free(out);
 }
 
@@ -642,7 +721,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipts),      cmocka_unit_test(test_audit_passes),
         cmocka_unit_test(test_export),        cmocka_unit_test(test_tamper_tally),
-        cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_tamper_log),
+        cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_device_keys),
+        cmocka_unit_test(test_tamper_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -135,6 +135,21 @@ check "enable restores it" \
     "printf 'kata sandi panjang sekali\n' | '$REKAP' user verify --db '$DB' ppk-bakongan > /dev/null"
 "$REKAP" user disable --db "$DB" nobody 2> /dev/null
 check "disable unknown user fails" "[ $? -eq 1 ]"
+# --- every change above went into the transparency log, one entry each ---
+nlog() { sqlite3 "$DB" "SELECT count(*) FROM log_entry"; }
+# accounts: admin + the ones added/bulked above (10 under 1101 + 1 elsewhere = nusers), then
+# disable + enable of ppk-bakongan; the refused bulk and the failed disable logged nothing
+check "one log entry per account change ($(nusers) accounts + disable + enable)" \
+    "[ $(nlog) -eq $(( $(nusers) + 2 )) ]"
+n0=$(nlog)
+"$REKAP" user disable --db "$DB" --actor 'bad actor' ppk-bakongan 2> /dev/null
+check "an invalid --actor is a usage error and changes nothing" "[ $? -eq 2 ] && [ $(nlog) -eq $n0 ]"
+"$REKAP" user disable --db "$DB" --actor kpu.operator-1 ppk-bakongan > /dev/null
+check "--actor is who the log shows" "[ $? -eq 0 ] && [ $(nlog) -eq $((n0 + 1)) ]"
+"$REKAP" user enable --db "$DB" ppk-bakongan > /dev/null
+"$REKAP" user revoke-device --db "$DB" 0000000000000000 2> /dev/null
+check "revoke-device of an unknown key fails and logs nothing" "[ $? -eq 1 ] && [ $(nlog) -eq $((n0 + 2)) ]"
+
 "$REKAP" user list --db "$DB" --scope 11x 2> /dev/null
 check "list with a bad scope fails" "[ $? -eq 1 ]"
 "$REKAP" user frobnicate 2> /dev/null

@@ -51,7 +51,9 @@ static void user(struct rk_store *s, const char *name, enum rk_role role, const 
     snprintf(u.p.username, sizeof u.p.username, "%s", name);
     u.p.role = role;
     snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    assert_int_equal(rk_auth_user_create(s, &u, "rahasia-sekali-123", 18, 1700000000, NULL), RK_OK);
+    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, "rahasia-sekali-123", 18,
+                                         INT64_C(1700000000000), NULL),
+                     RK_OK);
 }
 
 static int setup(void **state)

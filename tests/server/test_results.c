@@ -108,11 +108,11 @@ static void test_desa_children_have_tps_tallies(void **state)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, tl.code[i], sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(s, &u, NULL, 0, now / 1000, pw), RK_OK);
+        assert_int_equal(rk_auth_user_create(s, "cli@test", &u, NULL, 0, now, pw), RK_OK);
         uint8_t pk[32], sk[64];
         crypto_sign_keypair(pk, sk);
         struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(s, u.p.user_id, pk, now / 1000, &key), RK_OK);
+        assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, now, &key), RK_OK);
         struct rk_chasil doc;
         assert_int_equal(rk_demo_chasil(7, "pilkada2024", tl.code[i], 1, 2, false, tl.dpt_l[i],
                                         tl.dpt_p[i], &doc),

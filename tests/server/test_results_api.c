@@ -61,7 +61,9 @@ static void user(struct rk_store *s, const char *name, enum rk_role role, const 
     snprintf(u.p.username, sizeof u.p.username, "%s", name);
     u.p.role = role;
     snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    assert_int_equal(rk_auth_user_create(s, &u, "rahasia-sekali-123", 18, 1700000000, NULL), RK_OK);
+    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, "rahasia-sekali-123", 18,
+                                         INT64_C(1700000000000), NULL),
+                     RK_OK);
 }
 
 static int setup(void **state)
@@ -366,7 +368,9 @@ static void test_api_flow(void **state)
     assert_true(r.status == 400 || r.status == 404);
     rk_thttp_resp_free(&r);
 
-    /* the log: 4 entries (upload, approval, correction... ), a signed head, proofs verify */
+    /* the log: 3 account entries (setup), the device key the KPPS registered itself (the
+     * refused duplicate adds nothing), then upload, approval, correction; a signed head,
+     * proofs verify */
     assert_int_equal(rk_server_publish(E.srv), RK_OK);
     j = get_json("/api/log/sth", 200);
     json_t *sthj = json_object_get(j, "sth");
@@ -376,16 +380,30 @@ static void test_api_flow(void **state)
     const char *pubhex = json_string_value(json_object_get(json_object_get(j, "key"), "public_key"));
     assert_int_equal(rk_unhex(pubhex, strlen(pubhex), pub, 32), RK_OK);
     assert_int_equal(rk_sth_verify(&sth, pub), RK_OK);
-    assert_int_equal(sth.tree_size, 3); /* upload, approval, correction */
+    assert_int_equal(sth.tree_size, 7);
     json_decref(j);
     j = get_json("/api/log/entries?start=0&count=10", 200);
     json_t *ents = json_object_get(j, "entries");
-    assert_int_equal(json_array_size(ents), 3);
-    for (size_t i = 0; i < 3; i++) {
-        const char *leafhex = json_string_value(json_object_get(json_array_get(ents, i), "leaf"));
+    assert_int_equal(json_array_size(ents), 7);
+    static const char *const kinds[7] = {"account_change", "account_change", "account_change",
+                                         "device_key",     "submission",     "approval",
+                                         "correction"};
+    char kpps_name[64];
+    snprintf(kpps_name, sizeof kpps_name, "kpps-%s", E.tps);
+    for (size_t i = 0; i < 7; i++) {
+        json_t *ent = json_array_get(ents, i);
+        json_t *view = json_object_get(ent, "entry");
+        const char *kind = json_string_value(json_object_get(view, "kind"));
+        assert_non_null(kind);
+        assert_string_equal(kind, kinds[i]);
+        if (i < 3)
+            assert_string_equal(json_string_value(json_object_get(view, "actor")), "cli@test");
+        if (i == 3)
+            assert_string_equal(json_string_value(json_object_get(view, "actor")), kpps_name);
+        const char *leafhex = json_string_value(json_object_get(ent, "leaf"));
         uint8_t leaf[32];
         assert_int_equal(rk_unhex(leafhex, 64, leaf, 32), RK_OK);
-        snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=3", i);
+        snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=7", i);
         json_t *pj = get_json(path, 200);
         uint64_t idx, size;
         struct rk_merkle_proof proof;
@@ -394,7 +412,7 @@ static void test_api_flow(void **state)
         json_decref(pj);
     }
     json_decref(j);
-    j = get_json("/api/log/proof/inclusion?index=5&size=3", 400);
+    j = get_json("/api/log/proof/inclusion?index=9&size=7", 400);
     json_decref(j);
     free(tok);
     free(ppk);

@@ -82,13 +82,33 @@ static int setup(void **state)
         u.p.role = RK_ROLE_KPPS;
         memcpy(u.p.scope, d->tps, sizeof u.p.scope);
         char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(W.s, &u, NULL, 0, W.now / 1000, pw), RK_OK);
+        assert_int_equal(rk_auth_user_create(W.s, "cli@test", &u, NULL, 0, W.now, pw), RK_OK);
         d->who = u.p;
         uint8_t pk[32];
         crypto_sign_keypair(pk, d->sk);
         struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(W.s, u.p.user_id, pk, W.now / 1000, &key), RK_OK);
+        assert_int_equal(rk_auth_device_register(W.s, NULL, u.p.user_id, pk, W.now, &key), RK_OK);
         memcpy(d->key_id, key.key_id, 17);
+        /* each change went into the log at once: an account entry, then a device-key entry
+         * naming the key, self-registered by the account */
+        int64_t size;
+        uint8_t buf[RK_LOGENTRY_MAX_BYTES], leaf[32], id[RK_KEY_ID_LEN];
+        size_t len;
+        struct rk_logentry e;
+        assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+        assert_int_equal(size, 2 * (int64_t)(i + 1));
+        assert_int_equal(rk_store_log_get(W.s, size - 2, buf, sizeof buf, &len, leaf), RK_OK);
+        assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
+        assert_int_equal(e.kind, RK_LOGENTRY_ACCOUNT_CHANGE);
+        assert_string_equal(e.actor, "cli@test");
+        assert_string_equal(e.region, d->tps);
+        assert_int_equal(rk_store_log_get(W.s, size - 1, buf, sizeof buf, &len, leaf), RK_OK);
+        assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
+        assert_int_equal(e.kind, RK_LOGENTRY_DEVICE_KEY);
+        assert_string_equal(e.actor, u.p.username);
+        assert_true(e.has_device && !e.has_signature);
+        assert_int_equal(rk_unhex(key.key_id, 16, id, RK_KEY_ID_LEN), RK_OK);
+        assert_memory_equal(e.device_key_id, id, RK_KEY_ID_LEN);
     }
     *state = &W;
     return 0;
@@ -257,7 +277,7 @@ static void test_full_flow(void **state)
     (void)state;
     struct rk_receipt r;
     struct rk_outcome o;
-    int accepted = 0;
+    int accepted = 2 * W.n; /* the accounts and device keys of setup come first */
     /* 1. every TPS submits every race it votes in */
     for (int i = 0; i < W.n; i++) {
         const struct rk_race *rs[4];
@@ -366,7 +386,8 @@ static void test_full_flow(void **state)
     ppk.p.role = RK_ROLE_PPK;
     memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
     char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.s, &ppk, NULL, 0, W.now / 1000, pw), RK_OK);
+    assert_int_equal(rk_auth_user_create(W.s, "cli@test", &ppk, NULL, 0, W.now, pw), RK_OK);
+    accepted++; /* its account entry */
     assert_int_equal(rk_pipeline_approve(W.s, &d0->who, rs[0]->id, d0->tps, 2, ++W.now, &r, &o),
                      RK_EFORBIDDEN);
     assert_int_equal(rk_pipeline_approve(W.s, &ppk.p, rs[0]->id, d0->tps, 1, ++W.now, &r, &o),
@@ -460,7 +481,7 @@ static void test_full_flow(void **state)
     /* the first upload's entry carries the device signature over the statement */
     uint8_t buf[RK_LOG_ENTRY_MAX];
     size_t len;
-    assert_int_equal(rk_store_log_get(W.s, 0, buf, sizeof buf, &len, NULL), RK_OK);
+    assert_int_equal(rk_store_log_get(W.s, 2 * W.n, buf, sizeof buf, &len, NULL), RK_OK);
     struct rk_logentry e0;
     assert_int_equal(rk_logentry_decode(buf, len, &e0), RK_OK);
     assert_true(e0.has_signature);

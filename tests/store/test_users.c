@@ -5,7 +5,10 @@
 
 #include "rekap/auth.h"
 #include "rekap/status.h"
+#include "rekap/logentry.h"
+#include "rekap/statement.h"
 #include "store/auth.h"
+#include "store/pipeline.h"
 #include "store/store.h"
 
 #include <sodium.h>
@@ -389,7 +392,7 @@ static void test_login_flow(void **state)
     u.p.role = RK_ROLE_PPK;
     snprintf(u.p.scope, sizeof u.p.scope, "110101");
     const char *pw = "rahasia pleno kecamatan";
-    assert_int_equal(rk_auth_user_create(f->s, &u, pw, strlen(pw), 5000, NULL), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &u, pw, strlen(pw), 5000, NULL), RK_OK);
     enum rk_pw_profile prof;
     assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
     assert_int_equal(prof, RK_PW_INTERACTIVE);
@@ -397,7 +400,7 @@ static void test_login_flow(void **state)
     struct rk_user v = u, got;
     v.p.user_id = 0;
     snprintf(v.p.username, sizeof v.p.username, "ppk-2");
-    assert_int_equal(rk_auth_user_create(f->s, &v, "pendek", 6, 5000, NULL), RK_ERANGE);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &v, "pendek", 6, 5000, NULL), RK_ERANGE);
     assert_int_equal(rk_store_user_by_name(f->s, "ppk-2", &got), RK_ENOTFOUND);
 
     char tok[RK_TOKEN_LEN + 1];
@@ -434,11 +437,11 @@ static void test_login_flow(void **state)
 
     /* Disabling ends sessions and blocks login; re-enabling restores login. */
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7000, tok, NULL), RK_OK);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, true, 6000), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7001, &who), RK_EAUTH);
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7002, tok, NULL),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, false, 6000), RK_OK);
     assert_int_equal(rk_auth_login(f->s, "ppk-bakongan", pw, strlen(pw), 7003, tok, NULL), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 7004, &who), RK_OK);
 }
@@ -452,7 +455,7 @@ static void test_generated_and_rehash(void **state)
     u.p.role = RK_ROLE_KPPS;
     snprintf(u.p.scope, sizeof u.p.scope, "1101012001002");
     char gen[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(f->s, &u, NULL, 0, 5000, gen), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@test", &u, NULL, 0, 5000, gen), RK_OK);
     enum rk_pw_profile prof;
     assert_int_equal(rk_auth_password_profile(u.pwhash, &prof), RK_OK);
     assert_int_equal(prof, RK_PW_GENERATED);
@@ -485,9 +488,9 @@ static void test_generated_and_rehash(void **state)
     /* Setting a new password ends existing sessions. */
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5004, &who), RK_OK);
     const char *npw = "sandi baru setelah lupa";
-    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, npw, strlen(npw)), RK_OK);
+    assert_int_equal(rk_auth_password_set(f->s, NULL, u.p.user_id, npw, strlen(npw), 6000), RK_OK);
     assert_int_equal(rk_auth_session_principal(f->s, tok, strlen(tok), 5005, &who), RK_EAUTH);
-    assert_int_equal(rk_auth_password_set(f->s, u.p.user_id, "short", 5), RK_ERANGE);
+    assert_int_equal(rk_auth_password_set(f->s, NULL, u.p.user_id, "short", 5, 6000), RK_ERANGE);
 }
 
 static void test_device_flow(void **state)
@@ -500,10 +503,11 @@ static void test_device_flow(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(pk2, sk2);
     struct rk_device_key k;
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, &k), RK_OK);
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, pk, 100, NULL), RK_EEXIST);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, &k), RK_OK);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, NULL), RK_EEXIST);
     uint8_t zero[32] = {0};
-    assert_int_equal(rk_auth_device_register(f->s, u.p.user_id, zero, 100, NULL), RK_EINVAL);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100000, NULL),
+                     RK_EINVAL);
 
     const char msg[] = "upload 1101012001001 sha256=abc";
     crypto_sign_detached(sig, NULL, (const uint8_t *)msg, sizeof msg - 1, sk);
@@ -522,10 +526,10 @@ static void test_device_flow(void **state)
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 2, sig, &who),
                      RK_ESIGNATURE);
     /* Disabled account, then revoked key. */
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, true), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, true, 6000), RK_OK);
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_auth_user_disable(f->s, u.p.user_id, false), RK_OK);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@test", u.p.user_id, false, 6000), RK_OK);
     assert_int_equal(rk_store_device_revoke(f->s, k.key_id, 200), RK_OK);
     assert_int_equal(rk_auth_device_verify(f->s, k.key_id, msg, sizeof msg - 1, sig, &who),
                      RK_ESIGNATURE);
@@ -546,6 +550,210 @@ static void test_reopen_persists(void **state)
     assert_string_equal(got.pwhash, u.pwhash);
 }
 
+/* The log's size now. */
+static int64_t log_size(struct rk_store *s)
+{
+    int64_t n;
+    assert_int_equal(rk_store_log_size(s, &n), RK_OK);
+    return n;
+}
+
+/* Checks that the log has grown by exactly one entry since before, of kind, by actor, about
+ * region, device key (may be NULL), committing to statement st. */
+static void expect_one_entry(struct rk_store *s, int64_t before, enum rk_logentry_kind kind,
+                             const char *actor, const char *region, const char *key_id,
+                             const char *st, size_t len)
+{
+    assert_int_equal(log_size(s), before + 1);
+    uint8_t buf[RK_LOGENTRY_MAX_BYTES], h[32];
+    size_t n;
+    struct rk_logentry e;
+    assert_int_equal(rk_store_log_get(s, before, buf, sizeof buf, &n, NULL), RK_OK);
+    assert_int_equal(rk_logentry_decode(buf, n, &e), RK_OK);
+    assert_int_equal(e.seq, (uint64_t)before);
+    assert_int_equal(e.kind, kind);
+    assert_string_equal(e.actor, actor);
+    assert_string_equal(e.region, region);
+    assert_string_equal(e.race, "");
+    crypto_hash_sha256(h, (const unsigned char *)st, len);
+    assert_memory_equal(e.payload_hash, h, 32);
+    assert_false(e.has_signature);
+    assert_int_equal(e.has_device, key_id != NULL);
+    if (key_id) {
+        uint8_t id[RK_KEY_ID_LEN];
+        assert_int_equal(rk_unhex(key_id, strlen(key_id), id, RK_KEY_ID_LEN), RK_OK);
+        assert_memory_equal(e.device_key_id, id, RK_KEY_ID_LEN);
+    }
+}
+
+static void test_account_log(void **state)
+{
+    struct fx *f = *state;
+    char st[RK_STATEMENT_BUF], gen[RK_GENPW_LEN + 1];
+    size_t len;
+    int64_t n0 = log_size(f->s);
+    assert_int_equal(n0, 0);
+
+    /* create: one entry, the statement names the account, never its password */
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "kpps-1101012001001");
+    u.p.role = RK_ROLE_KPPS;
+    snprintf(u.p.scope, sizeof u.p.scope, "1101012001001");
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &u, NULL, 0, 1000000, gen), RK_OK);
+    assert_int_equal(rk_statement_account("kpps-1101012001001", "kpps", "1101012001001", NULL,
+                                          RK_ACCOUNT_CREATE, st, sizeof st, &len),
+                     RK_OK);
+    assert_string_equal(st, "rekap-account-v1\nuser=kpps-1101012001001\nrole=kpps\n"
+                            "scope=1101012001001\nrace=-\naction=create\n");
+    expect_one_entry(f->s, n0, RK_LOGENTRY_ACCOUNT_CHANGE, "cli@root", "1101012001001", NULL, st,
+                     len);
+
+    /* a failed change adds nothing: duplicate name, bad actor, policy */
+    struct rk_user dup = u;
+    dup.p.user_id = 0;
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &dup, NULL, 0, 1000001, gen), RK_EEXIST);
+    dup.p.user_id = 0;
+    snprintf(dup.p.username, sizeof dup.p.username, "kpps-baru");
+    assert_int_equal(rk_auth_user_create(f->s, "bad actor", &dup, NULL, 0, 1000001, gen),
+                     RK_EINVAL);
+    assert_int_equal(rk_auth_user_create(f->s, NULL, &dup, NULL, 0, 1000001, gen), RK_EINVAL);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &dup, "pendek", 6, 1000001, NULL),
+                     RK_ERANGE);
+    struct rk_user got;
+    assert_int_equal(rk_store_user_by_name(f->s, "kpps-baru", &got), RK_ENOTFOUND);
+    assert_int_equal(log_size(f->s), n0 + 1);
+
+    /* a saksi's statement names its race by its stable log name */
+    struct rk_user sk;
+    memset(&sk, 0, sizeof sk);
+    snprintf(sk.p.username, sizeof sk.p.username, "saksi-1");
+    sk.p.role = RK_ROLE_SAKSI;
+    snprintf(sk.p.scope, sizeof sk.p.scope, "1101");
+    sk.p.race_id = f->regent_race;
+    int64_t n1 = log_size(f->s);
+    assert_int_equal(rk_auth_user_create(f->s, "kpu-ri.admin", &sk, NULL, 0, 1000002, gen), RK_OK);
+    assert_int_equal(rk_statement_account("saksi-1", "saksi", "1101", "pilkada2024.pkwkk.1101",
+                                          RK_ACCOUNT_CREATE, st, sizeof st, &len),
+                     RK_OK);
+    expect_one_entry(f->s, n1, RK_LOGENTRY_ACCOUNT_CHANGE, "kpu-ri.admin", "1101", NULL, st, len);
+
+    /* disable, enable, password: one entry each; unknown account: none */
+    int64_t n = log_size(f->s);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@root", u.p.user_id, true, 1000003), RK_OK);
+    assert_int_equal(rk_statement_account(u.p.username, "kpps", u.p.scope, NULL,
+                                          RK_ACCOUNT_DISABLE, st, sizeof st, &len),
+                     RK_OK);
+    expect_one_entry(f->s, n, RK_LOGENTRY_ACCOUNT_CHANGE, "cli@root", u.p.scope, NULL, st, len);
+    n = log_size(f->s);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@root", u.p.user_id, false, 1000004), RK_OK);
+    assert_int_equal(rk_statement_account(u.p.username, "kpps", u.p.scope, NULL,
+                                          RK_ACCOUNT_ENABLE, st, sizeof st, &len),
+                     RK_OK);
+    expect_one_entry(f->s, n, RK_LOGENTRY_ACCOUNT_CHANGE, "cli@root", u.p.scope, NULL, st, len);
+    n = log_size(f->s);
+    assert_int_equal(rk_auth_user_disable(f->s, "cli@root", 9999, true, 1000005), RK_ENOTFOUND);
+    assert_int_equal(log_size(f->s), n);
+    const char *npw = "sandi baru yang panjang";
+    assert_int_equal(rk_auth_password_set(f->s, NULL, u.p.user_id, npw, strlen(npw), 1000006),
+                     RK_OK);
+    assert_int_equal(rk_statement_account(u.p.username, "kpps", u.p.scope, NULL,
+                                          RK_ACCOUNT_PASSWORD, st, sizeof st, &len),
+                     RK_OK);
+    assert_null(strstr(st, "argon2"));
+    expect_one_entry(f->s, n, RK_LOGENTRY_ACCOUNT_CHANGE, u.p.username, u.p.scope, NULL, st, len);
+}
+
+static void test_device_log(void **state)
+{
+    struct fx *f = *state;
+    char st[RK_STATEMENT_BUF], gen[RK_GENPW_LEN + 1];
+    size_t len;
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "kpps-1101012001002");
+    u.p.role = RK_ROLE_KPPS;
+    snprintf(u.p.scope, sizeof u.p.scope, "1101012001002");
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &u, NULL, 0, 1000000, gen), RK_OK);
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+
+    /* self-registration: the account is the actor; the statement holds the public key */
+    int64_t n = log_size(f->s);
+    struct rk_device_key k;
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 1000001, &k), RK_OK);
+    assert_int_equal(k.created_at, 1000);
+    assert_int_equal(rk_statement_device(u.p.username, k.key_id, pk, RK_DEVICE_REGISTER, st,
+                                         sizeof st, &len),
+                     RK_OK);
+    char pkhex[65], want[300];
+    rk_hex(pk, 32, pkhex);
+    snprintf(want, sizeof want,
+             "rekap-device-v1\nuser=%s\nkey=%s\npublic_key=%s\naction=register\n",
+             u.p.username, k.key_id, pkhex);
+    assert_string_equal(st, want);
+    expect_one_entry(f->s, n, RK_LOGENTRY_DEVICE_KEY, u.p.username, u.p.scope, k.key_id, st, len);
+
+    /* refused registrations add nothing */
+    n = log_size(f->s);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 1000002, NULL),
+                     RK_EEXIST);
+    uint8_t pk2[32], sk2[64];
+    crypto_sign_keypair(pk2, sk2);
+    assert_int_equal(rk_auth_device_register(f->s, NULL, 9999, pk2, 1000002, NULL), RK_EORPHAN);
+    assert_int_equal(log_size(f->s), n);
+
+    /* revoke by an operator: one entry; again: refused, nothing */
+    assert_int_equal(rk_auth_device_revoke(f->s, "cli@root", k.key_id, 1000003), RK_OK);
+    assert_int_equal(rk_statement_device(u.p.username, k.key_id, pk, RK_DEVICE_REVOKE, st,
+                                         sizeof st, &len),
+                     RK_OK);
+    expect_one_entry(f->s, n, RK_LOGENTRY_DEVICE_KEY, "cli@root", u.p.scope, k.key_id, st, len);
+    n = log_size(f->s);
+    assert_int_equal(rk_auth_device_revoke(f->s, "cli@root", k.key_id, 1000004), RK_ECONFLICT);
+    assert_int_equal(rk_auth_device_revoke(f->s, "cli@root", "0000000000000000", 1000004),
+                     RK_ENOTFOUND);
+    assert_int_equal(log_size(f->s), n);
+    struct rk_device_key got;
+    assert_int_equal(rk_store_device_get(f->s, k.key_id, &got), RK_OK);
+    assert_int_equal(got.revoked_at, 1000);
+}
+
+/* Bulk provisioning holds one transaction: each change joins it under a savepoint, a failed
+ * one is undone alone, and nothing is visible (or logged) until the caller commits. */
+static void test_account_log_in_transaction(void **state)
+{
+    struct fx *f = *state;
+    char gen[RK_GENPW_LEN + 1];
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    struct rk_user a, b;
+    memset(&a, 0, sizeof a);
+    snprintf(a.p.username, sizeof a.p.username, "kpps-1101012001001");
+    a.p.role = RK_ROLE_KPPS;
+    snprintf(a.p.scope, sizeof a.p.scope, "1101012001001");
+    b = a;
+    snprintf(b.p.username, sizeof b.p.username, "kpps-1101012001002");
+    snprintf(b.p.scope, sizeof b.p.scope, "1101012001002");
+    struct rk_user dup = a;
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &a, NULL, 0, 1000, gen), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &dup, NULL, 0, 1000, gen), RK_EEXIST);
+    assert_true(rk_store_in_transaction(f->s)); /* the caller's transaction goes on */
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &b, NULL, 0, 1000, gen), RK_OK);
+    assert_int_equal(log_size(f->s), 2);
+    assert_int_equal(rk_store_rollback(f->s), RK_OK);
+    assert_int_equal(log_size(f->s), 0);
+    struct rk_user got;
+    assert_int_equal(rk_store_user_by_name(f->s, "kpps-1101012001001", &got), RK_ENOTFOUND);
+    /* and committed, both with exactly their two entries */
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    a.p.user_id = b.p.user_id = 0;
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &a, NULL, 0, 1000, gen), RK_OK);
+    assert_int_equal(rk_auth_user_create(f->s, "cli@root", &b, NULL, 0, 1000, gen), RK_OK);
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    assert_false(rk_store_in_transaction(f->s));
+    assert_int_equal(log_size(f->s), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -553,7 +761,8 @@ int main(void)
         T(test_schema),     T(test_user_put_get), T(test_user_put_errors),
         T(test_user_list),  T(test_user_list_long), T(test_user_updates), T(test_sessions),
         T(test_devices),    T(test_login_flow),   T(test_generated_and_rehash),
-        T(test_device_flow), T(test_reopen_persists),
+        T(test_device_flow), T(test_reopen_persists), T(test_account_log),
+        T(test_device_log), T(test_account_log_in_transaction),
     };
     if (sodium_init() < 0)
         return 1;
