@@ -117,6 +117,28 @@ int rk_cmd_verify(int argc, char **argv)
     size_t len = strlen(r);
     while (len && isspace((unsigned char)r[len - 1]))
         len--;
+    /* The KPPS app's receipt QR is a portal link carrying the copy as its r= parameter
+     * (percent-encoded): accept that as well as the bare RKW1 text. */
+    char decoded[RK_WITNESS_MAX + 1];
+    if (strncmp(r, "RKW1|", 5) != 0 && len < 4096) {
+        const char *p = strstr(r, "r=RKW1");
+        if (p && p < r + len) {
+            p += 2;
+            size_t n = 0;
+            while (p < r + len && *p != '&' && n < sizeof decoded - 1) {
+                unsigned hi, lo;
+                if (*p == '%' && p + 2 < r + len && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+                    decoded[n++] = (char)(hi << 4 | lo);
+                    p += 3;
+                } else {
+                    decoded[n++] = *p++;
+                }
+            }
+            decoded[n] = '\0';
+            r = decoded;
+            len = n;
+        }
+    }
     struct rk_witness w;
     int rc = len > RK_WITNESS_MAX ? RK_ETOOBIG : rk_witness_parse(r, len, &w);
     if (rc != RK_OK) {

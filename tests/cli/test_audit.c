@@ -354,6 +354,16 @@ static void test_receipts(void **state)
     char *a2[] = {"verify", text, "--db", W.db, NULL}; /* key found as <db>.key */
     assert_int_equal(run(rk_cmd_verify, a2, &out), 0);
     free(out);
+    /* the KPPS app's QR is a portal link carrying the copy percent-encoded as r= */
+    char link[2048];
+    int at = snprintf(link, sizeof link, "https://rekap.example/#/%s/7?doc=ab&sig=cd&r=", w.tps);
+    for (const char *c = text; *c && at < (int)sizeof link - 4; c++)
+        at += *c == '|' ? snprintf(link + at, sizeof link - (size_t)at, "%%7C")
+                        : snprintf(link + at, sizeof link - (size_t)at, "%c", *c);
+    char *aq[] = {"verify", link, "--db", W.db, NULL};
+    assert_int_equal(run(rk_cmd_verify, aq, &out), 0);
+    assert_non_null(strstr(out, "SAH / VALID"));
+    free(out);
     char forged[RK_WITNESS_MAX + 1];
     bad = w;
     bad.sig[0] ^= 0x80;
