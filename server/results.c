@@ -108,6 +108,18 @@ static json_t *hexj(const uint8_t *b, size_t n)
     return json_string(buf);
 }
 
+/* A refusal record on the heap (~50 KiB with its violations array): only the header is reset,
+ * the pipeline fills violations when it has some. */
+static struct rk_outcome *outcome_new(void)
+{
+    struct rk_outcome *o = malloc(sizeof *o);
+    if (o) {
+        o->message_en[0] = o->message_id[0] = o->field[0] = '\0';
+        o->n_violations = 0;
+    }
+    return o;
+}
+
 /* Error replies carrying the pipeline's outcome: field and rule violations. */
 static int outcome_error(struct rk_req *req, int status, const struct rk_outcome *o)
 {
@@ -266,11 +278,7 @@ int rk_h_submit(struct rk_req *req)
     if (!req->body)
         return rk_req_fail(req, RK_EINVAL, "request body required", "isi permintaan diperlukan");
     struct rk_submission *sub = malloc(sizeof *sub);
-    struct rk_outcome *o = malloc(sizeof *o); /* header reset below; violations filled on use */
-    if (o) {
-        o->message_en[0] = o->message_id[0] = o->field[0] = '\0';
-        o->n_violations = 0;
-    }
+    struct rk_outcome *o = outcome_new();
     if (!sub || !o) {
         free(sub);
         free(o);
@@ -321,25 +329,36 @@ static int tps_race_params(struct rk_req *req, char tps[RK_CODE_MAX + 1], int64_
     return rc;
 }
 
+/* What every officer write on /api/tps/{tps}/races/{race}/... starts with: the path's TPS and
+ * race, a logged-in principal, and a JSON object body with only the allowed keys. Returns the
+ * body (caller json_decref's) or NULL with *rc set. */
+static json_t *officer_write(struct rk_req *req, char tps[RK_CODE_MAX + 1], int64_t *race,
+                             struct rk_principal *who, const char *const *keys, int *rc)
+{
+    *rc = tps_race_params(req, tps, race);
+    if (*rc == RK_OK)
+        *rc = principal(req, who, 1);
+    if (*rc != RK_OK)
+        return NULL;
+    json_t *b = body_json(req, rc);
+    if (b && (*rc = only_keys(req, b, keys)) != RK_OK) {
+        json_decref(b);
+        return NULL;
+    }
+    return b;
+}
+
 int rk_h_correct(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
     int64_t race = 0;
     struct rk_principal who;
-    int rc = tps_race_params(req, tps, &race);
-    if (rc == RK_OK)
-        rc = principal(req, &who, 1);
-    if (rc != RK_OK)
-        return rc;
-    json_t *b = body_json(req, &rc);
+    static const char *const keys[] = {"document", "prev", "reason", NULL};
+    int rc;
+    json_t *b = officer_write(req, tps, &race, &who, keys, &rc);
     if (!b)
         return rc;
-    static const char *const keys[] = {"document", "prev", "reason", NULL};
-    struct rk_outcome *o = malloc(sizeof *o); /* header reset below; violations filled on use */
-    if (o) {
-        o->message_en[0] = o->message_id[0] = o->field[0] = '\0';
-        o->n_violations = 0;
-    }
+    struct rk_outcome *o = outcome_new();
     if (!o) {
         json_decref(b);
         return RK_ENOMEM;
@@ -347,8 +366,6 @@ int rk_h_correct(struct rk_req *req)
     json_t *d = json_object_get(b, "document"), *p = json_object_get(b, "prev"),
            *why = json_object_get(b, "reason");
     uint8_t prev[32];
-    if ((rc = only_keys(req, b, keys)) != RK_OK)
-        goto out;
     if (!json_is_object(d) || !json_is_string(why) || !json_is_string(p) ||
         rk_unhex(json_string_value(p), json_string_length(p), prev, 32) != RK_OK) {
         rc = rk_req_fail(req, RK_EINVAL, "document, prev (hex) and reason are required",
@@ -391,19 +408,13 @@ int rk_h_approve(struct rk_req *req)
     char tps[RK_CODE_MAX + 1];
     int64_t race = 0;
     struct rk_principal who;
-    int rc = tps_race_params(req, tps, &race);
-    if (rc == RK_OK)
-        rc = principal(req, &who, 1);
-    if (rc != RK_OK)
-        return rc;
-    json_t *b = body_json(req, &rc);
+    static const char *const keys[] = {"version", NULL};
+    int rc;
+    json_t *b = officer_write(req, tps, &race, &who, keys, &rc);
     if (!b)
         return rc;
-    static const char *const keys[] = {"version", NULL};
     json_t *v = json_object_get(b, "version");
     struct rk_outcome o;
-    if ((rc = only_keys(req, b, keys)) != RK_OK)
-        goto out;
     if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000) {
         rc = rk_req_fail(req, RK_EINVAL, "version (integer) required", "version (angka) wajib");
         goto out;
