@@ -535,6 +535,36 @@ static void read_region(sqlite3_stmt *st, struct rk_region *r)
     r->dpt_p = (uint32_t)sqlite3_column_int(st, 4);
 }
 
+/* Steps a listing's statement to its end, handing each row to row(); stops early with row's
+ * non-zero value (a visitor asking to stop, or its error). Always leaves st reset. Every
+ * listing goes through here, so stepping, early stop and error mapping live in one place. */
+static int each_row(struct sqlite_store *q, sqlite3_stmt *st,
+                    int (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    int rc, stop = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if ((stop = row(st, ctx)) != 0)
+            break;
+    sqlite3_reset(st);
+    if (stop)
+        return stop;
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
+/* Row adapters: read one row into its struct and call the caller's typed visitor. */
+struct visit_region {
+    rk_region_visit fn;
+    void *ud;
+};
+
+static int region_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_region *v = ctx;
+    struct rk_region r;
+    read_region(st, &r);
+    return v->fn(v->ud, &r);
+}
+
 static int sq_region_get(struct rk_store *s, const char *code, struct rk_region *out)
 {
     struct sqlite_store *q = S(s);
@@ -560,18 +590,8 @@ static int sq_region_children(struct rk_store *s, const char *code, rk_region_vi
         return RK_EDB;
     if (code[0])
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_region r;
-        read_region(st, &r);
-        int stop = fn(ud, &r);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_region v = {fn, ud};
+    return each_row(q, st, region_row, &v);
 }
 
 static int sq_region_at_level(struct rk_store *s, const char *code, enum rk_level level,
@@ -583,18 +603,8 @@ static int sq_region_at_level(struct rk_store *s, const char *code, enum rk_leve
         return RK_EDB;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, (int)level);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_region r;
-        read_region(st, &r);
-        int stop = fn(ud, &r);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_region v = {fn, ud};
+    return each_row(q, st, region_row, &v);
 }
 
 static int sq_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT])
@@ -687,24 +697,27 @@ static int sq_election_get(struct rk_store *s, int64_t id, const char *slug, str
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
+struct visit_election {
+    rk_election_visit fn;
+    void *ud;
+};
+
+static int election_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_election *v = ctx;
+    struct rk_election e;
+    read_election(st, &e);
+    return v->fn(v->ud, &e);
+}
+
 static int sq_election_list(struct rk_store *s, rk_election_visit fn, void *ud)
 {
     struct sqlite_store *q = S(s);
     sqlite3_stmt *st = stmt(q, ST_ELECTION_LIST);
     if (!st)
         return RK_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_election e;
-        read_election(st, &e);
-        int stop = fn(ud, &e);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_election v = {fn, ud};
+    return each_row(q, st, election_row, &v);
 }
 
 static int sq_race_put(struct rk_store *s, struct rk_race *r)
@@ -750,6 +763,19 @@ static int sq_race_get(struct rk_store *s, int64_t id, struct rk_race *out)
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
+struct visit_race {
+    rk_race_visit fn;
+    void *ud;
+};
+
+static int race_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_race *v = ctx;
+    struct rk_race r;
+    read_race(st, &r);
+    return v->fn(v->ud, &r);
+}
+
 static int sq_race_list(struct rk_store *s, int64_t election_id, const char *code, rk_race_visit fn,
                         void *ud)
 {
@@ -759,18 +785,8 @@ static int sq_race_list(struct rk_store *s, int64_t election_id, const char *cod
         return RK_EDB;
     sqlite3_bind_int64(st, 1, election_id);
     sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_race r;
-        read_race(st, &r);
-        int stop = fn(ud, &r);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_race v = {fn, ud};
+    return each_row(q, st, race_row, &v);
 }
 
 static int sq_candidate_put(struct rk_store *s, struct rk_candidate *c)
@@ -910,6 +926,19 @@ static int sq_tps_state_put(struct rk_store *s, const struct rk_tps_state *o)
     return step_done(q, st);
 }
 
+struct visit_state {
+    rk_tps_state_visit fn;
+    void *ud;
+};
+
+static int state_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_state *v = ctx;
+    struct rk_tps_state o;
+    read_state(st, &o);
+    return v->fn(v->ud, &o);
+}
+
 static int sq_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
                          rk_tps_state_visit fn, void *ud)
 {
@@ -920,18 +949,8 @@ static int sq_tps_states(struct rk_store *s, int64_t race_id, const char *code, 
     sqlite3_bind_int64(st, 1, race_id);
     sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, only_flagged);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_tps_state o;
-        read_state(st, &o);
-        int stop = fn(ud, &o);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_state v = {fn, ud};
+    return each_row(q, st, state_row, &v);
 }
 
 static int sq_version_insert(struct rk_store *s, struct rk_version *v)
@@ -1005,6 +1024,19 @@ static int sq_version_get(struct rk_store *s, int64_t race_id, const char *tps, 
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
+struct visit_version {
+    rk_version_visit fn;
+    void *ud;
+    struct rk_version *v; /* heap: ~3 KiB per row */
+};
+
+static int version_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_version *vv = ctx;
+    read_version(st, vv->v);
+    return vv->fn(vv->ud, vv->v);
+}
+
 static int sq_version_list(struct rk_store *s, int64_t race_id, const char *tps, int64_t after_id,
                            rk_version_visit fn, void *ud)
 {
@@ -1025,17 +1057,10 @@ static int sq_version_list(struct rk_store *s, int64_t race_id, const char *tps,
         sqlite3_reset(st);
         return RK_ENOMEM;
     }
-    int rc, stop = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_version(st, v);
-        if ((stop = fn(ud, v)) != 0)
-            break;
-    }
+    struct visit_version vv = {fn, ud, v};
+    int rc = each_row(q, st, version_row, &vv);
     free(v);
-    sqlite3_reset(st);
-    if (stop)
-        return stop;
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    return rc;
 }
 
 static int sq_version_set_log(struct rk_store *s, int64_t version_id, int64_t log_index)
@@ -1081,6 +1106,23 @@ static int sq_tally_get(struct rk_store *s, int64_t race_id, const char *code, s
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? RK_OK : fail(q, rc);
 }
 
+struct visit_tally {
+    rk_tally_visit fn;
+    void *ud;
+};
+
+static int tally_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_tally *v = ctx;
+    struct rk_region r;
+    struct rk_tally t;
+    read_region(st, &r);
+    rk_tally_zero(&t);
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+        read_tally(st, 5, &t);
+    return v->fn(v->ud, &r, &t);
+}
+
 static int sq_tally_children(struct rk_store *s, int64_t race_id, const char *code,
                              rk_tally_visit fn, void *ud)
 {
@@ -1091,22 +1133,8 @@ static int sq_tally_children(struct rk_store *s, int64_t race_id, const char *co
     sqlite3_bind_int64(st, 1, race_id);
     if (code[0])
         sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_region r;
-        struct rk_tally t;
-        read_region(st, &r);
-        rk_tally_zero(&t);
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-            read_tally(st, 5, &t);
-        int stop = fn(ud, &r, &t);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_tally v = {fn, ud};
+    return each_row(q, st, tally_row, &v);
 }
 
 static int sq_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
@@ -1269,6 +1297,19 @@ static int sq_user_get(struct rk_store *s, int64_t id, const char *username, str
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
+struct visit_user {
+    rk_user_visit fn;
+    void *ud;
+};
+
+static int user_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_user *v = ctx;
+    struct rk_user u;
+    read_user(st, &u);
+    return v->fn(v->ud, &u);
+}
+
 static int sq_user_list(struct rk_store *s, const char *code, rk_user_visit fn, void *ud)
 {
     struct sqlite_store *q = S(s);
@@ -1277,18 +1318,8 @@ static int sq_user_list(struct rk_store *s, const char *code, rk_user_visit fn, 
         return RK_EDB;
     if (code[0])
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct rk_user u;
-        read_user(st, &u);
-        int stop = fn(ud, &u);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+    struct visit_user v = {fn, ud};
+    return each_row(q, st, user_row, &v);
 }
 
 /* Steps an UPDATE/DELETE keyed by id; no row touched is RK_ENOTFOUND. */
