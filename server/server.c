@@ -38,7 +38,12 @@ struct store_pool {
     struct rk_store **all;
     struct rk_store **idle;
     unsigned n, nidle;
+    struct rk_regcache *regcache; /* shared by all handles: see store/regcache.h */
 };
+
+/* Registry rows kept in memory by the pool: a province's worth of TPS, devices and accounts
+ * (3 x ~88,000 at most per province, under 100 MB); a national night cycles through it. */
+#define POOL_REGCACHE_ENTRIES (1u << 18)
 
 struct rk_server {
     struct MHD_Daemon *d;
@@ -120,9 +125,12 @@ static int pool_open(struct store_pool *p, const char *uri, unsigned n)
     if (!p->all || !p->idle) return RK_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    int rc = rk_regcache_new(POOL_REGCACHE_ENTRIES, &p->regcache);
+    if (rc != RK_OK) return rc;
     for (unsigned i = 0; i < n; i++) {
-        int rc = rk_store_open(uri, &p->all[i]);
+        rc = rk_store_open(uri, &p->all[i]);
         if (rc != RK_OK) return rc;
+        rk_store_attach_cache(p->all[i], p->regcache);
         p->n++;
         p->idle[p->nidle++] = p->all[i];
     }
@@ -133,6 +141,12 @@ static void pool_close(struct store_pool *p)
 {
     for (unsigned i = 0; i < p->n; i++)
         rk_store_close(p->all[i]);
+    if (p->regcache && getenv("REKAP_SERVE_STATS")) {
+        long long h, m, c;
+        rk_regcache_stats(p->regcache, &h, &m, &c);
+        fprintf(stderr, "regcache: %lld hits, %lld misses, %lld clears\n", h, m, c);
+    }
+    rk_regcache_free(p->regcache);
     if (p->all) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
@@ -607,6 +621,11 @@ static void server_free(struct rk_server *srv)
         pthread_mutex_unlock(&srv->pub_mu);
         pthread_join(srv->pub, NULL);
         rk_server_publish(srv); /* a last head covering everything accepted */
+    }
+    if (srv->batcher && getenv("REKAP_SERVE_STATS")) {
+        long long jobs, commits;
+        rk_batcher_stats(srv->batcher, &jobs, &commits);
+        fprintf(stderr, "batcher: %lld jobs, %lld commits\n", jobs, commits);
     }
     rk_batcher_stop(srv->batcher);
     rcache_free(srv->cache);

@@ -34,6 +34,16 @@ static int refuse(struct rk_outcome *o, int status, const char *field, const cha
     return status;
 }
 
+static void race_ref_of(const struct rk_race *race, const struct rk_election *e,
+                        char out[RK_LOGENTRY_RACE_MAX + 1])
+{
+    if (race->region_code[0])
+        snprintf(out, RK_LOGENTRY_RACE_MAX + 1, "%s.%s.%s", e->slug, rk_race_kind_code(race->kind),
+                 race->region_code);
+    else
+        snprintf(out, RK_LOGENTRY_RACE_MAX + 1, "%s.%s", e->slug, rk_race_kind_code(race->kind));
+}
+
 int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_MAX + 1])
 {
     struct rk_race race;
@@ -41,14 +51,9 @@ int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_M
     int rc = rk_store_race_get(s, race_id, &race);
     if (rc == RK_OK)
         rc = rk_store_election_get(s, race.election_id, &e);
-    if (rc != RK_OK)
-        return rc;
-    if (race.region_code[0])
-        snprintf(out, RK_LOGENTRY_RACE_MAX + 1, "%s.%s.%s", e.slug, rk_race_kind_code(race.kind),
-                 race.region_code);
-    else
-        snprintf(out, RK_LOGENTRY_RACE_MAX + 1, "%s.%s", e.slug, rk_race_kind_code(race.kind));
-    return RK_OK;
+    if (rc == RK_OK)
+        race_ref_of(&race, &e, out);
+    return rc;
 }
 
 int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
@@ -92,13 +97,14 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
     return *index == size ? RK_OK : RK_EINTERNAL;
 }
 
-/* Appends a log entry about a result of race_id at tps; returns its index in *index. */
+/* Appends a log entry about a result of race_id at tps; returns its index in *index and the
+ * race's reference in ref. */
 static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
                      const char *tps, int64_t race_id, const char *payload, size_t plen,
-                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t *index)
+                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t *index,
+                     char ref[RK_LOGENTRY_RACE_MAX + 1])
 {
-    char ref[RK_LOGENTRY_RACE_MAX + 1];
-    int rc = rk_race_ref(s, race_id, ref);
+    int rc = ref[0] ? RK_OK : rk_race_ref(s, race_id, ref);
     if (rc != RK_OK)
         return rc;
     return rk_log_append_statement(s, kind, actor, tps, ref, payload, plen, device_hex, sig,
@@ -108,7 +114,8 @@ static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char 
 /* Checks that the race exists, is held where the TPS is, and matches the document's columns;
  * fills ctx from the registry. */
 static int check_subject(struct rk_store *s, const struct rk_chasil *doc,
-                         struct rk_validate_ctx *ctx, struct rk_outcome *o)
+                         struct rk_validate_ctx *ctx, struct rk_outcome *o,
+                         char ref[RK_LOGENTRY_RACE_MAX + 1])
 {
     struct rk_race race;
     struct rk_election e;
@@ -139,6 +146,7 @@ static int check_subject(struct rk_store *s, const struct rk_chasil *doc,
     if (n != doc->n_paslon || kk != doc->kolom_kosong)
         return refuse(o, RK_EINVAL, "paslon", "the document's columns do not match the race",
                       "jumlah kolom paslon tidak sesuai dengan pemilihan ini");
+    race_ref_of(&race, &e, ref);
     rk_validate_ctx_init(ctx, e.kind);
     if (tps.dpt_l + tps.dpt_p > 0) {
         ctx->dpt_known = true;
@@ -204,41 +212,50 @@ static int duplicate(struct rk_store *s, const struct rk_tps_state *st, struct r
     int rc = rk_store_version_get(s, st->race_id, st->tps, st->current_version, v);
     if (rc == RK_OK) {
         fill_receipt(r, v);
-        if (r)
+        if (r) {
             r->duplicate = true;
+            rc = rk_race_ref(s, st->race_id, r->race_ref);
+        }
     }
     free(v);
     return rc;
 }
 
-/* Writes a new version and its log entry; the caller holds the transaction. */
+/* Writes a new version and its log entry; the caller holds the transaction. cur: the TPS's
+ * state as read in it (current_version 0 = none yet); ref: the race's reference if known
+ * ("" = look it up). The version row is written knowing the index its log entry gets next,
+ * and the append checks it got exactly that index. */
 static int write_version(struct rk_store *s, struct rk_version *v, const struct rk_chasil *doc,
+                         const struct rk_tps_state *cur, const char *known_ref,
                          enum rk_logentry_kind kind, const char *payload, size_t plen,
                          const uint8_t *sig, struct rk_receipt *r)
 {
     struct rk_tally t;
     rk_tally_from_chasil(&t, doc, v->flags[0] != '\0', false);
-    int rc = rk_store_version_add(s, v, &t);
+    int64_t size, idx;
+    int rc = rk_store_log_size(s, &size);
+    if (rc == RK_OK)
+        rc = rk_store_version_add_at(s, v, &t, cur, size);
     if (rc != RK_OK)
         return rc;
-    int64_t idx;
+    char ref[RK_LOGENTRY_RACE_MAX + 1];
+    snprintf(ref, sizeof ref, "%s", known_ref);
     rc = log_entry(s, kind, v->actor, v->tps, v->race_id, payload, plen,
-                   v->kind == RK_VERSION_UPLOAD ? v->device : NULL, sig, v->created_ms, &idx);
+                   v->kind == RK_VERSION_UPLOAD ? v->device : NULL, sig, v->created_ms, &idx, ref);
     if (rc != RK_OK)
         return rc;
-    if ((rc = rk_store_version_set_log(s, v->id, idx)) != RK_OK)
-        return rc;
-    v->log_index = idx;
+    if (idx != size)
+        return RK_EINTERNAL; /* the version names an entry the log did not give it */
     fill_receipt(r, v);
+    if (r)
+        memcpy(r->race_ref, ref, sizeof r->race_ref);
     return RK_OK;
 }
 
-int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *who,
-                               const struct rk_submission *sub, int64_t now_ms,
-                               struct rk_prepared *p, struct rk_outcome *o)
+static int prepare(struct rk_store *s, const struct rk_principal *who,
+                   const struct rk_submission *sub, int64_t now_ms, struct rk_prepared *p,
+                   struct rk_outcome *o)
 {
-    memset(p, 0, sizeof *p);
-    outcome_reset(o);
     int rc = rk_submission_statement(sub, p->statement, sizeof p->statement, &p->slen);
     if (rc != RK_OK)
         return rc;
@@ -259,7 +276,7 @@ int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *wh
         return refuse(o, RK_EFORBIDDEN, "tps", "you may not submit for this TPS",
                       "Anda tidak berwenang mengirim hasil TPS ini");
     struct rk_validate_ctx ctx;
-    if ((rc = check_subject(s, &sub->doc, &ctx, o)) != RK_OK)
+    if ((rc = check_subject(s, &sub->doc, &ctx, o, p->race_ref)) != RK_OK)
         return rc;
     struct rk_version *v = calloc(1, sizeof *v);
     if (!v)
@@ -289,6 +306,22 @@ int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *wh
     return RK_OK;
 }
 
+int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *who,
+                               const struct rk_submission *sub, int64_t now_ms,
+                               struct rk_prepared *p, struct rk_outcome *o)
+{
+    memset(p, 0, sizeof *p);
+    outcome_reset(o);
+    /* Five registry reads (device, race, election, TPS, candidates) from one snapshot. */
+    int rc = rk_store_read_begin(s);
+    if (rc == RK_OK)
+        rc = prepare(s, who, sub, now_ms, p, o);
+    rk_store_read_end(s);
+    if (rc != RK_OK)
+        rk_pipeline_prepared_free(p);
+    return rc;
+}
+
 void rk_pipeline_prepared_free(struct rk_prepared *p)
 {
     free(p->v);
@@ -315,7 +348,13 @@ int rk_pipeline_submit_apply(struct rk_store *s, struct rk_prepared *p, struct r
         return refuse(o, RK_ECONFLICT, "prev",
                       "this submission does not replace the current version (replayed or stale)",
                       "kiriman ini tidak menggantikan versi terkini (dikirim ulang atau usang)");
-    return write_version(s, v, &p->doc, RK_LOGENTRY_SUBMISSION, p->statement, p->slen, p->sig, r);
+    if (rc == RK_ENOTFOUND) {
+        memset(&st, 0, sizeof st);
+        st.race_id = v->race_id;
+        memcpy(st.tps, v->tps, sizeof st.tps);
+    }
+    return write_version(s, v, &p->doc, &st, p->race_ref, RK_LOGENTRY_SUBMISSION, p->statement,
+                         p->slen, p->sig, r);
 }
 
 int rk_pipeline_submit(struct rk_store *s, const struct rk_principal *who,
@@ -357,7 +396,8 @@ int rk_pipeline_correct(struct rk_store *s, const struct rk_principal *who,
         return refuse(o, rc, "document", "the document is incomplete or malformed",
                       "dokumen tidak lengkap atau tidak valid");
     struct rk_validate_ctx ctx;
-    if ((rc = check_subject(s, doc, &ctx, o)) != RK_OK)
+    char ref[RK_LOGENTRY_RACE_MAX + 1];
+    if ((rc = check_subject(s, doc, &ctx, o, ref)) != RK_OK)
         return rc;
     struct rk_version *v = calloc(1, sizeof *v);
     if (!v)
@@ -402,7 +442,7 @@ int rk_pipeline_correct(struct rk_store *s, const struct rk_principal *who,
     size_t slen;
     if ((rc = rk_statement_correction(v->tps, v->doc_hash, prev_hash, reason, statement,
                                    sizeof statement, &slen)) == RK_OK)
-        rc = write_version(s, v, doc, RK_LOGENTRY_CORRECTION, statement, slen, NULL, r);
+        rc = write_version(s, v, doc, &st, ref, RK_LOGENTRY_CORRECTION, statement, slen, NULL, r);
     if (rc == RK_OK)
         rc = rk_store_commit(s);
     if (rc != RK_OK)
@@ -437,11 +477,12 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
     char statement[RK_STATEMENT_MAX];
     size_t slen;
     int64_t idx = -1;
+    char ref[RK_LOGENTRY_RACE_MAX + 1] = "";
     if (rc == RK_OK)
         rc = rk_statement_approval(tps, version, st.current_hash, statement, sizeof statement, &slen);
     if (rc == RK_OK)
         rc = log_entry(s, RK_LOGENTRY_APPROVAL, who->username, tps, race_id, statement, slen, NULL,
-                       NULL, now_ms, &idx);
+                       NULL, now_ms, &idx, ref);
     if (rc == RK_OK)
         rc = rk_store_commit(s);
     if (rc != RK_OK) {
@@ -456,6 +497,7 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
         r->version = version;
         memcpy(r->doc_hash, st.current_hash, 32);
         r->log_index = idx;
+        memcpy(r->race_ref, ref, sizeof r->race_ref);
     }
     return RK_OK;
 }

@@ -26,6 +26,7 @@ struct rk_receipt {
     int64_t log_index;
     bool duplicate; /* the same document was already current: nothing changed */
     char flags[RK_FLAGS_MAX + 1];
+    char race_ref[RK_LOGENTRY_RACE_MAX + 1]; /* election.kind[.region], as in the log entry */
 };
 
 /* Why a request was refused, ready for an API error body. */
@@ -60,6 +61,7 @@ struct rk_prepared {
     char statement[RK_STATEMENT_MAX];
     size_t slen;
     uint8_t sig[64];
+    char race_ref[RK_LOGENTRY_RACE_MAX + 1]; /* looked up by prepare, for the log entry */
 };
 
 int rk_pipeline_submit_prepare(struct rk_store *s, const struct rk_principal *who,

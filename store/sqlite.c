@@ -5,6 +5,7 @@
 #include "store/store_impl.h"
 #include "rekap/status.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,14 @@ enum stmt_id {
     ST_DEVICE_PUT,
     ST_DEVICE_GET,
     ST_DEVICE_REVOKE,
+    ST_REGISTRY_GEN,
+    ST_TX_BEGIN,
+    ST_TX_READ,
+    ST_TX_COMMIT,
+    ST_TX_ROLLBACK,
+    ST_SP_SET,
+    ST_SP_RELEASE,
+    ST_SP_ROLLBACK,
     ST_COUNT
 };
 
@@ -73,6 +82,15 @@ enum stmt_id {
 /* Subtree ranges: every code in the subtree of P sorts in [P, P || ':'), because ':' follows
  * '9' in ASCII. This uses the primary key index for any prefix, unlike LIKE. */
 static const char *const stmt_sql[ST_COUNT] = {
+    /* Transaction control runs several times per upload: prepared once, not parsed each time. */
+    [ST_REGISTRY_GEN] = "SELECT n FROM registry_gen WHERE id = 1",
+    [ST_TX_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_TX_READ] = "BEGIN DEFERRED",
+    [ST_TX_COMMIT] = "COMMIT",
+    [ST_TX_ROLLBACK] = "ROLLBACK",
+    [ST_SP_SET] = "SAVEPOINT rk_job",
+    [ST_SP_RELEASE] = "RELEASE rk_job",
+    [ST_SP_ROLLBACK] = "ROLLBACK TO rk_job",
     [ST_REGION_PUT] = "INSERT INTO region(code, parent, level, name, dpt_l, dpt_p) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_REGION_GET] = "SELECT code, name, level, dpt_l, dpt_p FROM region WHERE code = ?1",
@@ -320,6 +338,47 @@ static const char *const migrations[] = {
     "  NEW.signature IS OLD.signature AND NEW.reason IS OLD.reason AND NEW.flags IS OLD.flags AND "
     "  NEW.created_ms IS OLD.created_ms AND NEW.doc IS OLD.doc) BEGIN "
     "  SELECT RAISE(ABORT, 'versions are append-only'); END;",
+    /* 6: the registry generation. Every change to the tables an upload looks up (regions,
+     * elections, races, candidates, accounts, device keys) bumps it, so a process may keep
+     * those rows in memory and know exactly when they went stale (store/regcache.h). */
+    "CREATE TABLE registry_gen(id INTEGER PRIMARY KEY CHECK(id = 1), n INTEGER NOT NULL);"
+    "INSERT INTO registry_gen(id, n) VALUES(1, 0);"
+    "CREATE TRIGGER region_gen_i AFTER INSERT ON region BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER region_gen_u AFTER UPDATE ON region BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER region_gen_d AFTER DELETE ON region BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER election_gen_i AFTER INSERT ON election BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER election_gen_u AFTER UPDATE ON election BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER election_gen_d AFTER DELETE ON election BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER race_gen_i AFTER INSERT ON race BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER race_gen_u AFTER UPDATE ON race BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER race_gen_d AFTER DELETE ON race BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER candidate_gen_i AFTER INSERT ON candidate BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER candidate_gen_u AFTER UPDATE ON candidate BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER candidate_gen_d AFTER DELETE ON candidate BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER users_gen_i AFTER INSERT ON users BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER users_gen_u AFTER UPDATE ON users BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER users_gen_d AFTER DELETE ON users BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER device_keys_gen_i AFTER INSERT ON device_keys BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER device_keys_gen_u AFTER UPDATE ON device_keys BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
+    "CREATE TRIGGER device_keys_gen_d AFTER DELETE ON device_keys BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -328,6 +387,7 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     int in_tx;
+    int in_read; /* inside rk_store_read_begin's snapshot */
 };
 
 static struct sqlite_store *S(struct rk_store *s)
@@ -466,12 +526,19 @@ static int migrate(struct sqlite_store *q)
     return RK_OK;
 }
 
+/* Runs one transaction-control statement. */
+static int tx(struct sqlite_store *q, enum stmt_id id)
+{
+    sqlite3_stmt *st = stmt(q, id);
+    return st ? step_done(q, st) : RK_EDB;
+}
+
 static int sq_begin(struct rk_store *s)
 {
     struct sqlite_store *q = S(s);
-    if (q->in_tx)
+    if (q->in_tx || q->in_read)
         return RK_ECONFLICT;
-    int rc = exec(q, "BEGIN IMMEDIATE");
+    int rc = tx(q, ST_TX_BEGIN);
     q->in_tx = rc == RK_OK;
     return rc;
 }
@@ -481,7 +548,7 @@ static int sq_commit(struct rk_store *s)
     struct sqlite_store *q = S(s);
     if (!q->in_tx)
         return RK_ECONFLICT;
-    int rc = exec(q, "COMMIT");
+    int rc = tx(q, ST_TX_COMMIT);
     if (rc == RK_OK)
         q->in_tx = 0;
     return rc;
@@ -493,16 +560,48 @@ static int sq_rollback(struct rk_store *s)
     if (!q->in_tx)
         return RK_ECONFLICT;
     q->in_tx = 0;
-    return exec(q, "ROLLBACK");
+    return tx(q, ST_TX_ROLLBACK);
+}
+
+static int sq_read_begin(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    if (q->in_tx || q->in_read)
+        return RK_OK;
+    int rc = tx(q, ST_TX_READ);
+    q->in_read = rc == RK_OK;
+    return rc;
+}
+
+static void sq_read_end(struct rk_store *s)
+{
+    struct sqlite_store *q = S(s);
+    if (q->in_read) {
+        q->in_read = 0;
+        if (tx(q, ST_TX_COMMIT) != RK_OK)
+            tx(q, ST_TX_ROLLBACK);
+    }
+}
+
+static int sq_registry_gen(struct rk_store *s, int64_t *gen)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_REGISTRY_GEN);
+    if (!st)
+        return RK_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *gen = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
 }
 
 static int sq_savepoint(struct rk_store *s, int op)
 {
-    static const char *const sql[3] = {"SAVEPOINT rk_job", "RELEASE rk_job",
-                                       "ROLLBACK TO rk_job"};
+    static const enum stmt_id id[3] = {ST_SP_SET, ST_SP_RELEASE, ST_SP_ROLLBACK};
     if (op < 0 || op > 2)
         return RK_EINVAL;
-    return exec(S(s), sql[op]);
+    return tx(S(s), id[op]);
 }
 
 static int sq_region_put(struct rk_store *s, const struct rk_region *r)
@@ -1531,6 +1630,9 @@ static const struct rk_store_ops sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .savepoint = sq_savepoint,
+    .read_begin = sq_read_begin,
+    .read_end = sq_read_end,
+    .registry_gen = sq_registry_gen,
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,
@@ -1580,8 +1682,17 @@ static const struct rk_store_ops sqlite_ops = {
     .device_revoke = sq_device_revoke,
 };
 
+/* Process-wide SQLite settings, before its first use. Memory statistics take a global mutex
+ * on every allocation, which dozens of server threads then queue on; rekap never reads them. */
+static void configure_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int rk_sqlite_open(const char *path, struct rk_store **out)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     *out = NULL;
     struct sqlite_store *q = calloc(1, sizeof *q);
     if (!q)

@@ -1,5 +1,7 @@
 /* Store dispatch: picks the engine from the URI and forwards calls through its ops table. */
 #include "store/store_impl.h"
+#include "store/fold.h"
+#include "store/regcache.h"
 #include "rekap/status.h"
 
 #include <sodium.h>
@@ -23,8 +25,10 @@ int rk_store_open(const char *uri, struct rk_store **out)
 
 void rk_store_close(struct rk_store *s)
 {
-    if (s)
+    if (s) {
+        rk_fold_free(s->fold_mem);
         s->ops->close(s);
+    }
 }
 
 const char *rk_store_errmsg(const struct rk_store *s)
@@ -55,6 +59,52 @@ int rk_store_begin(struct rk_store *s)
     return s->ops->begin(s);
 }
 
+int rk_store_read_begin(struct rk_store *s)
+{
+    s->cache_on = false;
+    bool in_tx = s->ops->in_transaction(s) != 0;
+    int rc = s->ops->read_begin ? s->ops->read_begin(s) : RK_OK;
+    /* Never inside a write transaction: its own uncommitted changes are not in the cache. */
+    if (rc == RK_OK && s->cache && !in_tx && s->ops->read_begin && s->ops->registry_gen &&
+        s->ops->registry_gen(s, &s->cache_gen) == RK_OK) {
+        rk_regcache_sync(s->cache, s->cache_gen);
+        s->cache_on = true;
+    }
+    return rc;
+}
+
+void rk_store_read_end(struct rk_store *s)
+{
+    s->cache_on = false;
+    if (s->ops->read_end)
+        s->ops->read_end(s);
+}
+
+void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c)
+{
+    s->cache = c;
+    s->cache_on = false;
+}
+
+/* Cached lookups: a hit is a copy of what this snapshot's generation holds. */
+static bool cache_get(struct rk_store *s, enum rk_regcache_kind kind, const char *key, void *out,
+                      size_t len)
+{
+    return s->cache_on && rk_regcache_get(s->cache, s->cache_gen, kind, key, out, len);
+}
+
+static void cache_put(struct rk_store *s, enum rk_regcache_kind kind, const char *key,
+                      const void *val, size_t len)
+{
+    if (s->cache_on)
+        rk_regcache_put(s->cache, s->cache_gen, kind, key, val, len);
+}
+
+static void id_key(int64_t id, char key[24])
+{
+    snprintf(key, 24, "%lld", (long long)id);
+}
+
 bool rk_store_in_transaction(struct rk_store *s)
 {
     return s->ops->in_transaction(s) != 0;
@@ -62,11 +112,17 @@ bool rk_store_in_transaction(struct rk_store *s)
 
 int rk_store_commit(struct rk_store *s)
 {
+    if (s->fold) {
+        int rc = rk_store_fold_flush(s);
+        if (rc != RK_OK)
+            return rc; /* the caller rolls back: the sums were not all written */
+    }
     return s->ops->commit(s);
 }
 
 int rk_store_rollback(struct rk_store *s)
 {
+    rk_store_fold_abort(s);
     return s->ops->rollback(s);
 }
 
@@ -74,20 +130,69 @@ int rk_store_savepoint(struct rk_store *s)
 {
     if (!s->ops->savepoint)
         return RK_EUNSUPPORTED;
+    if (s->fold)
+        rk_fold_accept(s->fold); /* deltas before the savepoint belong to the transaction */
     return s->ops->in_transaction(s) ? s->ops->savepoint(s, 0) : RK_ECONFLICT;
 }
 
 int rk_store_release(struct rk_store *s)
 {
-    return s->ops->savepoint ? s->ops->savepoint(s, 1) : RK_EUNSUPPORTED;
+    if (!s->ops->savepoint)
+        return RK_EUNSUPPORTED;
+    int rc = s->ops->savepoint(s, 1);
+    if (s->fold) {
+        if (rc == RK_OK)
+            rk_fold_accept(s->fold);
+        else
+            rk_fold_drop(s->fold);
+    }
+    return rc;
 }
 
 int rk_store_rollback_to(struct rk_store *s)
 {
     if (!s->ops->savepoint)
         return RK_EUNSUPPORTED;
+    if (s->fold)
+        rk_fold_drop(s->fold);
     int rc = s->ops->savepoint(s, 2);
     return rc == RK_OK ? s->ops->savepoint(s, 1) : rc;
+}
+
+int rk_store_fold_begin(struct rk_store *s)
+{
+    if (!s->ops->in_transaction(s) || s->fold)
+        return RK_ECONFLICT;
+    if (!s->fold_mem && !(s->fold_mem = rk_fold_new()))
+        return RK_ENOMEM;
+    rk_fold_clear(s->fold_mem);
+    s->fold = s->fold_mem;
+    return RK_OK;
+}
+
+static int fold_write(void *ctx, int64_t race_id, const char *code, const struct rk_tally *sum)
+{
+    struct rk_store *s = ctx;
+    return s->ops->tally_apply(s, race_id, code, sum);
+}
+
+int rk_store_fold_flush(struct rk_store *s)
+{
+    struct rk_tally_fold *f = s->fold;
+    if (!f)
+        return RK_ECONFLICT;
+    s->fold = NULL;
+    rk_fold_accept(f);
+    int rc = rk_fold_each(f, fold_write, s);
+    rk_fold_clear(f);
+    return rc;
+}
+
+void rk_store_fold_abort(struct rk_store *s)
+{
+    if (s->fold)
+        rk_fold_clear(s->fold);
+    s->fold = NULL;
 }
 
 int rk_store_region_put(struct rk_store *s, const struct rk_region *r)
@@ -97,7 +202,12 @@ int rk_store_region_put(struct rk_store *s, const struct rk_region *r)
 
 int rk_store_region_get(struct rk_store *s, const char *code, struct rk_region *out)
 {
-    return s->ops->region_get(s, code, out);
+    if (code && cache_get(s, RK_RC_REGION, code, out, sizeof *out))
+        return RK_OK;
+    int rc = s->ops->region_get(s, code, out);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_REGION, code, out, sizeof *out);
+    return rc;
 }
 
 int rk_store_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud)
@@ -130,7 +240,14 @@ int rk_store_election_put(struct rk_store *s, struct rk_election *e)
 
 int rk_store_election_get(struct rk_store *s, int64_t id, struct rk_election *out)
 {
-    return s->ops->election_get(s, id, NULL, out);
+    char key[24];
+    id_key(id, key);
+    if (cache_get(s, RK_RC_ELECTION, key, out, sizeof *out))
+        return RK_OK;
+    int rc = s->ops->election_get(s, id, NULL, out);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_ELECTION, key, out, sizeof *out);
+    return rc;
 }
 
 int rk_store_election_by_slug(struct rk_store *s, const char *slug, struct rk_election *out)
@@ -150,7 +267,14 @@ int rk_store_race_put(struct rk_store *s, struct rk_race *r)
 
 int rk_store_race_get(struct rk_store *s, int64_t id, struct rk_race *out)
 {
-    return s->ops->race_get(s, id, out);
+    char key[24];
+    id_key(id, key);
+    if (cache_get(s, RK_RC_RACE, key, out, sizeof *out))
+        return RK_OK;
+    int rc = s->ops->race_get(s, id, out);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_RACE, key, out, sizeof *out);
+    return rc;
 }
 
 int rk_store_race_list(struct rk_store *s, int64_t election_id, const char *code, rk_race_visit fn,
@@ -164,10 +288,31 @@ int rk_store_candidate_put(struct rk_store *s, struct rk_candidate *c)
     return s->ops->candidate_put(s, c);
 }
 
+/* A race's whole candidate list, as cached. */
+struct cand_list {
+    int n;
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+};
+
 int rk_store_candidate_list(struct rk_store *s, int64_t race_id, struct rk_candidate *out, int cap,
                             int *n)
 {
-    return s->ops->candidate_list(s, race_id, out, cap, n);
+    char key[24];
+    id_key(race_id, key);
+    struct cand_list l;
+    if (cap >= RK_CANDIDATES_MAX && cache_get(s, RK_RC_CANDIDATES, key, &l, sizeof l)) {
+        memcpy(out, l.c, (size_t)l.n * sizeof l.c[0]);
+        *n = l.n;
+        return RK_OK;
+    }
+    int rc = s->ops->candidate_list(s, race_id, out, cap, n);
+    if (rc == RK_OK && cap >= RK_CANDIDATES_MAX && *n >= 0 && *n <= RK_CANDIDATES_MAX) {
+        memset(&l, 0, sizeof l);
+        l.n = *n;
+        memcpy(l.c, out, (size_t)l.n * sizeof l.c[0]);
+        cache_put(s, RK_RC_CANDIDATES, key, &l, sizeof l);
+    }
+    return rc;
 }
 
 /* ---- results: the version/approval logic, once for every engine ---- */
@@ -229,7 +374,7 @@ static int apply_up(struct rk_store *s, int64_t race_id, const char *tps, const 
     for (int level = RK_LEVEL_DESA; level >= RK_LEVEL_NATIONAL; level--) {
         char code[RK_CODE_MAX + 1];
         int rc = rk_code_ancestor(tps, (enum rk_level)level, code);
-        if (rc == RK_OK)
+        if (rc == RK_OK && !(s->fold && rk_fold_add(s->fold, race_id, code, d)))
             rc = s->ops->tally_apply(s, race_id, code, d);
         if (rc != RK_OK)
             return rc;
@@ -238,6 +383,12 @@ static int apply_up(struct rk_store *s, int64_t race_id, const char *tps, const 
 }
 
 int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct rk_tally *t)
+{
+    return rk_store_version_add_at(s, v, t, NULL, -1);
+}
+
+int rk_store_version_add_at(struct rk_store *s, struct rk_version *v, const struct rk_tally *t,
+                            const struct rk_tps_state *cur, int64_t log_index)
 {
     if (!s->ops->in_transaction(s))
         return RK_ECONFLICT;
@@ -248,8 +399,14 @@ int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct 
     if (v->kind == RK_VERSION_CORRECTION && !v->reason[0])
         return RK_EINVAL; /* a correction always says why */
     struct rk_tps_state st;
-    int rc = s->ops->tps_state_get(s, v->race_id, v->tps, &st);
-    if (rc == RK_ENOTFOUND) {
+    int rc = RK_OK;
+    if (cur && (cur->race_id != v->race_id || strcmp(cur->tps, v->tps) != 0))
+        return RK_EINVAL;
+    if (cur)
+        st = *cur;
+    else
+        rc = s->ops->tps_state_get(s, v->race_id, v->tps, &st);
+    if (rc == RK_ENOTFOUND || (rc == RK_OK && st.current_version == 0)) {
         memset(&st, 0, sizeof st);
         st.race_id = v->race_id;
         memcpy(st.tps, v->tps, sizeof st.tps);
@@ -257,7 +414,7 @@ int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct 
         return rc;
     }
     v->version = st.current_version + 1;
-    v->log_index = -1;
+    v->log_index = log_index < 0 ? -1 : log_index;
     if ((rc = s->ops->version_insert(s, v)) != RK_OK)
         return rc;
     struct rk_tally now = *t, delta;
@@ -418,7 +575,14 @@ int rk_store_user_put(struct rk_store *s, struct rk_user *u)
 
 int rk_store_user_get(struct rk_store *s, int64_t id, struct rk_user *out)
 {
-    return s->ops->user_get(s, id, NULL, out);
+    char key[24];
+    id_key(id, key);
+    if (cache_get(s, RK_RC_USER, key, out, sizeof *out))
+        return RK_OK;
+    int rc = s->ops->user_get(s, id, NULL, out);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_USER, key, out, sizeof *out);
+    return rc;
 }
 
 int rk_store_user_by_name(struct rk_store *s, const char *username, struct rk_user *out)
@@ -492,7 +656,12 @@ int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device
 {
     if (!key_id)
         return RK_EINVAL;
-    return s->ops->device_get(s, key_id, out);
+    if (cache_get(s, RK_RC_DEVICE, key_id, out, sizeof *out))
+        return RK_OK;
+    int rc = s->ops->device_get(s, key_id, out);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_DEVICE, key_id, out, sizeof *out);
+    return rc;
 }
 
 int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)

@@ -45,6 +45,29 @@ int rk_store_schema_version(struct rk_store *s, int *version);
 
 int rk_store_begin(struct rk_store *s);
 
+/* A read snapshot around several reads (the checks of one submission): on SQLite one shared
+ * lock and one look at the write-ahead log instead of one per statement, which is what each
+ * autocommit read costs while a writer commits hundreds of times a second. Writes are not
+ * allowed until rk_store_read_end. Inside rk_store_begin's transaction, or on an engine that
+ * needs none, both are no-ops. rk_store_read_end is safe to call after a failed begin. */
+int rk_store_read_begin(struct rk_store *s);
+void rk_store_read_end(struct rk_store *s);
+
+/* A registry cache shared by several handles of one process (store/regcache.h says why):
+ * inside rk_store_read_begin/_end on an attached handle, device keys, accounts, races,
+ * elections, candidate lists and regions are served from memory when the database's registry
+ * generation (bumped by triggers on every change to those tables) is the one they were read
+ * at, so answers stay exactly those of the database. Outside a read snapshot, or on an engine
+ * without a generation, the handle reads the database as always. max_entries bounds memory
+ * (the cache empties itself when full): 16 .. 16,777,216. */
+struct rk_regcache;
+int rk_regcache_new(size_t max_entries, struct rk_regcache **out);
+void rk_regcache_free(struct rk_regcache *c);
+void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses,
+                       long long *clears);
+/* Attaches c (NULL detaches). c must outlive the handle's use of it. */
+void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c);
+
 /* Whether an explicit transaction (rk_store_begin) is open on s: lets a function that must be
  * atomic join its caller's transaction (with a savepoint) instead of starting its own. */
 bool rk_store_in_transaction(struct rk_store *s);
@@ -56,6 +79,17 @@ int rk_store_release(struct rk_store *s);
 int rk_store_rollback_to(struct rk_store *s);
 int rk_store_commit(struct rk_store *s);
 int rk_store_rollback(struct rk_store *s);
+
+/* Tally folding for a group commit (store/batch.c). Inside a transaction, between
+ * rk_store_fold_begin and rk_store_fold_flush, the tally deltas of every new version and
+ * approval are summed in memory per (race, region) instead of written row by row; savepoints
+ * keep their meaning (a job rolled back with rk_store_rollback_to loses its deltas).
+ * rk_store_fold_flush writes each sum once (rk_store_commit calls it when the caller has not);
+ * on its failure the caller rolls the transaction back, which also forgets the sums.
+ * Tallies read inside the fold do not yet include the folded deltas. */
+int rk_store_fold_begin(struct rk_store *s);
+int rk_store_fold_flush(struct rk_store *s);
+void rk_store_fold_abort(struct rk_store *s);
 
 /* Inserts a region. Its parent (by code prefix) must exist: RK_EORPHAN otherwise; a second
  * region with the same code is RK_EEXIST. */
@@ -160,6 +194,14 @@ typedef int (*rk_tally_visit)(void *ud, const struct rk_region *r, const struct 
  * previous current version. Must run inside rk_store_begin/commit (RK_ECONFLICT otherwise) so
  * the version, the tallies and the log entry land together or not at all. */
 int rk_store_version_add(struct rk_store *s, struct rk_version *v, const struct rk_tally *t);
+
+/* As rk_store_version_add, for a caller that already knows two things: cur, the TPS's state
+ * read in this same transaction (NULL = read it; a state with current_version 0 = no result
+ * yet), and log_index, the index the version's log entry is about to get in this transaction
+ * (>= 0; it is stored with the version, so no later rk_store_version_set_log is needed). The
+ * results pipeline uses it to save two statements per upload. */
+int rk_store_version_add_at(struct rk_store *s, struct rk_version *v, const struct rk_tally *t,
+                            const struct rk_tps_state *cur, int64_t log_index);
 
 /* Approves version of (race, tps); it must be the current one (RK_ECONFLICT otherwise, also when
  * already approved). Moves the approved counts of every level. Inside a transaction. */

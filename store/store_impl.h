@@ -13,6 +13,9 @@ struct rk_store_ops {
     int (*commit)(struct rk_store *s);
     int (*rollback)(struct rk_store *s);
     int (*savepoint)(struct rk_store *s, int op); /* 0 SAVEPOINT, 1 RELEASE, 2 ROLLBACK TO */
+    int (*read_begin)(struct rk_store *s);         /* optional: NULL = no snapshot needed */
+    void (*read_end)(struct rk_store *s);
+    int (*registry_gen)(struct rk_store *s, int64_t *gen); /* optional: enables the cache */
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
@@ -79,6 +82,11 @@ struct rk_store_ops {
 struct rk_store {
     const struct rk_store_ops *ops;
     char errmsg[256];
+    struct rk_tally_fold *fold; /* set between rk_store_fold_begin and _flush/_abort */
+    struct rk_tally_fold *fold_mem; /* kept for the next batch; freed by rk_store_close */
+    struct rk_regcache *cache;      /* shared, not owned */
+    int64_t cache_gen;              /* registry generation of the open read snapshot */
+    bool cache_on;                  /* inside a read snapshot whose generation is known */
 };
 
 /* Engine constructors: parse their part of the URI and open. */

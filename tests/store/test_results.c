@@ -271,6 +271,59 @@ static void test_recount_every_level(void **state)
     assert_int_equal(t.received, 0);
 }
 
+/* Group commit's folded tallies: many jobs per transaction, each under a savepoint, some rolled
+ * back after writing (their deltas must vanish), approvals folded too; every level must still
+ * equal the recount after each commit. */
+static void test_recount_folded(void **state)
+{
+    struct fx *f = *state;
+    struct model m, before;
+    struct rk_version v;
+    memset(&m, 0, sizeof m);
+    int rolled = 0, kept = 0;
+    for (int step = 0; step < 40; step++) {
+        assert_int_equal(rk_store_begin(f->s), RK_OK);
+        assert_int_equal(rk_store_fold_begin(f->s), RK_OK);
+        assert_int_equal(rk_store_fold_begin(f->s), RK_ECONFLICT); /* one fold at a time */
+        for (int job = 0; job < 5; job++) {
+            int i = (int)(rnd() % NTPS);
+            before = m;
+            assert_int_equal(rk_store_savepoint(f->s), RK_OK);
+            submit(f, &m, i, m.has[i] && rnd() % 2, rnd() % 3 == 0 ? "DPT" : "", &v);
+            if (job % 2 == 1 && m.has[(i + 1) % NTPS] && !m.cur[(i + 1) % NTPS].approved) {
+                int j = (i + 1) % NTPS;
+                assert_int_equal(rk_store_approve(f->s, f->race, tps_codes[j], m.nver[j], "ppk",
+                                                  1732600000000),
+                                 RK_OK);
+                m.cur[j].approved = 1;
+            }
+            if (rnd() % 4 == 0) {
+                assert_int_equal(rk_store_rollback_to(f->s), RK_OK);
+                m = before;
+                rolled++;
+            } else {
+                assert_int_equal(rk_store_release(f->s), RK_OK);
+                kept++;
+            }
+        }
+        if (step % 2)
+            assert_int_equal(rk_store_fold_flush(f->s), RK_OK); /* else commit flushes */
+        assert_int_equal(rk_store_commit(f->s), RK_OK);
+        check_all(f, &m);
+    }
+    assert_true(rolled > 0 && kept > 0);
+    /* A rolled-back transaction drops its folded deltas with it. */
+    before = m;
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    assert_int_equal(rk_store_fold_begin(f->s), RK_OK);
+    submit(f, &m, 2, m.has[2], "", &v);
+    assert_int_equal(rk_store_rollback(f->s), RK_OK);
+    m = before;
+    check_all(f, &m);
+    assert_int_equal(rk_store_fold_flush(f->s), RK_ECONFLICT); /* nothing open any more */
+    assert_int_equal(rk_store_fold_begin(f->s), RK_ECONFLICT); /* not in a transaction */
+}
+
 struct vlist {
     int n;
     int64_t ids[256];
@@ -1003,7 +1056,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_recount_every_level), T(test_versions_history), T(test_version_errors),
+        T(test_recount_every_level), T(test_recount_folded),  T(test_versions_history),
+        T(test_version_errors),
         T(test_approve),             T(test_states_and_children), T(test_region_at_level),
         T(test_log),                 T(test_sth),                 T(test_append_only),
         T(test_concurrent_writers),  T(test_connection_lost),     T(test_long_listings),

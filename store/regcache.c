@@ -1,0 +1,161 @@
+/* Registry cache: one open-addressed table under one mutex; values are malloc'd copies. The
+ * critical sections are a hash probe and a memcpy, tiny next to the B-tree walks they save. */
+#include "store/regcache.h"
+#include "store/store.h"
+#include "rekap/status.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 24
+
+struct entry {
+    uint64_t hash;
+    uint8_t kind; /* 0 = empty */
+    char key[KEY_MAX];
+    uint32_t len;
+    void *val;
+};
+
+struct rk_regcache {
+    pthread_mutex_t mu;
+    int64_t gen;
+    size_t n, max, mask;
+    struct entry *slots;
+    long long hits, misses, clears;
+};
+
+int rk_regcache_new(size_t max_entries, struct rk_regcache **out)
+{
+    *out = NULL;
+    if (max_entries < 16 || max_entries > ((size_t)1 << 24))
+        return RK_EINVAL;
+    size_t cap = 32;
+    while (cap < max_entries * 2)
+        cap *= 2; /* at most half full: short probes */
+    struct rk_regcache *c = calloc(1, sizeof *c);
+    if (!c || !(c->slots = calloc(cap, sizeof *c->slots))) {
+        free(c);
+        return RK_ENOMEM;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    c->gen = -1;
+    c->max = max_entries;
+    c->mask = cap - 1;
+    *out = c;
+    return RK_OK;
+}
+
+static void clear_locked(struct rk_regcache *c)
+{
+    for (size_t i = 0; i <= c->mask; i++)
+        if (c->slots[i].kind) {
+            free(c->slots[i].val);
+            memset(&c->slots[i], 0, sizeof c->slots[i]);
+        }
+    c->n = 0;
+    c->clears++;
+}
+
+void rk_regcache_free(struct rk_regcache *c)
+{
+    if (!c)
+        return;
+    clear_locked(c);
+    pthread_mutex_destroy(&c->mu);
+    free(c->slots);
+    free(c);
+}
+
+void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses,
+                       long long *clears)
+{
+    pthread_mutex_lock(&c->mu);
+    *hits = c->hits;
+    *misses = c->misses;
+    *clears = c->clears;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void rk_regcache_sync(struct rk_regcache *c, int64_t gen)
+{
+    pthread_mutex_lock(&c->mu);
+    if (gen != c->gen) {
+        if (c->n)
+            clear_locked(c);
+        c->gen = gen;
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static uint64_t hash(enum rk_regcache_kind kind, const char *key)
+{
+    uint64_t h = 1469598103934665603u ^ (uint64_t)kind;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    return h ^ (h >> 29);
+}
+
+/* The slot holding (kind, key), or the empty slot where it would go. */
+static struct entry *probe(struct rk_regcache *c, uint64_t h, enum rk_regcache_kind kind,
+                           const char *key)
+{
+    for (size_t i = (size_t)h & c->mask;; i = (i + 1) & c->mask) {
+        struct entry *e = &c->slots[i];
+        if (!e->kind || (e->hash == h && e->kind == kind && strcmp(e->key, key) == 0))
+            return e;
+    }
+}
+
+bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                     const char *key, void *out, size_t len)
+{
+    if (strlen(key) >= KEY_MAX)
+        return false;
+    uint64_t h = hash(kind, key);
+    bool hit = false;
+    pthread_mutex_lock(&c->mu);
+    if (gen == c->gen) {
+        struct entry *e = probe(c, h, kind, key);
+        if (e->kind && e->len == len) {
+            memcpy(out, e->val, len);
+            hit = true;
+        }
+    }
+    if (hit)
+        c->hits++;
+    else
+        c->misses++;
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                     const char *key, const void *val, size_t len)
+{
+    if (strlen(key) >= KEY_MAX || len == 0 || len > UINT32_MAX)
+        return;
+    void *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, val, len);
+    uint64_t h = hash(kind, key);
+    pthread_mutex_lock(&c->mu);
+    if (gen == c->gen) {
+        if (c->n >= c->max)
+            clear_locked(c);
+        struct entry *e = probe(c, h, kind, key);
+        if (!e->kind) {
+            e->hash = h;
+            e->kind = (uint8_t)kind;
+            strcpy(e->key, key);
+            e->len = (uint32_t)len;
+            e->val = copy;
+            copy = NULL;
+            c->n++;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(copy);
+}

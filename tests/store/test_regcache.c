@@ -1,0 +1,203 @@
+/* The registry cache: inside read snapshots a handle with a cache attached serves device keys,
+ * accounts, races, elections, candidate lists and regions from memory, yet every change made
+ * through another handle, or by raw SQL from another program, is seen at the next snapshot
+ * (the database's registry generation moved). Outside snapshots and inside write transactions
+ * the cache is not used. On PostgreSQL (no generation yet) nothing is cached and answers are
+ * the same. */
+#include "testutil.h"
+#include "rekap/status.h"
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const codes[] = {"11", "1101", "110101", "1101012001", "1101012001001"};
+#define TPS "1101012001001"
+
+struct fx {
+    char dir[256], uri[1200];
+    struct rk_store *w, *r; /* a writer, and a reader with the cache */
+    struct rk_regcache *c;
+    int64_t race, election, user;
+    char key_id[RK_KEY_ID_HEX_LEN + 1];
+};
+
+static int setup(void **state)
+{
+    static struct fx f;
+    memset(&f, 0, sizeof f);
+    rk_test_tmpdir(f.dir, sizeof f.dir);
+    rk_test_store_uri(f.dir, f.uri, sizeof f.uri);
+    assert_int_equal(rk_store_open(f.uri, &f.w), RK_OK);
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        struct rk_region g;
+        assert_int_equal(rk_region_init(&g, codes[i], strlen(codes[i]), "Lama", 4), RK_OK);
+        assert_int_equal(rk_store_region_put(f.w, &g), RK_OK);
+    }
+    struct rk_election e = {.kind = RK_ELECTION_PILKADA, .year = 2024};
+    snprintf(e.slug, sizeof e.slug, "pilkada2024");
+    snprintf(e.name, sizeof e.name, "Pilkada 2024");
+    assert_int_equal(rk_store_election_put(f.w, &e), RK_OK);
+    f.election = e.id;
+    struct rk_race race = {.election_id = e.id, .kind = RK_RACE_GOVERNOR};
+    snprintf(race.region_code, sizeof race.region_code, "11");
+    snprintf(race.name, sizeof race.name, "Gubernur Aceh");
+    assert_int_equal(rk_store_race_put(f.w, &race), RK_OK);
+    f.race = race.id;
+    for (int n = 1; n <= 2; n++) {
+        struct rk_candidate c = {.race_id = race.id, .ballot_no = n};
+        snprintf(c.name, sizeof c.name, "Paslon %d", n);
+        assert_int_equal(rk_store_candidate_put(f.w, &c), RK_OK);
+    }
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "kpps-" TPS);
+    u.p.role = RK_ROLE_KPPS;
+    snprintf(u.p.scope, sizeof u.p.scope, TPS);
+    u.created_at = 1732500000;
+    snprintf(u.pwhash, sizeof u.pwhash, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g");
+    assert_int_equal(rk_store_user_put(f.w, &u), RK_OK);
+    f.user = u.p.user_id;
+    struct rk_device_key k = {.user_id = u.p.user_id, .created_at = 1732500001};
+    for (int i = 0; i < RK_DEVICE_PUB_BYTES; i++)
+        k.pub[i] = (uint8_t)(i * 7 + 1);
+    rk_auth_device_key_id(k.pub, k.key_id);
+    assert_int_equal(rk_store_device_put(f.w, &k), RK_OK);
+    memcpy(f.key_id, k.key_id, sizeof f.key_id);
+    assert_int_equal(rk_store_open(f.uri, &f.r), RK_OK);
+    assert_int_equal(rk_regcache_new(16, &f.c), RK_OK);
+    rk_store_attach_cache(f.r, f.c);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    rk_store_close(f->r);
+    rk_store_close(f->w);
+    rk_regcache_free(f->c);
+    rk_test_rmtree(f->dir);
+    return 0;
+}
+
+static long long hits(struct fx *f)
+{
+    long long h, m, c;
+    rk_regcache_stats(f->c, &h, &m, &c);
+    return h;
+}
+
+/* One snapshot reading all six kinds through the cached handle; checks the answers. */
+static void read_all(struct fx *f, const char *want_name, int64_t want_revoked, bool want_disabled)
+{
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    struct rk_race race;
+    struct rk_election e;
+    struct rk_region g;
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    struct rk_user u;
+    struct rk_device_key k;
+    int n = 0;
+    assert_int_equal(rk_store_race_get(f->r, f->race, &race), RK_OK);
+    assert_string_equal(race.name, "Gubernur Aceh");
+    assert_int_equal(rk_store_election_get(f->r, f->election, &e), RK_OK);
+    assert_string_equal(e.slug, "pilkada2024");
+    assert_int_equal(rk_store_region_get(f->r, "11", &g), RK_OK);
+    assert_string_equal(g.name, want_name);
+    assert_int_equal(rk_store_candidate_list(f->r, f->race, c, RK_CANDIDATES_MAX, &n), RK_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(c[1].name, "Paslon 2");
+    assert_int_equal(rk_store_user_get(f->r, f->user, &u), RK_OK);
+    assert_int_equal(u.p.disabled, want_disabled);
+    assert_int_equal(rk_store_device_get(f->r, f->key_id, &k), RK_OK);
+    assert_int_equal(k.revoked_at, want_revoked);
+    assert_int_equal(rk_store_region_get(f->r, "19", &g), RK_ENOTFOUND); /* misses stay misses */
+    rk_store_read_end(f->r);
+}
+
+static void test_hits_and_staleness(void **state)
+{
+    struct fx *f = *state;
+    bool pg = rk_test_store_is_pg();
+    read_all(f, "Lama", 0, false);
+    long long h0 = hits(f);
+    read_all(f, "Lama", 0, false);
+    /* Six lookups answered from memory (none on an engine without a generation). */
+    assert_int_equal(hits(f) - h0, pg ? 0 : 6);
+
+    /* Changes through another handle: seen at once. */
+    assert_int_equal(rk_store_device_revoke(f->w, f->key_id, 1732600000), RK_OK);
+    read_all(f, "Lama", 1732600000, false);
+    assert_int_equal(rk_store_user_set_disabled(f->w, f->user, true), RK_OK);
+    read_all(f, "Lama", 1732600000, true);
+
+    /* A change by another program, in raw SQL: the triggers move the generation too. */
+    if (!pg) {
+        char path[1300];
+        snprintf(path, sizeof path, "%s", f->uri);
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(
+            sqlite3_exec(db, "UPDATE region SET name = 'Baru' WHERE code = '11'", NULL, NULL, NULL),
+            SQLITE_OK);
+        sqlite3_close(db);
+        read_all(f, "Baru", 1732600000, true);
+    }
+}
+
+static void test_not_outside_snapshots(void **state)
+{
+    struct fx *f = *state;
+    read_all(f, "Lama", 0, false); /* fill */
+    long long h0 = hits(f);
+    struct rk_race race;
+    /* Plain autocommit reads: straight to the database. */
+    assert_int_equal(rk_store_race_get(f->r, f->race, &race), RK_OK);
+    /* Inside a write transaction (read_begin is then a no-op): straight to the database. */
+    assert_int_equal(rk_store_begin(f->r), RK_OK);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    assert_int_equal(rk_store_race_get(f->r, f->race, &race), RK_OK);
+    rk_store_read_end(f->r);
+    assert_int_equal(rk_store_commit(f->r), RK_OK);
+    assert_int_equal(hits(f), h0);
+}
+
+static void test_bounded(void **state)
+{
+    struct fx *f = *state;
+    if (rk_test_store_is_pg())
+        skip();
+    /* 16 entries at most: reading 20 regions empties the cache at least once. */
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    for (int i = 0; i < 20; i++) {
+        struct rk_region g;
+        char code[8];
+        snprintf(code, sizeof code, "%d", 11 + i);
+        int rc = rk_store_region_get(f->r, code, &g);
+        assert_true(rc == RK_OK || rc == RK_ENOTFOUND);
+    }
+    for (int i = 0; i < 20; i++) {
+        struct rk_race race;
+        assert_int_equal(rk_store_race_get(f->r, f->race, &race), RK_OK);
+        struct rk_device_key k;
+        assert_int_equal(rk_store_device_get(f->r, f->key_id, &k), RK_OK);
+    }
+    rk_store_read_end(f->r);
+    long long h, m, c;
+    rk_regcache_stats(f->c, &h, &m, &c);
+    assert_true(h >= 30);
+    struct rk_regcache *bad;
+    assert_int_equal(rk_regcache_new(4, &bad), RK_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hits_and_staleness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_outside_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
