@@ -408,6 +408,10 @@ struct item {
     uint32_t tps;       /* index into world.tps */
     int16_t race;       /* index into world.races */
     uint8_t doc_hash[32];
+    /* What a request carries: submissions first .. first + nsub - 1 of the client's subs
+     * (--per-request: a TPS's races in one JSON array; else just this one). */
+    uint32_t first;
+    uint8_t nsub;
 };
 
 struct sample {
@@ -495,6 +499,61 @@ static void *build_worker(void *arg)
     return NULL;
 }
 
+/* The requests to send. per == 1: the items themselves. Else consecutive items of one TPS
+ * (its races) share a request whose body is the JSON array of their bodies, as a KPPS device
+ * uploads all of a TPS's forms at once. */
+static struct item *group_requests(struct item *items, size_t n, int per, size_t *nreq)
+{
+    for (size_t i = 0; i < n; i++) {
+        items[i].first = (uint32_t)i;
+        items[i].nsub = 1;
+    }
+    if (per <= 1) {
+        *nreq = n;
+        return items;
+    }
+    struct item *reqs = xcalloc(n, sizeof *reqs);
+    size_t r = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (i + k < n && k < (size_t)per && items[i + k].tps == items[i].tps)
+            k++;
+        size_t blen = 2 + k; /* brackets and commas (one spare) */
+        const char *body[RK_SUBMISSION_BULK_MAX];
+        size_t len[RK_SUBMISSION_BULK_MAX];
+        for (size_t m = 0; m < k; m++) {
+            const char *b = memmem(items[i + m].req, items[i + m].req_len, "\r\n\r\n", 4);
+            body[m] = b + 4;
+            len[m] = items[i + m].req_len - (size_t)(body[m] - items[i + m].req);
+            blen += len[m];
+        }
+        char head[256];
+        int hl = snprintf(head, sizeof head,
+                          "POST /api/submissions HTTP/1.1\r\nHost: rekap\r\n"
+                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                          blen - 1);
+        struct item *q = &reqs[r++];
+        *q = items[i];
+        q->req = xcalloc(1, (size_t)hl + blen + 1);
+        memcpy(q->req, head, (size_t)hl);
+        size_t w = (size_t)hl;
+        q->req[w++] = '[';
+        for (size_t m = 0; m < k; m++) {
+            if (m)
+                q->req[w++] = ',';
+            memcpy(q->req + w, body[m], len[m]);
+            w += len[m];
+        }
+        q->req[w++] = ']';
+        q->req_len = (uint32_t)w;
+        q->first = (uint32_t)i;
+        q->nsub = (uint8_t)k;
+        i += k;
+    }
+    *nreq = r;
+    return reqs;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* the HTTP client: one thread, non-blocking sockets, epoll, keep-alive, one request in flight
  * per connection */
@@ -568,8 +627,9 @@ struct client {
     struct conn *conns;
     int nconns, nwriters;
     /* submissions */
-    struct item *items;
+    struct item *items; /* what is sent: one request each */
     size_t nitems;
+    const struct item *subs; /* every submission, for the receipt check and the ack log */
     uint32_t *order;   /* send order */
     int64_t *sched;    /* intended send time of order[k], ns from start; NULL = at once */
     size_t next;       /* next position in order */
@@ -693,7 +753,8 @@ static void conn_failed(struct client *c, struct conn *k, int64_t now)
             if (c->retry_mode) {
                 retry_push(c, (uint32_t)k->item, now + 100000000);
             } else {
-                stats_add(&c->wst, 0, 0);
+                for (unsigned s = 0; s < c->items[k->item].nsub; s++)
+                    stats_add(&c->wst, 0, 0);
                 c->done++;
             }
         } else {
@@ -755,30 +816,32 @@ static void on_response(struct client *c, struct conn *k, int status, const char
         c->rst.bytes += (int64_t)blen;
         return;
     }
-    struct item *it = &c->items[k->item];
-    bool ok = status == 200 || status == 201;
-    if (ok) {
-        /* the receipt must name the document we sent */
-        char hex[65], needle[90];
-        rk_hex(it->doc_hash, 32, hex);
-        snprintf(needle, sizeof needle, "\"doc_sha256\":\"%s\"", hex);
-        if (!memmem(body, blen, needle, strlen(needle)))
-            status = 598; /* counted as an error: a 2xx for another document */
-        ok = status != 598;
-    }
-    if (!ok && c->retry_mode && (status >= 500 || status == 0)) {
+    const struct item *it = &c->items[k->item];
+    if (!(status == 200 || status == 201) && c->retry_mode && (status >= 500 || status == 0)) {
         retry_push(c, (uint32_t)k->item, now + 100000000);
         return;
     }
-    stats_add(&c->wst, status, now - (c->sched ? k->t_sched : k->t_sent));
-    c->done++;
-    if (ok && c->ack) {
-        char hex[65];
-        rk_hex(it->doc_hash, 32, hex);
-        fprintf(c->ack, "%s %lld %s %d\n", c->w->tps[it->tps].code,
-                (long long)c->w->races[it->race].id, hex, status);
-        fflush(c->ack);
+    for (unsigned s = 0; s < it->nsub; s++) {
+        const struct item *sb = &c->subs[it->first + s];
+        int st = status;
+        if (st == 200 || st == 201) {
+            /* the receipt must name the document we sent */
+            char hex[65], needle[90];
+            rk_hex(sb->doc_hash, 32, hex);
+            snprintf(needle, sizeof needle, "\"doc_sha256\":\"%s\"", hex);
+            if (!memmem(body, blen, needle, strlen(needle)))
+                st = 598; /* counted as an error: a 2xx without a receipt for this document */
+        }
+        stats_add(&c->wst, st, now - (c->sched ? k->t_sched : k->t_sent));
+        if ((st == 200 || st == 201) && c->ack) {
+            char hex[65];
+            rk_hex(sb->doc_hash, 32, hex);
+            fprintf(c->ack, "%s %lld %s %d\n", c->w->tps[sb->tps].code,
+                    (long long)c->w->races[sb->race].id, hex, st);
+            fflush(c->ack);
+        }
     }
+    c->done++;
 }
 
 static void conn_readable(struct client *c, struct conn *k, int64_t now)
@@ -1609,7 +1672,7 @@ struct opts {
     bool rate_max, real, inproc, no_nginx, retry, prepare_only, json, exact;
     uint64_t seed;
     unsigned threads;
-    int conns, readers;
+    int conns, readers, per_request;
     size_t limit;
 };
 
@@ -1622,7 +1685,7 @@ static void usage(FILE *f)
             "                     [--threads N] [--conns N] [--readers N] [--read-secs S]\n"
             "                     [--rate R|max | --duration S] [--limit N] [--no-nginx]\n"
             "                     [--ack-log FILE] [--retry] [--max-time S] [--prepare-only]\n"
-            "                     [--json]\n"
+            "                     [--per-request N] [--json]\n"
             "       bench_loadgen --verify DB [--ack-log FILE] [--key FILE] [--log-id ID]\n"
             "                     [--exact] [--json]\n"
             "  Menyiapkan pemilihan, akun KPPS dan kunci perangkat, lalu mengirim semua C.Hasil\n"
@@ -1671,6 +1734,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         {"prepare-only", no_argument, 0, 'p'},    {"json", no_argument, 0, 'j'},
         {"verify", required_argument, 0, 'V'},    {"key", required_argument, 0, 'k'},
         {"log-id", required_argument, 0, 'L'},    {"exact", no_argument, 0, 'e'},
+        {"per-request", required_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -1704,6 +1768,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'u': o->duration = parse_pos(optarg, "duration"); break;
         case 'l': o->limit = (size_t)parse_pos(optarg, "limit"); break;
+        case 'G':
+            o->per_request = (int)parse_pos(optarg, "per-request");
+            if (o->per_request > RK_SUBMISSION_BULK_MAX) {
+                fprintf(stderr, "bench_loadgen: --per-request: 1 .. %d\n", RK_SUBMISSION_BULK_MAX);
+                exit(2);
+            }
+            break;
         case 'n': o->no_nginx = true; break;
         case 'a': o->ack_log = optarg; break;
         case 'y': o->retry = true; break;
@@ -1931,6 +2002,8 @@ int main(int argc, char **argv)
         body_bytes += items[i].req_len;
     fprintf(stderr, "bench_loadgen: %zu submissions built in %.1f s (%.0f bytes each)\n", nitems,
             build_s, (double)body_bytes / (double)nitems);
+    size_t nreq = 0;
+    struct item *reqs = group_requests(items, nitems, o.per_request > 1 ? o.per_request : 1, &nreq);
 
     /* 3. reference (a): raw Ed25519 verification of the same statements, one core */
     int64_t nver = 0, t_ver = mono_ns();
@@ -2034,12 +2107,13 @@ int main(int argc, char **argv)
     c.conns = xcalloc((size_t)c.nconns, sizeof *c.conns);
     for (int i = o.conns; i < c.nconns; i++)
         c.conns[i].reader = 1;
-    c.items = items;
-    c.nitems = nitems;
-    c.order = xcalloc(nitems, sizeof *c.order);
-    for (size_t i = 0; i < nitems; i++)
+    c.items = reqs;
+    c.nitems = nreq;
+    c.subs = items;
+    c.order = xcalloc(nreq, sizeof *c.order);
+    for (size_t i = 0; i < nreq; i++)
         c.order[i] = (uint32_t)i;
-    for (size_t i = nitems - 1; i > 0; i--) { /* TPS report in no particular order */
+    for (size_t i = nreq - 1; i > 0; i--) { /* TPS report in no particular order */
         size_t j = (size_t)rng_below(&rng, i + 1);
         uint32_t t = c.order[i];
         c.order[i] = c.order[j];
@@ -2051,11 +2125,12 @@ int main(int argc, char **argv)
         mode = "max";
     } else if (o.rate > 0) {
         mode = "constant";
-        c.sched = schedule_constant(nitems, o.rate);
+        c.sched = schedule_constant(nreq, o.rate * (double)nreq / (double)nitems);
         peak = o.rate;
     } else {
         mode = "evening";
-        c.sched = schedule_evening(nitems, o.duration, &peak);
+        c.sched = schedule_evening(nreq, o.duration, &peak);
+        peak *= (double)nitems / (double)nreq; /* in submissions per second */
     }
     c.retry_mode = o.retry;
     c.w = w;
@@ -2154,6 +2229,7 @@ int main(int argc, char **argv)
     metric("prepare_s", prep_s, "%.1f");
     metric("build_s", build_s, "%.1f");
     metric("request_bytes_avg", (double)body_bytes / (double)nitems, "%.0f");
+    metric("submissions_per_request", (double)nitems / (double)nreq, "%.2f");
     if (peak > 0)
         metric("target_peak_per_s", peak, "%.0f");
     metric("ingest_s", ingest_s, "%.2f");
@@ -2192,6 +2268,11 @@ int main(int argc, char **argv)
     }
     json_decref(report);
 
+    if (reqs != items) {
+        for (size_t i = 0; i < nreq; i++)
+            free(reqs[i].req);
+        free(reqs);
+    }
     for (size_t i = 0; i < nitems; i++)
         free(items[i].req);
     free(items);

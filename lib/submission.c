@@ -74,22 +74,12 @@ static int finish_doc(struct rk_submission *sub)
     return RK_OK;
 }
 
-int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
-                        struct rk_chasil_error *err)
+/* One submission object, already parsed by jansson (not consumed). */
+static int parse_object(json_t *root, struct rk_submission *sub, struct rk_chasil_error *err)
 {
     memset(sub, 0, sizeof *sub);
     if (err)
         memset(err, 0, sizeof *err);
-    if (len > RK_SUBMISSION_BODY_MAX)
-        return bad(err, RK_ETOOBIG, "", "request body too large");
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        int rc = bad(err, RK_EPARSE, "", jerr.text);
-        if (err)
-            err->offset = jerr.position;
-        return rc;
-    }
     int rc = RK_OK;
     if (!json_is_object(root)) {
         rc = bad(err, RK_EINVAL, "", "body must be a JSON object");
@@ -152,7 +142,6 @@ int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
         RK_OK)
         goto out;
 out:
-    json_decref(root);
     if (rc != RK_OK) {
         struct rk_chasil_error keep;
         if (err)
@@ -161,6 +150,64 @@ out:
         if (err)
             *err = keep;
     }
+    return rc;
+}
+
+/* Parses a body of at most cap bytes; NULL with *status and err set when it is not JSON. */
+static json_t *load(const char *body, size_t len, size_t cap, int *status,
+                    struct rk_chasil_error *err)
+{
+    if (len > cap) {
+        *status = bad(err, RK_ETOOBIG, "", "request body too large");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        *status = bad(err, RK_EPARSE, "", jerr.text);
+        if (err)
+            err->offset = jerr.position;
+    }
+    return root;
+}
+
+int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
+                        struct rk_chasil_error *err)
+{
+    memset(sub, 0, sizeof *sub);
+    if (err)
+        memset(err, 0, sizeof *err);
+    int rc = RK_OK;
+    json_t *root = load(body, len, RK_SUBMISSION_BODY_MAX, &rc, err);
+    if (!root)
+        return rc;
+    rc = parse_object(root, sub, err);
+    json_decref(root);
+    return rc;
+}
+
+int rk_submission_parse_many(const char *body, size_t len, struct rk_submission *subs,
+                             int *status, struct rk_chasil_error *errs, size_t cap, size_t *n,
+                             struct rk_chasil_error *err)
+{
+    *n = 0;
+    if (err)
+        memset(err, 0, sizeof *err);
+    int rc = RK_OK;
+    json_t *root = load(body, len, RK_SUBMISSION_BULK_BODY_MAX, &rc, err);
+    if (!root)
+        return rc;
+    if (!json_is_array(root))
+        rc = bad(err, RK_EINVAL, "", "body must be a JSON array of submissions");
+    else if (json_array_size(root) == 0)
+        rc = bad(err, RK_EINVAL, "", "empty array");
+    else if (json_array_size(root) > cap || json_array_size(root) > RK_SUBMISSION_BULK_MAX)
+        rc = bad(err, RK_ERANGE, "", "too many submissions in one request");
+    for (size_t i = 0; rc == RK_OK && i < json_array_size(root); i++) {
+        status[i] = parse_object(json_array_get(root, i), &subs[i], errs ? &errs[i] : NULL);
+        *n = i + 1;
+    }
+    json_decref(root);
     return rc;
 }
 

@@ -120,18 +120,27 @@ static struct rk_outcome *outcome_new(void)
     return o;
 }
 
-/* Error replies carrying the pipeline's outcome: field and rule violations. */
-static int outcome_error(struct rk_req *req, int status, const struct rk_outcome *o)
+/* The "error" object of an API error body: code, messages, field and rule violations. */
+static json_t *outcome_json(int status, const struct rk_outcome *o)
 {
     json_t *err = json_pack("{s:s,s:s,s:s}", "code", rk_status_name(status), "message",
                             o->message_en[0] ? o->message_en : rk_strerror(status), "pesan",
                             o->message_id[0] ? o->message_id : rk_strerror_id(status));
     if (!err)
-        return RK_ENOMEM;
+        return NULL;
     if (o->field[0])
         json_object_set_new(err, "field", json_string(o->field));
     if (o->n_violations)
         json_object_set_new(err, "violations", rk_violations_json(o->violations, o->n_violations));
+    return err;
+}
+
+/* Error replies carrying the pipeline's outcome: field and rule violations. */
+static int outcome_error(struct rk_req *req, int status, const struct rk_outcome *o)
+{
+    json_t *err = outcome_json(status, o);
+    if (!err)
+        return RK_ENOMEM;
     json_t *root = json_pack("{s:o}", "error", err);
     char *body = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(root);
@@ -269,6 +278,136 @@ static int apply_submit(struct rk_store *s, void *arg)
     return rk_pipeline_submit_apply(s, ac->p, ac->r, ac->o);
 }
 
+/* One submission of a request: parsed and checked on the request thread, then written by
+ * the group-commit writer. */
+struct sub_item {
+    struct rk_submission sub;
+    struct rk_chasil_error err;
+    struct rk_prepared p;
+    struct rk_receipt r;
+    struct rk_outcome *o;
+    struct apply_ctx ac;
+    int rc;
+};
+
+/* The messages of a parse failure, in the shape of a pipeline outcome. */
+static void parse_outcome(struct sub_item *it)
+{
+    snprintf(it->o->message_en, sizeof it->o->message_en, "%s", it->err.message);
+    snprintf(it->o->message_id, sizeof it->o->message_id, "kiriman tidak valid: %s",
+             it->err.message);
+    snprintf(it->o->field, sizeof it->o->field, "%s", it->err.field);
+}
+
+/* Rate limit, signature, authorization, rules: it->rc says how it went; on RK_OK it->p is
+ * ready for the writer. */
+static void item_prepare(struct rk_req *req, const struct rk_principal *who, struct sub_item *it)
+{
+    if (it->rc != RK_OK) {
+        parse_outcome(it);
+        return;
+    }
+    if ((it->rc = rk_server_rate(req, RK_RATE_WRITE, it->sub.device)) != RK_OK) {
+        snprintf(it->o->message_en, sizeof it->o->message_en, "%s", req->err_en);
+        snprintf(it->o->message_id, sizeof it->o->message_id, "%s", req->err_id);
+        return;
+    }
+    it->rc = rk_pipeline_submit_prepare(req->store, who->user_id ? who : NULL, &it->sub,
+                                        rk_now_ms(), &it->p, it->o);
+    it->ac = (struct apply_ctx){&it->p, &it->r, it->o};
+}
+
+static void items_free(struct sub_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rk_pipeline_prepared_free(&items[i].p);
+        free(items[i].o);
+    }
+    free(items);
+}
+
+static struct sub_item *items_new(size_t n)
+{
+    struct sub_item *items = calloc(n, sizeof *items);
+    for (size_t i = 0; items && i < n; i++)
+        if (!(items[i].o = outcome_new())) {
+            items_free(items, i);
+            return NULL;
+        }
+    return items;
+}
+
+/* Hands every prepared item to the writer at once (one transaction, normally) and waits. */
+static void items_apply(struct rk_req *req, struct sub_item *items, size_t n)
+{
+    void *args[RK_SUBMISSION_BULK_MAX];
+    int rcs[RK_SUBMISSION_BULK_MAX];
+    size_t k = 0, idx[RK_SUBMISSION_BULK_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (items[i].rc == RK_OK) {
+            idx[k] = i;
+            args[k++] = &items[i].ac;
+        }
+    int rc = rk_batcher_run_many(rk_server_batcher(req->srv), k, apply_submit, args, rcs);
+    for (size_t m = 0; m < k; m++)
+        items[idx[m]].rc = rc == RK_OK ? rcs[m] : rc;
+}
+
+/* A body that is a JSON array: several submissions (the races of one TPS), each answered on
+ * its own in {"results": [{"status": 201, "receipt": {...}} | {"status": 4xx, "error": {...}}]}
+ * under HTTP 200. */
+static int submit_many(struct rk_req *req, const struct rk_principal *who)
+{
+    struct sub_item *items = items_new(RK_SUBMISSION_BULK_MAX);
+    struct rk_submission *subs = malloc(RK_SUBMISSION_BULK_MAX * sizeof *subs);
+    struct rk_chasil_error errs[RK_SUBMISSION_BULK_MAX], err;
+    int status[RK_SUBMISSION_BULK_MAX];
+    size_t n = 0;
+    int rc = items && subs ? RK_OK : RK_ENOMEM;
+    if (rc == RK_OK)
+        rc = rk_submission_parse_many(req->body, req->body_len, subs, status, errs,
+                                      RK_SUBMISSION_BULK_MAX, &n, &err);
+    if (rc != RK_OK) {
+        if (rc != RK_ENOMEM) {
+            items[0].err = err;
+            parse_outcome(&items[0]);
+            rc = outcome_error(req, rc, items[0].o);
+        }
+        free(subs);
+        if (items)
+            items_free(items, RK_SUBMISSION_BULK_MAX);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        items[i].sub = subs[i];
+        items[i].err = errs[i];
+        items[i].rc = status[i];
+        item_prepare(req, who, &items[i]);
+    }
+    free(subs);
+    items_apply(req, items, n);
+    json_t *results = json_array();
+    for (size_t i = 0; results && i < n; i++) {
+        struct sub_item *it = &items[i];
+        json_t *one = it->rc == RK_OK
+                          ? json_pack("{s:i,s:o}", "status", it->r.duplicate ? 200 : 201,
+                                      "receipt", receipt_json(&it->r))
+                          : json_pack("{s:i,s:o}", "status", rk_status_http(it->rc), "error",
+                                      outcome_json(it->rc, it->o));
+        if (json_array_append_new(results, one) != 0) {
+            json_decref(results);
+            results = NULL;
+        }
+    }
+    items_free(items, RK_SUBMISSION_BULK_MAX);
+    if (!results)
+        return RK_ENOMEM;
+    rc = reply_code(req, 200, json_pack("{s:o}", "results", results));
+    if (rc == RK_OK)
+        req->reply.cache_control = "no-store";
+    return rc;
+}
+
 int rk_h_submit(struct rk_req *req)
 {
     struct rk_principal who;
@@ -277,47 +416,37 @@ int rk_h_submit(struct rk_req *req)
         return rc;
     if (!req->body)
         return rk_req_fail(req, RK_EINVAL, "request body required", "isi permintaan diperlukan");
-    struct rk_submission *sub = malloc(sizeof *sub);
-    struct rk_outcome *o = outcome_new();
-    if (!sub || !o) {
-        free(sub);
-        free(o);
+    size_t lead = 0;
+    while (lead < req->body_len && strchr(" \t\r\n", req->body[lead]))
+        lead++;
+    if (lead < req->body_len && req->body[lead] == '[')
+        return submit_many(req, &who);
+    struct sub_item *it = items_new(1);
+    if (!it)
         return RK_ENOMEM;
-    }
-    struct rk_chasil_error err;
-    rc = rk_submission_parse(req->body, req->body_len, sub, &err);
-    if (rc == RK_OK && (rc = rk_server_rate(req, RK_RATE_WRITE, sub->device)) != RK_OK) {
-        free(sub);
-        free(o);
+    it->rc = rk_submission_parse(req->body, req->body_len, &it->sub, &it->err);
+    if (it->rc != RK_OK) {
+        parse_outcome(it);
+        rc = outcome_error(req, it->rc, it->o);
+        items_free(it, 1);
         return rc;
     }
-    if (rc != RK_OK) {
-        snprintf(o->message_en, sizeof o->message_en, "%s", err.message);
-        snprintf(o->message_id, sizeof o->message_id, "kiriman tidak valid: %s", err.message);
-        snprintf(o->field, sizeof o->field, "%s", err.field);
-        int r2 = outcome_error(req, rc, o);
-        free(sub);
-        free(o);
-        return r2;
+    item_prepare(req, &who, it);
+    if (it->rc == RK_ERATELIMIT) {
+        items_free(it, 1);
+        return RK_ERATELIMIT; /* dispatch answers 429 with Retry-After from req->err_* */
     }
-    struct rk_receipt r;
-    struct rk_prepared p;
-    rc = rk_pipeline_submit_prepare(req->store, who.user_id ? &who : NULL, sub, rk_now_ms(), &p, o);
+    if (it->rc == RK_OK)
+        items_apply(req, it, 1);
+    rc = it->rc;
     if (rc == RK_OK) {
-        struct apply_ctx ac = {&p, &r, o};
-        rc = rk_batcher_run(rk_server_batcher(req->srv), apply_submit, &ac);
-        rk_pipeline_prepared_free(&p);
-    }
-    if (rc == RK_OK) {
-        json_t *j = receipt_json(&r);
-        rc = reply_code(req, r.duplicate ? 200 : 201, j);
+        rc = reply_code(req, it->r.duplicate ? 200 : 201, receipt_json(&it->r));
         if (rc == RK_OK)
             req->reply.cache_control = "no-store";
-    } else if (o->message_en[0]) {
-        rc = outcome_error(req, rc, o);
+    } else if (it->o->message_en[0]) {
+        rc = outcome_error(req, rc, it->o);
     }
-    free(sub);
-    free(o);
+    items_free(it, 1);
     return rc;
 }
 

@@ -129,28 +129,48 @@ int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher *
     return RK_OK;
 }
 
+int rk_batcher_run_many(struct rk_batcher *b, size_t n,
+                        int (*apply)(struct rk_store *s, void *arg), void *const *args, int *rcs)
+{
+    if (n == 0)
+        return RK_OK;
+    if (n > RK_BATCH_RUN_MANY_MAX)
+        return RK_EINVAL;
+    struct job j[RK_BATCH_RUN_MANY_MAX];
+    for (size_t i = 0; i < n; i++) {
+        j[i] = (struct job){.apply = apply, .arg = args[i], .next = i + 1 < n ? &j[i + 1] : NULL};
+        if (sem_init(&j[i].done, 0, 0) != 0) {
+            while (i--)
+                sem_destroy(&j[i].done);
+            return RK_EINTERNAL;
+        }
+    }
+    pthread_mutex_lock(&b->mu);
+    bool stopping = b->stopping;
+    if (!stopping) {
+        /* queued together, so they normally share one transaction (and one fsync) */
+        if (b->tail)
+            b->tail->next = &j[0];
+        else
+            b->head = &j[0];
+        b->tail = &j[n - 1];
+        pthread_cond_signal(&b->work);
+    }
+    pthread_mutex_unlock(&b->mu);
+    for (size_t i = 0; i < n; i++) {
+        while (!stopping && sem_wait(&j[i].done) != 0)
+            ; /* EINTR: a signal arrived; the job is still queued or running */
+        sem_destroy(&j[i].done);
+        rcs[i] = stopping ? RK_ECONFLICT : j[i].rc;
+    }
+    return stopping ? RK_ECONFLICT : RK_OK;
+}
+
 int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *arg), void *arg)
 {
-    struct job j = {.apply = apply, .arg = arg};
-    if (sem_init(&j.done, 0, 0) != 0)
-        return RK_EINTERNAL;
-    pthread_mutex_lock(&b->mu);
-    if (b->stopping) {
-        pthread_mutex_unlock(&b->mu);
-        sem_destroy(&j.done);
-        return RK_ECONFLICT;
-    }
-    if (b->tail)
-        b->tail->next = &j;
-    else
-        b->head = &j;
-    b->tail = &j;
-    pthread_cond_signal(&b->work);
-    pthread_mutex_unlock(&b->mu);
-    while (sem_wait(&j.done) != 0)
-        ; /* EINTR: a signal arrived; the job is still queued or running */
-    sem_destroy(&j.done);
-    return j.rc;
+    int rc;
+    int status = rk_batcher_run_many(b, 1, apply, &arg, &rc);
+    return status == RK_OK ? rc : status;
 }
 
 void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits)

@@ -22,6 +22,14 @@ int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher *
  * when the batcher is stopping. Safe from any number of threads. */
 int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *arg), void *arg);
 
+/* As rk_batcher_run for n jobs (at most RK_BATCH_RUN_MANY_MAX) queued at once, which
+ * normally land in the same transaction: apply(s, args[i]), its status in rcs[i]. Returns
+ * RK_OK once all have run (each with its own status), RK_EINVAL for too many, or
+ * RK_ECONFLICT (every rcs[i] too) when the batcher is stopping. */
+#define RK_BATCH_RUN_MANY_MAX 8
+int rk_batcher_run_many(struct rk_batcher *b, size_t n,
+                        int (*apply)(struct rk_store *s, void *arg), void *const *args, int *rcs);
+
 /* Lifetime counters (for benchmarks and health): jobs run, transactions committed. */
 void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits);
 

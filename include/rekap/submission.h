@@ -23,6 +23,8 @@
 #include "rekap/chasil.h"
 
 #define RK_SUBMISSION_BODY_MAX 32768u /* request bodies over this are RK_ETOOBIG */
+#define RK_SUBMISSION_BULK_MAX 4      /* submissions in one request: a TPS's races */
+#define RK_SUBMISSION_BULK_BODY_MAX (RK_SUBMISSION_BULK_MAX * RK_SUBMISSION_BODY_MAX)
 #define RK_SUBMISSION_PHOTOS_MAX 8
 #define RK_STATEMENT_MAX 768          /* longest statement, bytes incl. NUL */
 
@@ -47,6 +49,17 @@ struct rk_submission {
  * bytes and hash. Returns RK_OK, RK_ETOOBIG, RK_EPARSE, RK_EINVAL, RK_ERANGE, RK_EUNSUPPORTED. */
 int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
                         struct rk_chasil_error *err);
+
+/* Parses a request body that is a JSON array of 1 .. min(cap, RK_SUBMISSION_BULK_MAX)
+ * submission objects (a KPPS device sends all the races of its TPS at once: one round trip on
+ * a poor connection). Each element is parsed as rk_submission_parse would: subs[i] and
+ * status[i] (and errs[i], when errs is not NULL) get its own result, so one bad element does
+ * not spoil the others. Returns RK_OK when the array itself is acceptable (*n elements), else
+ * RK_ETOOBIG (over RK_SUBMISSION_BULK_BODY_MAX), RK_EPARSE, RK_EINVAL (not an array, empty) or
+ * RK_ERANGE (too many), with err describing it. */
+int rk_submission_parse_many(const char *body, size_t len, struct rk_submission *subs,
+                             int *status, struct rk_chasil_error *errs, size_t cap, size_t *n,
+                             struct rk_chasil_error *err);
 
 /* Writes the statement the device signs (see above) into buf (cap bytes, NUL-terminated);
  * *len gets its length without the NUL. Returns RK_OK or RK_ETOOBIG. */

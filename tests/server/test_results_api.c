@@ -559,6 +559,147 @@ static void test_connections_per_address(void **state)
     rk_server_stop(srv);
 }
 
+/* Races held at E.tps (governor and bupati/walikota), with their paslon columns. */
+struct tps_races {
+    int n;
+    int64_t id[4];
+    int ncand[4];
+    bool kk[4];
+};
+
+static int races_at_tps(void *ud, const struct rk_race *r)
+{
+    struct tps_races *t = ud;
+    if (t->n < 4 && strncmp(E.tps, r->region_code, strlen(r->region_code)) == 0)
+        t->id[t->n++] = r->id;
+    return 0;
+}
+
+/* A signed submission of race k at E.tps as a request body (malloc'd). */
+static char *signed_body(const struct tps_races *t, int k, const uint8_t *sk, const char *key_id,
+                         int tweak, uint8_t doc_hash[32])
+{
+    struct rk_chasil doc;
+    assert_int_equal(rk_demo_chasil(11, "pilkada2024", E.tps, t->id[k], t->ncand[k], t->kk[k],
+                                    E.l, E.p, &doc),
+                     RK_OK);
+    doc.v[RK_F_SUARA_TIDAK_SAH] += (uint32_t)tweak; /* tweak > 0 breaks the sums */
+    struct rk_submission sub;
+    assert_int_equal(rk_submission_init(&sub, &doc, NULL, 0, NULL), RK_OK);
+    assert_int_equal(rk_submission_sign(&sub, sk, key_id), RK_OK);
+    if (doc_hash)
+        memcpy(doc_hash, sub.doc_hash, 32);
+    return rk_submission_to_json(&sub);
+}
+
+static json_t *result_at(json_t *j, size_t i, int want_status)
+{
+    json_t *one = json_array_get(json_object_get(j, "results"), i);
+    assert_non_null(one);
+    if (json_integer_value(json_object_get(one, "status")) != want_status)
+        fail_msg("result %zu: %s", i, json_dumps(one, JSON_COMPACT));
+    return one;
+}
+
+/* Several submissions in one request (a KPPS device sends its TPS's races at once): each is
+ * checked and answered on its own, one bad element spoils nothing else, and the array itself
+ * is bounded. */
+static void test_bulk_submissions(void **state)
+{
+    (void)state;
+    struct tps_races t = {0};
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    char key_id[RK_KEY_ID_HEX_LEN + 1];
+    {
+        struct rk_store *s;
+        assert_int_equal(rk_store_open(E.db, &s), RK_OK);
+        rk_store_race_list(s, 0, E.tps, races_at_tps, &t);
+        assert_true(t.n >= 2);
+        for (int k = 0; k < t.n; k++) {
+            struct rk_candidate c[RK_CANDIDATES_MAX];
+            assert_int_equal(rk_store_candidate_list(s, t.id[k], c, RK_CANDIDATES_MAX, &t.ncand[k]),
+                             RK_OK);
+            t.kk[k] = c[t.ncand[k] - 1].kolom_kosong;
+        }
+        /* the device is registered behind the running server's back: its registry cache
+         * must see it at once */
+        struct rk_user u;
+        char name[64];
+        snprintf(name, sizeof name, "kpps-%s", E.tps);
+        assert_int_equal(rk_store_user_by_name(s, name, &u), RK_OK);
+        struct rk_device_key key;
+        assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, 1732700000000, &key),
+                         RK_OK);
+        memcpy(key_id, key.key_id, sizeof key_id);
+        rk_store_close(s);
+    }
+    uint8_t h0[32], h1[32];
+    char *b0 = signed_body(&t, 0, sk, key_id, 0, h0), *b1 = signed_body(&t, 1, sk, key_id, 0, h1);
+    size_t cap = strlen(b0) + strlen(b1) + 16;
+    char *both = malloc(cap);
+    snprintf(both, cap, " [%s,%s]", b0, b1);
+    json_t *j = post_json("/api/submissions", both, NULL, 200);
+    char hex[65];
+    rk_hex(h0, 32, hex);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(result_at(j, 0, 201), "receipt"), "doc_sha256")),
+                        hex);
+    rk_hex(h1, 32, hex);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(result_at(j, 1, 201), "receipt"), "doc_sha256")),
+                        hex);
+    json_decref(j);
+    /* the same request again: both duplicates, nothing new */
+    j = post_json("/api/submissions", both, NULL, 200);
+    assert_true(json_is_true(
+        json_object_get(json_object_get(result_at(j, 0, 200), "receipt"), "duplicate")));
+    assert_true(json_is_true(
+        json_object_get(json_object_get(result_at(j, 1, 200), "receipt"), "duplicate")));
+    json_decref(j);
+    for (int k = 0; k < 2; k++) {
+        char path[96];
+        snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[k]);
+        j = get_json(path, 200);
+        assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
+        json_decref(j);
+    }
+    free(both);
+    free(b0);
+    free(b1);
+
+    /* one element breaks the form's sums, one is not even a submission, one is fine (a new
+     * version of race 0, so it must name the current one: a plain first upload is refused as
+     * stale): each gets its own answer */
+    b0 = signed_body(&t, 0, sk, key_id, 5, NULL);
+    cap = strlen(b0) + 64;
+    both = malloc(cap);
+    snprintf(both, cap, "[%s,{\"document\":1},%s]", b0, "{\"documentx\":{}}");
+    j = post_json("/api/submissions", both, NULL, 200);
+    json_t *e0 = json_object_get(result_at(j, 0, 422), "error");
+    assert_true(json_array_size(json_object_get(e0, "violations")) >= 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(result_at(j, 1, 400), "error"), "field")),
+        "document");
+    result_at(j, 2, 400);
+    assert_int_equal(json_array_size(json_object_get(j, "results")), 3);
+    json_decref(j);
+    free(both);
+    free(b0);
+
+    /* the array itself: malformed, empty, too long, not an array of objects */
+    j = post_json("/api/submissions", "[{\"document\":", NULL, 400);
+    assert_string_equal(errcode(j), "parse_error");
+    json_decref(j);
+    j = post_json("/api/submissions", "[]", NULL, 400);
+    json_decref(j);
+    j = post_json("/api/submissions", "[{},{},{},{},{}]", NULL, 400);
+    json_decref(j);
+    j = post_json("/api/submissions", "[1]", NULL, 200);
+    result_at(j, 0, 400);
+    json_decref(j);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -567,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connections_per_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_submissions, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     rk_form_render_shutdown(); /* the D.Hasil PDF warmed cairo/fontconfig caches */
