@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #define RK_BATCH_MAX_DEFAULT 512
+#define RK_BATCH_CACHE_MB 128 /* the writer's page cache */
 
 struct rk_batcher;
 

@@ -596,6 +596,14 @@ static int sq_registry_gen(struct rk_store *s, int64_t *gen)
     return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
 }
 
+static void sq_set_cache(struct rk_store *s, size_t mb)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld",
+             mb ? -(long long)(mb > 65536 ? 65536 : mb) * 1024 : -2000LL);
+    exec(S(s), sql); /* a hint: failure leaves the previous size */
+}
+
 static int sq_savepoint(struct rk_store *s, int op)
 {
     static const enum stmt_id id[3] = {ST_SP_SET, ST_SP_RELEASE, ST_SP_ROLLBACK};
@@ -1633,6 +1641,7 @@ static const struct rk_store_ops sqlite_ops = {
     .read_begin = sq_read_begin,
     .read_end = sq_read_end,
     .registry_gen = sq_registry_gen,
+    .set_cache = sq_set_cache,
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,

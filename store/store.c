@@ -80,6 +80,12 @@ void rk_store_read_end(struct rk_store *s)
         s->ops->read_end(s);
 }
 
+void rk_store_set_cache(struct rk_store *s, size_t mb)
+{
+    if (s->ops->set_cache)
+        s->ops->set_cache(s, mb);
+}
+
 void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c)
 {
     s->cache = c;

@@ -45,6 +45,10 @@ int rk_store_schema_version(struct rk_store *s, int *version);
 
 int rk_store_begin(struct rk_store *s);
 
+/* Sizes this handle's page cache to about mb MiB (0 = the engine's default). A hint: engines
+ * without a per-handle cache ignore it. */
+void rk_store_set_cache(struct rk_store *s, size_t mb);
+
 /* A read snapshot around several reads (the checks of one submission): on SQLite one shared
  * lock and one look at the write-ahead log instead of one per statement, which is what each
  * autocommit read costs while a writer commits hundreds of times a second. Writes are not
