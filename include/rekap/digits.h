@@ -56,7 +56,7 @@
 #define RK_DIGITS_V1_HEADER_SIZE 68u /* version 1: header before the weights */
 #define RK_DIGITS_HEADER_SIZE 60u    /* version 2: header before the network records */
 #define RK_DIGITS_NET_HEADER_SIZE 24u
-#define RK_DIGITS_MAX_NETS 4u
+#define RK_DIGITS_MAX_NETS 5u
 #define RK_DIGITS_MAX_WEIGHTS (4u * 1024u * 1024u) /* all networks together */
 #define RK_DIGITS_UNANIMOUS 1u /* flag: accept only if every network's top class agrees */
 /* Largest well-formed model file: every caller reading one may refuse anything longer. */

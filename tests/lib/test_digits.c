@@ -195,7 +195,7 @@ static void test_model_file(void **state)
     check_hardening(b, len, RK_DIGITS_HEADER_SIZE + RK_DIGITS_NET_HEADER_SIZE);
     const struct bad_field bad2[] = {
         {12, 32, RK_ERANGE},          {16, 27, RK_ERANGE},         {20, 10, RK_ERANGE},
-        {24, 0, RK_ERANGE},           {24, 5, RK_ERANGE},          {24, 2, RK_EPARSE},
+        {24, 0, RK_ERANGE},           {24, 6, RK_ERANGE},          {24, 2, RK_EPARSE},
         {28, 0, RK_ERANGE},           {28, 0x7fc00000u, RK_ERANGE}, {32, 0x3fc00000u, RK_ERANGE},
         {44, 0xffffffffu, RK_ERANGE}, {44, 4999, RK_ERANGE},       {48, 5001, RK_ERANGE},
         {52, 10001, RK_ERANGE},       {56, 2, RK_ERANGE},          {60, 1000, RK_ERANGE},
@@ -316,9 +316,20 @@ static void test_ensemble(void **state)
     struct rk_digits_model bad;
     assert_int_equal(rk_digits_model_merge(&bad, parts, 3), RK_EINVAL);
     b.split_seed = 77;
-    const struct rk_digits_model *five[] = {&a, &b, &c, &a, &b};
-    assert_int_equal(rk_digits_model_merge(&bad, five, 5), RK_ERANGE);
-    assert_int_equal(rk_digits_model_merge(&bad, five, 0), RK_EINVAL);
+    /* RK_DIGITS_MAX_NETS (5) networks merge and survive a round trip; one more is refused */
+    const struct rk_digits_model *six[] = {&a, &b, &c, &a, &b, &c};
+    assert_int_equal(RK_DIGITS_MAX_NETS, 5);
+    assert_int_equal(rk_digits_model_merge(&bad, six, 5), RK_OK);
+    assert_int_equal(bad.nnets, 5);
+    assert_int_equal(rk_digits_model_serialize(&bad, &buf, &len), RK_OK);
+    rk_digits_model_free(&bad);
+    assert_int_equal(rk_digits_model_parse(&back, buf, len), RK_OK);
+    assert_int_equal(back.nnets, 5);
+    assert_memory_equal(back.net[4].w, b.net[0].w, b.net[0].nweights * sizeof(float));
+    rk_digits_model_free(&back);
+    free(buf);
+    assert_int_equal(rk_digits_model_merge(&bad, six, 6), RK_ERANGE);
+    assert_int_equal(rk_digits_model_merge(&bad, six, 0), RK_EINVAL);
     rk_digits_model_free(&bad);
     free(scratch);
     rk_digits_model_free(&e);
