@@ -119,7 +119,7 @@ int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher *
     /* The writer alone changes the database, so its page cache stays valid from batch to batch
      * (readers lose theirs at every commit): give it room for the hot index pages of a national
      * election, which are touched at random TPS. */
-    rk_store_set_cache(b->s, RK_BATCH_CACHE_MB);
+    rk_store_tune_writer(b->s, RK_BATCH_CACHE_MB);
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->work, NULL);
     if (pthread_create(&b->thread, NULL, writer, b) != 0) {

@@ -80,10 +80,10 @@ void rk_store_read_end(struct rk_store *s)
         s->ops->read_end(s);
 }
 
-void rk_store_set_cache(struct rk_store *s, size_t mb)
+void rk_store_tune_writer(struct rk_store *s, size_t cache_mb)
 {
-    if (s->ops->set_cache)
-        s->ops->set_cache(s, mb);
+    if (s->ops->tune_writer)
+        s->ops->tune_writer(s, cache_mb);
 }
 
 void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c)

@@ -45,9 +45,11 @@ int rk_store_schema_version(struct rk_store *s, int *version);
 
 int rk_store_begin(struct rk_store *s);
 
-/* Sizes this handle's page cache to about mb MiB (0 = the engine's default). A hint: engines
- * without a per-handle cache ignore it. */
-void rk_store_set_cache(struct rk_store *s, size_t mb);
+/* Hints for the process's one busy writer (the group-commit writer): a page cache of about
+ * cache_mb MiB (0 = the engine's default), which stays valid because nobody else writes, and
+ * on SQLite a checkpoint every ~40 MB of write-ahead log. Engines without such knobs ignore
+ * it. */
+void rk_store_tune_writer(struct rk_store *s, size_t cache_mb);
 
 /* A read snapshot around several reads (the checks of one submission): on SQLite one shared
  * lock and one look at the write-ahead log instead of one per statement, which is what each
