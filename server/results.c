@@ -649,7 +649,20 @@ static int tps_child_tally(void *ud, const struct rk_tps_state *st)
     return 0;
 }
 
+static int results(struct rk_req *req);
+
+/* One snapshot for the whole page: consistent numbers, and registry rows (the race, the
+ * region, TPS counts per child) from the shared cache. */
 int rk_h_results(struct rk_req *req)
+{
+    int rc = rk_store_read_begin(req->store);
+    if (rc == RK_OK)
+        rc = results(req);
+    rk_store_read_end(req->store);
+    return rc;
+}
+
+static int results(struct rk_req *req)
 {
     struct rk_race race;
     int ncand = 0;

@@ -2,7 +2,8 @@
  * account, race, election, candidates, TPS) kept in memory for all of a server's store
  * handles. SQLite throws away a connection's page cache whenever another connection has
  * committed, which on election night is hundreds of times a second, so without this each
- * upload re-reads the same B-tree pages from the kernel. Exactness comes from a generation
+ * upload re-reads the same B-tree pages from the kernel. The public results pages use it too,
+ * for the number of TPS expected in each region (a count over the region's subtree). Exactness comes from a generation
  * number in the database that triggers bump on every change to those tables (migration 6):
  * an entry is only ever served to a reader whose snapshot has the generation it was read at. */
 #ifndef REKAP_STORE_REGCACHE_H
@@ -21,6 +22,7 @@ enum rk_regcache_kind {
     RK_RC_REGION,
     RK_RC_USER,
     RK_RC_DEVICE,
+    RK_RC_COUNTS, /* regions per level in a subtree */
 };
 
 /* Brings the cache to generation gen: a different generation empties it first. */

@@ -341,11 +341,13 @@ static const char *const migrations[] = {
     /* 6: the registry generation. Every change to the rows an upload looks up (regions,
      * elections, races, candidate lists, accounts, device keys) bumps it, so a process may keep
      * those rows in memory and know exactly when they went stale (store/regcache.h). Inserting
-     * a region, election, race, account or device key changes no row anyone could have cached
-     * (only rows found are cached), so those inserts, which bulk imports make by the million,
-     * do not bump it; a new candidate changes its race's list and does. */
+     * an election, race, account or device key changes no row anyone could have cached (only
+     * rows found are cached), so those inserts do not bump it; a new candidate changes its
+     * race's list and a new region the counts of its ancestors, so those do. */
     "CREATE TABLE registry_gen(id INTEGER PRIMARY KEY CHECK(id = 1), n INTEGER NOT NULL);"
     "INSERT INTO registry_gen(id, n) VALUES(1, 0);"
+    "CREATE TRIGGER region_gen_i AFTER INSERT ON region BEGIN "
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
     "CREATE TRIGGER region_gen_u AFTER UPDATE ON region BEGIN "
     "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;"
     "CREATE TRIGGER region_gen_d AFTER DELETE ON region BEGIN "

@@ -231,7 +231,15 @@ int rk_store_region_at_level(struct rk_store *s, const char *code, enum rk_level
 
 int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[RK_LEVEL_COUNT])
 {
-    return s->ops->region_counts(s, code, counts);
+    /* A count over a subtree scans it (a province: ~20,000 rows); the results pages ask for
+     * one per child region, every time. */
+    const char *key = code ? code : "";
+    if (cache_get(s, RK_RC_COUNTS, key, counts, sizeof(int64_t) * RK_LEVEL_COUNT))
+        return RK_OK;
+    int rc = s->ops->region_counts(s, code, counts);
+    if (rc == RK_OK)
+        cache_put(s, RK_RC_COUNTS, key, counts, sizeof(int64_t) * RK_LEVEL_COUNT);
+    return rc;
 }
 
 int rk_store_region_voters(struct rk_store *s, const char *code, int64_t *dpt_l, int64_t *dpt_p)

@@ -61,7 +61,8 @@ void rk_store_read_end(struct rk_store *s);
 
 /* A registry cache shared by several handles of one process (store/regcache.h says why):
  * inside rk_store_read_begin/_end on an attached handle, device keys, accounts, races,
- * elections, candidate lists and regions are served from memory when the database's registry
+ * elections, candidate lists, regions and region counts are served from memory when the
+ * database's registry
  * generation (bumped by triggers on every change to those tables) is the one they were read
  * at, so answers stay exactly those of the database. Outside a read snapshot, or on an engine
  * without a generation, the handle reads the database as always. max_entries bounds memory

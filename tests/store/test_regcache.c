@@ -147,6 +147,30 @@ static void test_hits_and_staleness(void **state)
     }
 }
 
+/* TPS counts per subtree (the results pages' "expected") are cached too, and a region added
+ * by another handle is counted at the next snapshot. */
+static void test_counts(void **state)
+{
+    struct fx *f = *state;
+    int64_t counts[RK_LEVEL_COUNT];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+        assert_int_equal(rk_store_region_counts(f->r, "11", counts), RK_OK);
+        rk_store_read_end(f->r);
+        assert_int_equal(counts[RK_LEVEL_TPS], 1);
+    }
+    long long h0 = hits(f);
+    struct rk_region g;
+    assert_int_equal(rk_region_init(&g, "1101012001002", 13, "TPS 2", 5), RK_OK);
+    assert_int_equal(rk_store_region_put(f->w, &g), RK_OK);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    assert_int_equal(rk_store_region_counts(f->r, "11", counts), RK_OK);
+    assert_int_equal(rk_store_region_counts(f->r, "11", counts), RK_OK);
+    rk_store_read_end(f->r);
+    assert_int_equal(counts[RK_LEVEL_TPS], 2);
+    assert_int_equal(hits(f) - h0, rk_test_store_is_pg() ? 0 : 1);
+}
+
 static void test_not_outside_snapshots(void **state)
 {
     struct fx *f = *state;
@@ -196,6 +220,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hits_and_staleness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_outside_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
     };
