@@ -10,6 +10,8 @@
 
 #define RK_BATCH_MAX_DEFAULT 512
 #define RK_BATCH_CACHE_MB 128 /* the writer's page cache */
+#define RK_BATCH_GATHER_US 1000 /* how long a busy writer lets a small batch grow */
+#define RK_BATCH_GATHER_MIN 16  /* what counts as small */
 
 struct rk_batcher;
 
