@@ -21,6 +21,7 @@ struct rk_digits_acts {
     float *p2;     /* flat = p2*p2*c2 after pool */
     float *h;      /* hidden after relu */
     float *logits; /* classes */
+    uint32_t *off; /* forward pass's table: input offset of each term of a conv window */
 };
 
 /* Floats of activation storage rk_digits_acts_layout carves (each array rounded to 16). */

@@ -241,6 +241,125 @@ static void test_model_file(void **state)
 /* An ensemble averages its networks' calibrated probabilities; with RK_DIGITS_UNANIMOUS a digit
  * its networks disagree on goes to a person however confident the average; the file keeps every
  * network; merging refuses other splits and too many networks. */
+/* The network as the header defines it, in textbook loops over every term (zeros included):
+ * bias, then kernel row, kernel column, input channel; fc: input index. */
+static void reference_logits(const struct rk_digits_net *n, const uint8_t *img, float *logits)
+{
+    const uint32_t c1 = n->arch.c1, k1 = n->arch.k1, c2 = n->arch.c2, k2 = n->arch.k2;
+    const uint32_t hid = n->arch.hidden, h1 = n->h1, p1 = n->p1, h2 = n->h2, p2 = n->p2;
+    float *a1 = calloc((size_t)h1 * h1 * c1, sizeof *a1), *q1 = calloc((size_t)p1 * p1 * c1, 4);
+    float *a2 = calloc((size_t)h2 * h2 * c2, sizeof *a2), *q2 = calloc(n->flat, sizeof *q2);
+    float *h = calloc(hid, sizeof *h);
+    assert_non_null(a1), assert_non_null(q1), assert_non_null(a2), assert_non_null(q2);
+    assert_non_null(h);
+    for (uint32_t y = 0; y < h1; y++)
+        for (uint32_t x = 0; x < h1; x++)
+            for (uint32_t c = 0; c < c1; c++) {
+                float s = n->c1b[c];
+                for (uint32_t ky = 0; ky < k1; ky++)
+                    for (uint32_t kx = 0; kx < k1; kx++)
+                        s += (float)img[(y + ky) * 28 + x + kx] * (1.0f / 255.0f) *
+                             n->c1w[(ky * k1 + kx) * c1 + c];
+                a1[(y * h1 + x) * c1 + c] = s > 0.0f ? s : 0.0f;
+            }
+    for (uint32_t y = 0; y < p1; y++)
+        for (uint32_t x = 0; x < p1; x++)
+            for (uint32_t c = 0; c < c1; c++) {
+                float v = a1[((2 * y) * h1 + 2 * x) * c1 + c];
+                for (uint32_t d = 1; d < 4; d++) {
+                    float u = a1[((2 * y + d / 2) * h1 + 2 * x + d % 2) * c1 + c];
+                    v = u > v ? u : v;
+                }
+                q1[(y * p1 + x) * c1 + c] = v;
+            }
+    for (uint32_t y = 0; y < h2; y++)
+        for (uint32_t x = 0; x < h2; x++)
+            for (uint32_t c = 0; c < c2; c++) {
+                float s = n->c2b[c];
+                for (uint32_t ky = 0; ky < k2; ky++)
+                    for (uint32_t kx = 0; kx < k2; kx++)
+                        for (uint32_t ci = 0; ci < c1; ci++)
+                            s += q1[((y + ky) * p1 + x + kx) * c1 + ci] *
+                                 n->c2w[((ky * k2 + kx) * c1 + ci) * c2 + c];
+                a2[(y * h2 + x) * c2 + c] = s > 0.0f ? s : 0.0f;
+            }
+    for (uint32_t y = 0; y < p2; y++)
+        for (uint32_t x = 0; x < p2; x++)
+            for (uint32_t c = 0; c < c2; c++) {
+                float v = a2[((2 * y) * h2 + 2 * x) * c2 + c];
+                for (uint32_t d = 1; d < 4; d++) {
+                    float u = a2[((2 * y + d / 2) * h2 + 2 * x + d % 2) * c2 + c];
+                    v = u > v ? u : v;
+                }
+                q2[(y * p2 + x) * c2 + c] = v;
+            }
+    for (uint32_t j = 0; j < hid; j++) {
+        float s = n->f1b[j];
+        for (uint32_t i = 0; i < n->flat; i++)
+            s += q2[i] * n->f1w[(size_t)i * hid + j];
+        h[j] = s > 0.0f ? s : 0.0f;
+    }
+    for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++) {
+        float s = n->f2b[j];
+        for (uint32_t i = 0; i < hid; i++)
+            s += h[i] * n->f2w[i * RK_DIGITS_CLASSES + j];
+        logits[j] = s;
+    }
+    free(a1), free(q1), free(a2), free(q2), free(h);
+}
+
+/* The vectorised, zero-skipping forward pass gives exactly (==, not approximately) the
+ * reference's logits: same terms in the same order, no fused multiply-add. Shapes cover
+ * channel counts that are and are not multiples of the vector width, the caps (64 conv1
+ * channels: a full 64-bit mask; 7x7 windows) and 1x1 everything. */
+static void test_matches_reference(void **state)
+{
+    (void)state;
+    const struct rk_digits_arch archs[] = {
+        {.c1 = 32, .k1 = 5, .c2 = 64, .k2 = 3, .hidden = 256}, /* the shipped shape */
+        {.c1 = 5, .k1 = 3, .c2 = 13, .k2 = 5, .hidden = 37},
+        {.c1 = 64, .k1 = 7, .c2 = 128, .k2 = 7, .hidden = 100},
+        {.c1 = 40, .k1 = 1, .c2 = 72, .k2 = 3, .hidden = 9},
+        {.c1 = 1, .k1 = 1, .c2 = 1, .k2 = 1, .hidden = 1},
+    };
+    uint8_t img[4][RK_DIGITS_PIXELS];
+    unsigned s = 99;
+    for (int i = 0; i < RK_DIGITS_PIXELS; i++) {
+        s = s * 1103515245u + 12345u;
+        int v = (int)((s >> 16) % 512) - 300; /* about 60 % background, like a digit box */
+        img[0][i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        img[1][i] = 0;
+        img[2][i] = 255;
+        img[3][i] = (uint8_t)((i % 28 > 10 && i % 28 < 14) ? 200 : 0); /* a vertical bar */
+    }
+    for (size_t k = 0; k < sizeof archs / sizeof archs[0]; k++) {
+        struct rk_digits_model m;
+        random_model(&m, &archs[k], (unsigned)(k + 11));
+        struct rk_digits_net *n = &m.net[0];
+        /* biases of both signs, so relu zeroes a share of every layer */
+        for (uint32_t i = 0; i < archs[k].c1; i++)
+            n->c1b[i] = (float)((int)(i % 5) - 2) * 0.05f;
+        for (uint32_t i = 0; i < archs[k].c2; i++)
+            n->c2b[i] = (float)((int)(i % 7) - 3) * 0.05f;
+        for (uint32_t i = 0; i < archs[k].hidden; i++)
+            n->f1b[i] = (float)((int)(i % 3) - 1) * 0.05f;
+        size_t slen = rk_digits_scratch_size(&m);
+        void *scratch = malloc(slen);
+        assert_non_null(scratch);
+        for (int t = 0; t < 4; t++) {
+            float got[RK_DIGITS_CLASSES], want[RK_DIGITS_CLASSES];
+            assert_int_equal(rk_digits_logits(&m, 0, img[t], scratch, slen, got), RK_OK);
+            reference_logits(n, img[t], want);
+            for (int j = 0; j < RK_DIGITS_CLASSES; j++)
+                if (!(got[j] == want[j]))
+                    fail_msg("arch %zu image %d logit %d: %.9g, reference %.9g", k, t, j,
+                             (double)got[j], (double)want[j]);
+        }
+        free(scratch);
+        rk_digits_model_free(&m);
+    }
+}
+
 static void test_ensemble(void **state)
 {
     (void)state;
@@ -619,7 +738,7 @@ int main(void)
         cmocka_unit_test(test_ensemble),        cmocka_unit_test(test_calibrate),
         cmocka_unit_test(test_gradient_check),  cmocka_unit_test(test_training_reproducible),
         cmocka_unit_test(test_split),           cmocka_unit_test(test_temperature),
-        cmocka_unit_test(test_preprocess),
+        cmocka_unit_test(test_preprocess),      cmocka_unit_test(test_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
