@@ -3,15 +3,8 @@
 #ifndef REKAP_DIGITS_IMPL_H
 #define REKAP_DIGITS_IMPL_H
 
+#include "hot.h"
 #include "rekap/digits.h"
-
-/* gcc builds the hot kernels twice (AVX2 and baseline) and picks at load time. ISO C mode keeps
- * -ffp-contract=off, so both clones compute bit-identical results. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(REKAP_NO_CLONES)
-#define RK_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define RK_HOT
-#endif
 
 struct rk_digits_acts {
     float *x;      /* 28*28 input, 0..1 */

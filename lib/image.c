@@ -1,6 +1,7 @@
 /* Gray image allocation and pixel operations. Everything here runs on whole 12 MP photos, so
  * the loops are written to be O(pixels) with no per-pixel allocation or division where it can
  * be avoided (running sums for blur, integral images for local statistics). */
+#include "hot.h"
 #include "rekap/image.h"
 #include "rekap/status.h"
 
@@ -42,11 +43,18 @@ static bool valid(const struct rk_image *img)
     return img && img->px && img->width > 0 && img->height > 0 && img->stride >= img->width;
 }
 
+/* fmax(lo, fmin(v, hi)) for lo <= hi (NaN gives hi), without the libm calls: the mark search
+ * samples a few hundred thousand points per photo. */
+static double clamp_to(double v, double lo, double hi)
+{
+    return v >= lo ? (v <= hi ? v : hi) : v < lo ? lo : hi;
+}
+
 double rk_image_sample(const struct rk_image *img, double x, double y)
 {
     double fx = floor(x), fy = floor(y);
-    int x0 = (int)fmax(-1.0, fmin(fx, (double)img->width)),
-        y0 = (int)fmax(-1.0, fmin(fy, (double)img->height));
+    int x0 = (int)clamp_to(fx, -1.0, (double)img->width),
+        y0 = (int)clamp_to(fy, -1.0, (double)img->height);
     double ax = x - fx, ay = y - fy;
     if (x0 < 0 || x0 >= img->width - 1)
         ax = 0; /* outside or on the last column: clamp, no neighbour to blend with */
@@ -137,6 +145,27 @@ int rk_image_resample(const struct rk_image *src, int w, int h, struct rk_image 
     return RK_OK;
 }
 
+/* m such that div_round(a, n, m) == (a + n / 2) / n for every sum a of at most n bytes and
+ * 1 <= n <= 64 * 64: with x = a + n/2 < 256 n and m = ceil(2^40 / n), x m / 2^40 exceeds
+ * x / n by less than 256 n / 2^40 < 1 / n, too little to reach the next integer. */
+static uint64_t recip(uint32_t n)
+{
+    return ((UINT64_C(1) << 40) + n - 1) / n;
+}
+
+static uint32_t div_round(uint32_t a, uint32_t n, uint64_t m)
+{
+    return (uint32_t)(((uint64_t)(a + n / 2) * m) >> 40);
+}
+
+/* acc[i] += s[i]; restrict tells the compiler the bytes are not the sums (a char pointer may
+ * alias anything), so it vectorises the loop. */
+static void add_row(uint32_t *restrict acc, const uint8_t *restrict s, int n)
+{
+    for (int i = 0; i < n; i++)
+        acc[i] += s[i];
+}
+
 int rk_image_downscale(const struct rk_image *src, int factor, struct rk_image *out)
 {
     if (!out)
@@ -154,23 +183,31 @@ int rk_image_downscale(const struct rk_image *src, int factor, struct rk_image *
         return RK_ENOMEM;
     }
     /* Rows are summed column-wise first (a loop the compiler vectorises), then each output
-     * pixel adds factor neighbouring column sums. */
+     * pixel adds factor neighbouring column sums. The rounded mean (a + n/2) / n is taken by a
+     * multiply and shift: a division per pixel cost more than all the rest. */
+    int wfull = src->width / factor; /* output columns with a full block */
     for (int oy = 0; oy < h; oy++) {
         int y0 = oy * factor, y1 = y0 + factor < src->height ? y0 + factor : src->height;
         memset(acc, 0, (size_t)src->width * sizeof *acc);
-        for (int y = y0; y < y1; y++) {
-            const uint8_t *s = src->px + (size_t)y * (size_t)src->stride;
-            for (int x = 0; x < src->width; x++)
-                acc[x] += s[x];
-        }
+        for (int y = y0; y < y1; y++)
+            add_row(acc, src->px + (size_t)y * (size_t)src->stride, src->width);
         uint8_t *d = out->px + (size_t)oy * (size_t)w;
-        for (int ox = 0; ox < w; ox++) {
+        uint32_t n = (uint32_t)(factor * (y1 - y0));
+        uint64_t m = recip(n);
+        const uint32_t *a = acc;
+        for (int ox = 0; ox < wfull; ox++, a += factor) {
+            uint32_t sum = 0;
+            for (int i = 0; i < factor; i++)
+                sum += a[i];
+            d[ox] = (uint8_t)div_round(sum, n, m);
+        }
+        for (int ox = wfull; ox < w; ox++) {
             int x0 = ox * factor, x1 = x0 + factor < src->width ? x0 + factor : src->width;
-            uint32_t a = 0;
+            uint32_t sum = 0;
             for (int x = x0; x < x1; x++)
-                a += acc[x];
-            uint32_t n = (uint32_t)((x1 - x0) * (y1 - y0));
-            d[ox] = (uint8_t)((a + n / 2) / n);
+                sum += acc[x];
+            uint32_t np = (uint32_t)((x1 - x0) * (y1 - y0));
+            d[ox] = (uint8_t)((sum + np / 2) / np);
         }
     }
     free(acc);
@@ -325,6 +362,51 @@ int rk_image_threshold(const struct rk_image *src, int t, struct rk_image *out)
     return RK_OK;
 }
 
+/* u as a double, exactly, for u < 2^52: u in the mantissa of 2^52, minus 2^52. Plain bit and
+ * floating operations, so it vectorises where a 64-bit integer conversion (none in AVX2) would
+ * not. */
+static inline double u52_to_double(uint64_t u)
+{
+    uint64_t b = u | UINT64_C(0x4330000000000000);
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d - 4503599627370496.0;
+}
+
+/* Sauvola's test for pixels [xa, xb) of one row. ps[i], pq[i]: sums of the column sums (of
+ * pixels and their squares over the window's rows) left of column i; the window of x spans
+ * columns [x + lo_off, x + hi_off), cnt[x] of them, and ny rows. Every sum is a whole number
+ * turned exactly into a double, so the arithmetic is the textbook formula's, operation for
+ * operation. */
+RK_HOT static void sauvola_span(const uint8_t *restrict s, uint8_t *restrict d,
+                                const uint64_t *restrict ps, const uint64_t *restrict pq,
+                                const double *restrict cnt, int lo_off, int hi_off, int xa,
+                                int xb, double ny, double k)
+{
+    for (int x = xa; x < xb; x++) {
+        double n = cnt[x] * ny;
+        /* at most 2049^2 * 255 < 2^31 and 2049^2 * 255^2 < 2^52 */
+        double sum = (int32_t)(ps[x + hi_off] - ps[x + lo_off]);
+        double sq = u52_to_double(pq[x + hi_off] - pq[x + lo_off]);
+        /* s <= m (1 - k) + (m k / 128) sd, without the square root: when the left side
+         * minus the first term is positive, compare squares against the variance. */
+        double mean = sum / n, var = sq / n - mean * mean;
+        double lhs = s[x] - mean * (1 - k), g = mean * k / 128.0;
+        bool ink = (lhs <= 0) | ((var > 0) & (lhs * lhs <= g * g * var));
+        d[x] = ink ? 0 : 255;
+    }
+}
+
+/* cs[x] += sign * a[x], cq[x] += sign * a[x]^2 (sign +1 or -1, unsigned wrap-around) */
+static void add_col_row(uint32_t *restrict cs, uint32_t *restrict cq, const uint8_t *restrict a,
+                        int w, uint32_t sign)
+{
+    for (int x = 0; x < w; x++) {
+        uint32_t v = a[x];
+        cs[x] += sign * v, cq[x] += sign * v * v;
+    }
+}
+
 int rk_image_threshold_sauvola(const struct rk_image *src, int r, double k,
                                struct rk_image *out)
 {
@@ -333,35 +415,56 @@ int rk_image_threshold_sauvola(const struct rk_image *src, int r, double k,
     *out = (struct rk_image){0};
     if (!valid(src) || r < 1 || r > 1024 || !(k > 0 && k < 1))
         return RK_EINVAL;
-    struct rk_integral ii;
-    int rc = rk_integral_init(&ii, src, true);
-    if (rc == RK_OK)
-        rc = rk_image_init(out, src->width, src->height, 0);
+    int w = src->width, h = src->height;
+    /* A window of rows slides down the image as column sums (at most 2049 * 255^2 < 2^32);
+     * each row's window sums are differences of prefix sums of those. A few rows of memory
+     * instead of two whole integral images. */
+    size_t wz = (size_t)w;
+    uint64_t *ps = malloc((2 * (wz + 1)) * sizeof *ps);
+    uint32_t *cs = calloc(2 * wz, sizeof *cs);
+    double *cnt = malloc(wz * sizeof *cnt);
+    int rc = ps && cs && cnt ? rk_image_init(out, w, h, 0) : RK_ENOMEM;
     if (rc != RK_OK) {
-        rk_integral_free(&ii);
+        free(ps), free(cs), free(cnt);
         return rc;
     }
-    size_t w1 = (size_t)src->width + 1;
-    for (int y = 0; y < src->height; y++) {
-        int y0 = y - r < 0 ? 0 : y - r, y1 = y + r + 1 > src->height ? src->height : y + r + 1;
+    uint64_t *pq = ps + wz + 1;
+    uint32_t *cq = cs + wz;
+    for (int x = 0; x < w; x++) {
+        int x0 = x - r < 0 ? 0 : x - r, x1 = x + r + 1 > w ? w : x + r + 1;
+        cnt[x] = x1 - x0;
+    }
+    for (int y = 0; y < r && y < h; y++)
+        add_col_row(cs, cq, src->px + (size_t)y * (size_t)src->stride, w, 1);
+    for (int y = 0; y < h; y++) {
+        /* rows [y - r, y + r] of the image, as far as they exist */
+        if (y + r < h)
+            add_col_row(cs, cq, src->px + (size_t)(y + r) * (size_t)src->stride, w, 1);
+        if (y - r - 1 >= 0)
+            add_col_row(cs, cq, src->px + (size_t)(y - r - 1) * (size_t)src->stride, w,
+                        UINT32_MAX);
+        uint64_t a = 0, b = 0;
+        ps[0] = pq[0] = 0;
+        for (int x = 0; x < w; x++) {
+            a += cs[x], b += cq[x];
+            ps[x + 1] = a, pq[x + 1] = b;
+        }
+        int y0 = y - r < 0 ? 0 : y - r, y1 = y + r + 1 > h ? h : y + r + 1;
+        double ny = y1 - y0;
         const uint8_t *s = src->px + (size_t)y * (size_t)src->stride;
         uint8_t *d = out->px + (size_t)y * (size_t)out->stride;
-        for (int x = 0; x < src->width; x++) {
-            int x0 = x - r < 0 ? 0 : x - r, x1 = x + r + 1 > src->width ? src->width : x + r + 1;
-            double n = (double)((x1 - x0) * (y1 - y0));
-            double sum = rk_integral_sum(&ii, x0, y0, x1, y1);
-            double sq = (double)(ii.sq[(size_t)y1 * w1 + (size_t)x1] -
-                                 ii.sq[(size_t)y0 * w1 + (size_t)x1] -
-                                 ii.sq[(size_t)y1 * w1 + (size_t)x0] +
-                                 ii.sq[(size_t)y0 * w1 + (size_t)x0]);
-            /* s <= m (1 - k) + (m k / 128) sd, without the square root: when the left side
-             * minus the first term is positive, compare squares against the variance. */
-            double mean = sum / n, var = sq / n - mean * mean;
-            double lhs = s[x] - mean * (1 - k), g = mean * k / 128.0;
-            bool ink = lhs <= 0 || (var > 0 && lhs * lhs <= g * g * var);
-            d[x] = ink ? 0 : 255;
+        /* columns whose window is whole, [r, w - r), in one vectorised span; the edges clamp */
+        int xa = r < w ? r : w, xb = w - r > xa ? w - r : xa;
+        for (int x = 0; x < xa; x++) {
+            int x1 = x + r + 1 > w ? w : x + r + 1;
+            sauvola_span(s, d, ps, pq, cnt, -x, x1 - x, x, x + 1, ny, k);
+        }
+        sauvola_span(s, d, ps, pq, cnt, -r, r + 1, xa, xb, ny, k);
+        for (int x = xb; x < w; x++) {
+            int x0 = x - r < 0 ? 0 : x - r;
+            sauvola_span(s, d, ps, pq, cnt, x0 - x, w - x, x, x + 1, ny, k);
         }
     }
-    rk_integral_free(&ii);
+    free(ps), free(cs), free(cnt);
     return RK_OK;
 }

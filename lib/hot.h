@@ -1,0 +1,14 @@
+/* Internal to lib/: RK_HOT marks a kernel gcc builds twice, for AVX2 and for the x86-64
+ * baseline, picking one at load time, so the build stays portable (no -march) and still uses
+ * AVX2 where the machine has it. ISO C mode keeps -ffp-contract=off and neither clone may use
+ * FMA, so both compute bit-identical results. Not a public API. */
+#ifndef REKAP_HOT_H
+#define REKAP_HOT_H
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(REKAP_NO_CLONES)
+#define RK_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define RK_HOT
+#endif
+
+#endif
