@@ -50,7 +50,7 @@ static double clamp_to(double v, double lo, double hi)
     return v >= lo ? (v <= hi ? v : hi) : v < lo ? lo : hi;
 }
 
-double rk_image_sample(const struct rk_image *img, double x, double y)
+RK_HOT double rk_image_sample(const struct rk_image *img, double x, double y)
 {
     double fx = floor(x), fy = floor(y);
     int x0 = (int)clamp_to(fx, -1.0, (double)img->width),

@@ -62,89 +62,95 @@ static void uf_union(int32_t *parent, int32_t a, int32_t b)
         parent[a] = b;
 }
 
-/* Labels the ink (0) pixels of bin into *comps (caller frees); returns the count or < 0. */
+/* Sum of the squares 0^2 + 1^2 + ... + n^2 (n >= -1). */
+static int64_t sum_sq(int64_t n)
+{
+    return n * (n + 1) * (2 * n + 1) / 6;
+}
+
+/* Labels the 8-connected ink (0) pixels of bin into *comps (caller frees); returns the count
+ * or < 0. Works on runs of ink along rows rather than on pixels: a run touches a run of the
+ * row above when they overlap or meet diagonally. Components come in the raster order of
+ * their first pixel, and their sums are whole numbers (exact in a double), so the result does
+ * not depend on the order they are added in. */
 static int components(const struct rk_image *bin, struct comp **comps)
 {
     int w = bin->width, h = bin->height;
-    size_t n = (size_t)w * (size_t)h;
-    int32_t *label = malloc(n * sizeof *label);
-    int32_t *parent = malloc((n / 2 + 2) * sizeof *parent);
+    size_t cap = (size_t)h * (size_t)((w + 1) / 2); /* runs are at least a pixel apart */
+    struct run {
+        int y, x0, x1;
+    } *runs = malloc(cap * sizeof *runs);
+    int32_t *parent = malloc(cap * sizeof *parent);
+    size_t *first = malloc(((size_t)h + 1) * sizeof *first); /* first run of each row */
     int rc = RK_ENOMEM;
     *comps = NULL;
-    if (!label || !parent)
+    if (!runs || !parent || !first)
         goto out;
-    int32_t next = 1;
-    parent[0] = 0;
+    int32_t nr = 0;
     for (int y = 0; y < h; y++) {
         const uint8_t *row = bin->px + (size_t)y * (size_t)bin->stride;
-        int32_t *lr = label + (size_t)y * (size_t)w, *la = y > 0 ? lr - w : NULL;
-        for (int x = 0; x < w; x++) {
-            if (row[x]) {
-                lr[x] = 0;
-                continue;
-            }
-            int32_t nb[4] = {x > 0 ? lr[x - 1] : 0, la && x > 0 ? la[x - 1] : 0, la ? la[x] : 0,
-                             la && x + 1 < w ? la[x + 1] : 0};
-            int32_t l = 0;
-            for (int k = 0; k < 4; k++)
-                if (nb[k] && (!l || nb[k] < l))
-                    l = nb[k];
-            if (!l) {
-                /* Provisional labels never exceed half the pixels plus two: a new label
-                 * needs an ink pixel none of whose four earlier neighbours is ink, so such
-                 * pixels are at least two apart along rows and columns. */
-                if ((size_t)next >= n / 2 + 2) {
-                    rc = RK_EINTERNAL;
-                    goto out;
-                }
-                l = next;
-                parent[next] = next;
-                next++;
-            } else {
-                for (int k = 0; k < 4; k++)
-                    if (nb[k] && nb[k] != l)
-                        uf_union(parent, l, nb[k]);
-            }
-            lr[x] = l;
+        first[y] = (size_t)nr;
+        for (int x = 0; x < w;) {
+            while (x < w && row[x])
+                x++;
+            if (x == w)
+                break;
+            int x0 = x;
+            while (x < w && !row[x])
+                x++;
+            runs[nr] = (struct run){y, x0, x - 1};
+            parent[nr] = nr;
+            nr++;
         }
     }
-    /* Compact root labels to 0..count-1. */
-    int32_t count = 0;
-    for (int32_t i = 1; i < next; i++)
-        parent[i] = uf_find(parent, i);
-    int32_t *compact = malloc((size_t)next * sizeof *compact);
-    if (!compact)
-        goto out;
-    for (int32_t i = 1; i < next; i++)
-        compact[i] = parent[i] == i ? count++ : -1;
-    struct comp *c = calloc((size_t)count + 1, sizeof *c);
-    if (!c) {
-        free(compact);
-        goto out;
+    first[h] = (size_t)nr;
+    for (int y = 1; y < h; y++) {
+        size_t i = first[y - 1], j = first[y];
+        while (i < first[y] && j < first[y + 1]) {
+            const struct run *a = &runs[i], *b = &runs[j];
+            if (a->x1 + 1 < b->x0) {
+                i++;
+            } else if (b->x1 + 1 < a->x0) {
+                j++;
+            } else {
+                uf_union(parent, (int32_t)i, (int32_t)j);
+                if (a->x1 < b->x1)
+                    i++;
+                else
+                    j++;
+            }
+        }
     }
+    /* Roots are each component's first run: number them in that order. Unions keep every
+     * parent no later than its child, so in one pass a run's parent already holds its
+     * component's number (stored as -1 - index). */
+    int32_t count = 0;
+    for (int32_t i = 0; i < nr; i++)
+        parent[i] = parent[i] == i ? -1 - count++ : parent[parent[i]];
+    struct comp *c = calloc((size_t)count + 1, sizeof *c);
+    if (!c)
+        goto out;
     for (int32_t i = 0; i < count; i++)
         c[i].x0 = w, c[i].y0 = h, c[i].x1 = -1, c[i].y1 = -1;
-    for (int y = 0; y < h; y++) {
-        const int32_t *lr = label + (size_t)y * (size_t)w;
-        for (int x = 0; x < w; x++) {
-            if (!lr[x])
-                continue;
-            struct comp *k = &c[compact[parent[lr[x]]]];
-            k->area++;
-            k->sx += x, k->sy += y;
-            k->sxx += (double)x * x, k->syy += (double)y * y, k->sxy += (double)x * y;
-            if (x < k->x0) k->x0 = x;
-            if (x > k->x1) k->x1 = x;
-            if (y < k->y0) k->y0 = y;
-            if (y > k->y1) k->y1 = y;
-        }
+    for (int32_t i = 0; i < nr; i++) {
+        struct comp *k = &c[-1 - parent[i]];
+        const struct run *r = &runs[i];
+        int64_t len = r->x1 - r->x0 + 1, sx = (int64_t)(r->x0 + r->x1) * len / 2, y = r->y;
+        k->area += (long)len;
+        k->sx += (double)sx, k->sy += (double)(y * len);
+        k->sxx += (double)(sum_sq(r->x1) - sum_sq(r->x0 - 1));
+        k->syy += (double)(y * y * len), k->sxy += (double)(y * sx);
+        if (r->x0 < k->x0) k->x0 = r->x0;
+        if (r->x1 > k->x1) k->x1 = r->x1;
+        if (r->y < k->y0) k->y0 = r->y;
+        if (r->y > k->y1) k->y1 = r->y;
     }
-    free(compact);
     *comps = c;
     rc = count;
 out:
-    free(label);
+    free(runs);
     free(parent);
+    free(first);
     return rc;
 }
 
