@@ -2,7 +2,11 @@
  * cost of preprocessing a scanned crop. Usage: bench_digits [MODEL] (default models/digits.bin,
  * or $REKAP_MODEL). Inputs are the first MNIST images from $REKAP_SHARED_DATA (or
  * ../shared/data) when present, else synthetic strokes; the model's speed does not depend on
- * which beyond the share of zero pixels it skips. */
+ * which beyond the share of zero pixels it skips.
+ * Reference, in the same run: the same networks through the kernel rekap shipped until
+ * 2026-11-23 (plain loops over the nonzero inputs, accumulators in memory, built like the
+ * library: -O3 and an AVX2 clone), whose logits must equal the library's bit for bit. */
+#include "lib/hot.h"
 #include "rekap/digits.h"
 #include "rekap/idx.h"
 #include "rekap/status.h"
@@ -46,6 +50,140 @@ static void synthetic(uint8_t *imgs)
             int x = 6 + (int)((s >> 16) % 16), y = 4 + (int)((s >> 8) % 20);
             imgs[i * 784 + y * 28 + x] = 255;
         }
+}
+
+/* The reference forward pass of network n on img: plain loops, feature maps HWC in buf
+ * (ref_floats(n) floats), logits into out[RK_DIGITS_CLASSES]. */
+static size_t ref_floats(const struct rk_digits_net *n)
+{
+    return RK_DIGITS_PIXELS + (size_t)n->h1 * n->h1 * n->arch.c1 +
+           (size_t)n->p1 * n->p1 * n->arch.c1 + (size_t)n->h2 * n->h2 * n->arch.c2 + n->flat +
+           n->arch.hidden;
+}
+
+static void ref_pool(const float *in, uint32_t h, uint32_t c, float *out)
+{
+    uint32_t p = h / 2;
+    for (uint32_t y = 0; y < p; y++)
+        for (uint32_t x = 0; x < p; x++) {
+            const float *i00 = in + ((size_t)(2 * y) * h + 2 * x) * c, *i01 = i00 + c;
+            const float *i10 = i00 + (size_t)h * c, *i11 = i10 + c;
+            float *o = out + ((size_t)y * p + x) * c;
+            for (uint32_t k = 0; k < c; k++) {
+                float a = i00[k] > i01[k] ? i00[k] : i01[k];
+                float b = i10[k] > i11[k] ? i10[k] : i11[k];
+                o[k] = a > b ? a : b;
+            }
+        }
+}
+
+static void ref_relu(float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+}
+
+/* Built as the library built it (-O3, AVX2 clone), so the comparison is of the code alone. */
+RK_HOT static void ref_logits(const struct rk_digits_net *m, const uint8_t *img, float *buf,
+                              float *out)
+{
+    const uint32_t c1 = m->arch.c1, k1 = m->arch.k1, c2 = m->arch.c2, k2 = m->arch.k2;
+    const uint32_t hid = m->arch.hidden, h1 = m->h1, h2 = m->h2, p1 = m->p1;
+    float *x = buf, *a1 = x + RK_DIGITS_PIXELS, *q1 = a1 + (size_t)h1 * h1 * c1;
+    float *a2 = q1 + (size_t)p1 * p1 * c1, *q2 = a2 + (size_t)h2 * h2 * c2, *h = q2 + m->flat;
+    for (int i = 0; i < RK_DIGITS_PIXELS; i++)
+        x[i] = (float)img[i] * (1.0f / 255.0f);
+    for (uint32_t y = 0; y < h1; y++)
+        for (uint32_t xx = 0; xx < h1; xx++) {
+            float *o = a1 + ((size_t)y * h1 + xx) * c1;
+            memcpy(o, m->c1b, c1 * sizeof *o);
+            for (uint32_t ky = 0; ky < k1; ky++)
+                for (uint32_t kx = 0; kx < k1; kx++) {
+                    float v = x[(y + ky) * RK_DIGITS_SIDE + xx + kx];
+                    if (v == 0.0f)
+                        continue;
+                    const float *wk = m->c1w + ((size_t)ky * k1 + kx) * c1;
+                    for (uint32_t c = 0; c < c1; c++)
+                        o[c] += v * wk[c];
+                }
+        }
+    ref_relu(a1, (size_t)h1 * h1 * c1);
+    ref_pool(a1, h1, c1, q1);
+    for (uint32_t y = 0; y < h2; y++)
+        for (uint32_t xx = 0; xx < h2; xx++) {
+            float *o = a2 + ((size_t)y * h2 + xx) * c2;
+            memcpy(o, m->c2b, c2 * sizeof *o);
+            for (uint32_t ky = 0; ky < k2; ky++)
+                for (uint32_t kx = 0; kx < k2; kx++) {
+                    const float *in = q1 + ((size_t)(y + ky) * p1 + xx + kx) * c1;
+                    const float *wk = m->c2w + ((size_t)ky * k2 + kx) * c1 * c2;
+                    for (uint32_t ci = 0; ci < c1; ci++) {
+                        float v = in[ci];
+                        if (v == 0.0f)
+                            continue;
+                        const float *wr = wk + (size_t)ci * c2;
+                        for (uint32_t co = 0; co < c2; co++)
+                            o[co] += v * wr[co];
+                    }
+                }
+        }
+    ref_relu(a2, (size_t)h2 * h2 * c2);
+    ref_pool(a2, h2, c2, q2);
+    memcpy(h, m->f1b, hid * sizeof *h);
+    for (uint32_t i = 0; i < m->flat; i++) {
+        float v = q2[i];
+        if (v == 0.0f)
+            continue;
+        const float *wr = m->f1w + (size_t)i * hid;
+        for (uint32_t j = 0; j < hid; j++)
+            h[j] += v * wr[j];
+    }
+    ref_relu(h, hid);
+    memcpy(out, m->f2b, RK_DIGITS_CLASSES * sizeof *out);
+    for (uint32_t i = 0; i < hid; i++) {
+        float v = h[i];
+        if (v == 0.0f)
+            continue;
+        const float *wr = m->f2w + (size_t)i * RK_DIGITS_CLASSES;
+        for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++)
+            out[j] += v * wr[j];
+    }
+}
+
+/* Seconds per digit of the reference over every network, and whether its logits equal the
+ * library's on all NIMG images. */
+static double ref_time(const struct rk_digits_model *m, const uint8_t *imgs, void *scratch,
+                       size_t slen, int *same)
+{
+    size_t nf = 0;
+    for (uint32_t k = 0; k < m->nnets; k++)
+        nf = ref_floats(&m->net[k]) > nf ? ref_floats(&m->net[k]) : nf;
+    float *buf = malloc(nf * sizeof *buf);
+    if (!buf)
+        return -1;
+    *same = 1;
+    for (int i = 0; i < NIMG; i++)
+        for (uint32_t k = 0; k < m->nnets; k++) {
+            float a[RK_DIGITS_CLASSES], b[RK_DIGITS_CLASSES];
+            ref_logits(&m->net[k], imgs + (size_t)i * 784, buf, a);
+            if (rk_digits_logits(m, k, imgs + (size_t)i * 784, scratch, slen, b) != RK_OK ||
+                memcmp(a, b, sizeof a) != 0)
+                *same = 0;
+        }
+    int n = 0;
+    float sink = 0;
+    double t0 = now(), t1;
+    do {
+        for (int i = 0; i < NIMG; i++, n++)
+            for (uint32_t k = 0; k < m->nnets; k++) {
+                float a[RK_DIGITS_CLASSES];
+                ref_logits(&m->net[k], imgs + (size_t)i * 784, buf, a);
+                sink += a[0];
+            }
+        t1 = now();
+    } while (t1 - t0 < 2.0);
+    free(buf);
+    return sink == sink ? (t1 - t0) / n : -1; /* (a NaN sink would be a broken model) */
 }
 
 int main(int argc, char **argv)
@@ -96,6 +234,11 @@ int main(int argc, char **argv)
     printf("classify: %d digits in %.3f s, %.1f us/digit, %.0f digits/s (one core); "
            "a 90-digit page: %.1f ms\n",
            n, t1 - t0, per * 1e6, 1.0 / per, per * 90 * 1e3);
+    int same = 0;
+    double ref = ref_time(&m, imgs, scratch, slen, &same);
+    printf("reference (the previous kernel, same networks, same run): %.1f us/digit; "
+           "library %.2fx faster; logits bit-identical on all %d images: %s\n",
+           ref * 1e6, ref / per, NIMG, same ? "yes" : "NO");
     /* preprocessing a 3x scan-like crop, dark ink on paper */
     enum { W = 110, H = 120 };
     uint8_t *crop = malloc(W * H), box[784];
