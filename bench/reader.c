@@ -3,8 +3,9 @@
  * 60-90; cli/photoset.h), on one core: time per page (decode included, and without it), field
  * accuracy, and — on the very same digit-box crops the reader classifies — its CNN against
  * Tesseract (`tesseract CROP.png stdout --psm 10 -c tessedit_char_whitelist=0123456789`).
- *   build/bench_reader [--photos N] [--tesseract M] [--data DIR] [--model FILE]
- * Defaults: 20 photos, 300 crops for Tesseract (0 skips it), DIR = $REKAP_SHARED_DATA or
+ *   build/bench_reader [--photos N] [--tesseract M] [--reps R] [--data DIR] [--model FILE]
+ * Defaults: 20 photos, 300 crops for Tesseract (0 skips it), best of R = 3 timed reads per
+ * photo (more filters out other jobs on a shared machine), DIR = $REKAP_SHARED_DATA or
  * ../shared/data, FILE = models/digits.bin. Run from the source tree. */
 #define _GNU_SOURCE
 #include "cli/photoset.h"
@@ -115,10 +116,11 @@ static int tesseract_digit(const struct rk_image *img, const char *dir)
 
 int main(int argc, char **argv)
 {
-    int photos = 20, tess = 300;
+    int photos = 20, tess = 300, reps = 3;
     const char *data = getenv("REKAP_SHARED_DATA"), *model = "models/digits.bin";
     static const struct option opts[] = {{"photos", required_argument, 0, 'n'},
                                          {"tesseract", required_argument, 0, 't'},
+                                         {"reps", required_argument, 0, 'r'},
                                          {"data", required_argument, 0, 'd'},
                                          {"model", required_argument, 0, 'm'},
                                          {0, 0, 0, 0}};
@@ -127,15 +129,16 @@ int main(int argc, char **argv)
         switch (c) {
         case 'n': photos = atoi(optarg); break;
         case 't': tess = atoi(optarg); break;
+        case 'r': reps = atoi(optarg); break;
         case 'd': data = optarg; break;
         case 'm': model = optarg; break;
         default:
-            fprintf(stderr, "usage: bench_reader [--photos N] [--tesseract M] [--data DIR] "
-                            "[--model FILE]\n");
+            fprintf(stderr, "usage: bench_reader [--photos N] [--tesseract M] [--reps R] "
+                            "[--data DIR] [--model FILE]\n");
             return 2;
         }
     }
-    if (photos < 1 || photos > 1000 || tess < 0)
+    if (photos < 1 || photos > 1000 || tess < 0 || reps < 1 || reps > 100)
         return 2;
     /* One core: the figure is per page per core. */
     cpu_set_t set;
@@ -167,10 +170,10 @@ int main(int argc, char **argv)
         }
         bytes += cs.photo.jpeg_len;
         struct rk_reader_result res;
-        /* Timing: best of 3 reads of the JPEG, then of the decoded image (no crop copies). */
+        /* Timing: best of reps reads of the JPEG, then of the decoded image (no crop copies). */
         r.on_crop = NULL;
         double best = 1e300, best_img = 1e300;
-        for (int rep = 0; rep < 3; rep++) {
+        for (int rep = 0; rep < reps; rep++) {
             double t0 = now_ms();
             rc = rk_reader_read(&r, cs.photo.jpeg, cs.photo.jpeg_len, NULL, &res);
             double t1 = now_ms();
@@ -178,7 +181,7 @@ int main(int argc, char **argv)
         }
         struct rk_image img;
         if (rk_image_decode(cs.photo.jpeg, cs.photo.jpeg_len, 1, &img) == RK_OK) {
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < reps; rep++) {
                 double t0 = now_ms();
                 rk_reader_read_image(&r, &img, NULL, &res);
                 double t1 = now_ms();
@@ -221,9 +224,9 @@ int main(int argc, char **argv)
     qsort(t_read, (size_t)photos, sizeof(double), cmp_double);
     printf("photos: %d of 3024x4032 (12.2 MP), mean JPEG %.0f KB; unreadable %d\n", photos,
            (double)bytes / photos / 1024, unreadable);
-    printf("time per page, one core (best of 3 per photo): median %.1f ms (min %.1f, max %.1f) "
+    printf("time per page, one core (best of %d per photo): median %.1f ms (min %.1f, max %.1f) "
            "incl. JPEG decode; %.1f ms (min %.1f, max %.1f) from decoded pixels\n",
-           t_all[photos / 2], t_all[0], t_all[photos - 1], t_read[photos / 2], t_read[0],
+           reps, t_all[photos / 2], t_all[0], t_all[photos - 1], t_read[photos / 2], t_read[0],
            t_read[photos - 1]);
     printf("fields: %d; right and accepted %d (%.2f%%); flagged for a person %d (%.2f%%); "
            "wrong and NOT flagged %d\n",
