@@ -20,10 +20,13 @@ int rk_image_init(struct rk_image *img, int width, int height, uint8_t value)
         (long)width * height > RK_IMAGE_MAX_PIXELS)
         return RK_ETOOBIG;
     size_t n = (size_t)width * (size_t)height;
-    img->px = malloc(n);
+    /* calloc skips the clearing when the memory comes fresh (and zeroed) from the kernel, as
+     * a decoded photo's 12 MB usually does. */
+    img->px = value == 0 ? calloc(n, 1) : malloc(n);
     if (!img->px)
         return RK_ENOMEM;
-    memset(img->px, value, n);
+    if (value != 0)
+        memset(img->px, value, n);
     img->width = width;
     img->height = height;
     img->stride = width;
