@@ -1,6 +1,6 @@
 /* Gray image allocation and pixel operations. Everything here runs on whole 12 MP photos, so
  * the loops are written to be O(pixels) with no per-pixel allocation or division where it can
- * be avoided (running sums for blur, integral images for local statistics). */
+ * be avoided (running sums for blur and for local statistics, integral images for boxes). */
 #include "hot.h"
 #include "rekap/image.h"
 #include "rekap/status.h"

@@ -761,6 +761,61 @@ static void test_thresholds(void **state)
     rk_image_free(&img);
 }
 
+/* The fast paths (block sums without division, sliding column sums, vectorised spans) give
+ * exactly what the definitions give, computed here the slow way: rounded block means, and
+ * Sauvola's formula on window sums added pixel by pixel. Random images of many sizes, window
+ * radii from 1 to past the image's sides, and downscale factors up to the cap. */
+static void test_match_definitions(void **state)
+{
+    (void)state;
+    unsigned s = 12345;
+    for (int t = 0; t < 300; t++) {
+        s = s * 1103515245u + 12345u;
+        int w = 1 + (int)((s >> 8) % 90), h = 1 + (int)((s >> 16) % 70);
+        struct rk_image img, out;
+        assert_int_equal(rk_image_init(&img, w, h, 0), RK_OK);
+        for (int i = 0; i < w * h; i++) {
+            s = s * 1103515245u + 12345u;
+            /* noise; dark strokes on uneven paper; black beside flat gray (ties: a window
+             * of zeros is ink, a flat one has no variance) */
+            img.px[i] = t % 3 == 0   ? (uint8_t)(s >> 24)
+                        : t % 3 == 1 ? (uint8_t)((i % w) % 9 < 2 ? 40 + (s >> 28)
+                                                                 : 150 + (i % w) + (s >> 29))
+                                     : (uint8_t)((i % w) < w / 2 ? 0 : 128);
+        }
+        int f = 1 + (int)((s >> 3) % 64);
+        assert_int_equal(rk_image_downscale(&img, f, &out), RK_OK);
+        for (int oy = 0; oy < out.height; oy++)
+            for (int ox = 0; ox < out.width; ox++) {
+                unsigned sum = 0, n = 0;
+                for (int y = oy * f; y < oy * f + f && y < h; y++)
+                    for (int x = ox * f; x < ox * f + f && x < w; x++)
+                        sum += img.px[y * w + x], n++;
+                assert_int_equal(out.px[oy * out.width + ox], (sum + n / 2) / n);
+            }
+        rk_image_free(&out);
+        int r = 1 + (int)((s >> 9) % 50);
+        double k = 0.05 + (double)((s >> 20) % 90) / 100.0;
+        assert_int_equal(rk_image_threshold_sauvola(&img, r, k, &out), RK_OK);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                uint64_t sum = 0, sq = 0;
+                int y0 = y - r < 0 ? 0 : y - r, y1 = y + r + 1 > h ? h : y + r + 1;
+                int x0 = x - r < 0 ? 0 : x - r, x1 = x + r + 1 > w ? w : x + r + 1;
+                for (int j = y0; j < y1; j++)
+                    for (int i = x0; i < x1; i++)
+                        sum += img.px[j * w + i], sq += (uint64_t)img.px[j * w + i] * img.px[j * w + i];
+                double n = (double)((x1 - x0) * (y1 - y0));
+                double mean = (double)sum / n, var = (double)sq / n - mean * mean;
+                double lhs = img.px[y * w + x] - mean * (1 - k), g = mean * k / 128.0;
+                bool ink = lhs <= 0 || (var > 0 && lhs * lhs <= g * g * var);
+                assert_int_equal(out.px[y * w + x], ink ? 0 : 255);
+            }
+        rk_image_free(&out);
+        rk_image_free(&img);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -775,6 +830,7 @@ int main(void)
         cmocka_unit_test(test_orient_all),
         cmocka_unit_test(test_pixel_ops),
         cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_match_definitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
