@@ -6,6 +6,10 @@
 #include "hot.h"
 #include "rekap/digits.h"
 
+/* Caps rk_digits_arch_check enforces that the forward pass sizes its stack arrays by. */
+#define RK_DIGITS_CAP_C1 64u
+#define RK_DIGITS_CAP_K 7u
+
 struct rk_digits_acts {
     float *x;      /* 28*28 input, 0..1 */
     float *a1;     /* h1*h1*c1 conv1 after relu (HWC) */
@@ -23,8 +27,14 @@ size_t rk_digits_acts_floats(const struct rk_digits_net *m);
 /* Points a at consecutive arrays of base (base holds rk_digits_acts_floats(m) floats). */
 void rk_digits_acts_layout(const struct rk_digits_net *m, float *base, struct rk_digits_acts *a);
 
-/* Forward pass from a->x to a->logits, keeping every intermediate activation. */
+/* Forward pass from a->x to a->logits, keeping every intermediate activation: the widest of
+ * the builds below that the machine runs. */
 void rk_digits_forward(const struct rk_digits_net *m, const struct rk_digits_acts *a);
+
+/* The same pass with 8-float vectors (AVX2 clone or baseline) and, where RK_HAVE_AVX512, with
+ * 16-float ones (only on a machine with AVX-512F). Bit-identical results; tests call both. */
+void rk_digits_forward_v8(const struct rk_digits_net *m, const struct rk_digits_acts *a);
+void rk_digits_forward_v16(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 
 /* Points m's layer views into w and sets the derived sizes (m->arch must be set). */
 void rk_digits_bind(struct rk_digits_net *m, float *w);

@@ -7,6 +7,10 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(REKAP_NO_CLONES)
 #define RK_HOT __attribute__((target_clones("avx2", "default")))
+/* Kernels that need a different source for AVX-512 (wider vectors, twice the registers) are
+ * built a second time with RK_AVX512 and called only where __builtin_cpu_supports("avx512f"). */
+#define RK_HAVE_AVX512 1
+#define RK_AVX512 __attribute__((target("avx512f")))
 #else
 #define RK_HOT
 #endif
