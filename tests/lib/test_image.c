@@ -778,10 +778,11 @@ static void test_match_definitions(void **state)
             s = s * 1103515245u + 12345u;
             /* noise; dark strokes on uneven paper; black beside flat gray (ties: a window
              * of zeros is ink, a flat one has no variance) */
-            img.px[i] = t % 3 == 0   ? (uint8_t)(s >> 24)
-                        : t % 3 == 1 ? (uint8_t)((i % w) % 9 < 2 ? 40 + (s >> 28)
-                                                                 : 150 + (i % w) + (s >> 29))
-                                     : (uint8_t)((i % w) < w / 2 ? 0 : 128);
+            unsigned v = t % 3 == 0   ? (s >> 24) & 255u
+                         : t % 3 == 1 ? ((i % w) % 9 < 2 ? 40u + (s >> 28)
+                                                         : 150u + (unsigned)(i % w) + (s >> 29))
+                                      : ((i % w) < w / 2 ? 0u : 128u);
+            img.px[i] = (uint8_t)v;
         }
         int f = 1 + (int)((s >> 3) % 64);
         assert_int_equal(rk_image_downscale(&img, f, &out), RK_OK);
