@@ -111,6 +111,18 @@ static void id_key(int64_t id, char key[24])
     snprintf(key, 24, "%lld", (long long)id);
 }
 
+/* The body of a cached getter: out from the cache, else from the engine's lookup (an
+ * expression giving a status), which is then cached. */
+#define CACHED(s, kind, key, out, len, lookup)                                                 \
+    do {                                                                                       \
+        if (cache_get(s, kind, key, out, len))                                                 \
+            return RK_OK;                                                                      \
+        int rc_ = (lookup);                                                                    \
+        if (rc_ == RK_OK)                                                                      \
+            cache_put(s, kind, key, out, len);                                                 \
+        return rc_;                                                                            \
+    } while (0)
+
 bool rk_store_in_transaction(struct rk_store *s)
 {
     return s->ops->in_transaction(s) != 0;
@@ -208,12 +220,9 @@ int rk_store_region_put(struct rk_store *s, const struct rk_region *r)
 
 int rk_store_region_get(struct rk_store *s, const char *code, struct rk_region *out)
 {
-    if (code && cache_get(s, RK_RC_REGION, code, out, sizeof *out))
-        return RK_OK;
-    int rc = s->ops->region_get(s, code, out);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_REGION, code, out, sizeof *out);
-    return rc;
+    if (!code)
+        return s->ops->region_get(s, code, out);
+    CACHED(s, RK_RC_REGION, code, out, sizeof *out, s->ops->region_get(s, code, out));
 }
 
 int rk_store_region_children(struct rk_store *s, const char *code, rk_region_visit fn, void *ud)
@@ -233,13 +242,8 @@ int rk_store_region_counts(struct rk_store *s, const char *code, int64_t counts[
 {
     /* A count over a subtree scans it (a province: ~20,000 rows); the results pages ask for
      * one per child region, every time. */
-    const char *key = code ? code : "";
-    if (cache_get(s, RK_RC_COUNTS, key, counts, sizeof(int64_t) * RK_LEVEL_COUNT))
-        return RK_OK;
-    int rc = s->ops->region_counts(s, code, counts);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_COUNTS, key, counts, sizeof(int64_t) * RK_LEVEL_COUNT);
-    return rc;
+    CACHED(s, RK_RC_COUNTS, code ? code : "", counts, sizeof(int64_t) * RK_LEVEL_COUNT,
+           s->ops->region_counts(s, code, counts));
 }
 
 int rk_store_region_voters(struct rk_store *s, const char *code, int64_t *dpt_l, int64_t *dpt_p)
@@ -256,12 +260,7 @@ int rk_store_election_get(struct rk_store *s, int64_t id, struct rk_election *ou
 {
     char key[24];
     id_key(id, key);
-    if (cache_get(s, RK_RC_ELECTION, key, out, sizeof *out))
-        return RK_OK;
-    int rc = s->ops->election_get(s, id, NULL, out);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_ELECTION, key, out, sizeof *out);
-    return rc;
+    CACHED(s, RK_RC_ELECTION, key, out, sizeof *out, s->ops->election_get(s, id, NULL, out));
 }
 
 int rk_store_election_by_slug(struct rk_store *s, const char *slug, struct rk_election *out)
@@ -283,12 +282,7 @@ int rk_store_race_get(struct rk_store *s, int64_t id, struct rk_race *out)
 {
     char key[24];
     id_key(id, key);
-    if (cache_get(s, RK_RC_RACE, key, out, sizeof *out))
-        return RK_OK;
-    int rc = s->ops->race_get(s, id, out);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_RACE, key, out, sizeof *out);
-    return rc;
+    CACHED(s, RK_RC_RACE, key, out, sizeof *out, s->ops->race_get(s, id, out));
 }
 
 int rk_store_race_list(struct rk_store *s, int64_t election_id, const char *code, rk_race_visit fn,
@@ -591,12 +585,7 @@ int rk_store_user_get(struct rk_store *s, int64_t id, struct rk_user *out)
 {
     char key[24];
     id_key(id, key);
-    if (cache_get(s, RK_RC_USER, key, out, sizeof *out))
-        return RK_OK;
-    int rc = s->ops->user_get(s, id, NULL, out);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_USER, key, out, sizeof *out);
-    return rc;
+    CACHED(s, RK_RC_USER, key, out, sizeof *out, s->ops->user_get(s, id, NULL, out));
 }
 
 int rk_store_user_by_name(struct rk_store *s, const char *username, struct rk_user *out)
@@ -670,12 +659,7 @@ int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device
 {
     if (!key_id)
         return RK_EINVAL;
-    if (cache_get(s, RK_RC_DEVICE, key_id, out, sizeof *out))
-        return RK_OK;
-    int rc = s->ops->device_get(s, key_id, out);
-    if (rc == RK_OK)
-        cache_put(s, RK_RC_DEVICE, key_id, out, sizeof *out);
-    return rc;
+    CACHED(s, RK_RC_DEVICE, key_id, out, sizeof *out, s->ops->device_get(s, key_id, out));
 }
 
 int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
