@@ -46,14 +46,12 @@ static uint32_t hash(int64_t race_id, const char *code)
 bool rk_fold_add(struct rk_tally_fold *f, int64_t race_id, const char *code,
                  const struct rk_tally *delta)
 {
-    if (strlen(code) > RK_CODE_MAX)
-        return false;
+    if (strlen(code) > RK_CODE_MAX) return false;
     uint32_t i = hash(race_id, code) & (FOLD_SLOTS - 1);
     for (;; i = (i + 1) & (FOLD_SLOTS - 1)) {
         struct slot *s = &f->slots[i];
         if (!s->used) {
-            if (f->n_used >= FOLD_LIMIT)
-                return false;
+            if (f->n_used >= FOLD_LIMIT) return false;
             s->used = true;
             s->race_id = race_id;
             strcpy(s->code, code);
@@ -101,11 +99,9 @@ int rk_fold_each(const struct rk_tally_fold *f,
 {
     for (uint32_t k = 0; k < f->n_used; k++) {
         const struct slot *s = &f->slots[f->order[k]];
-        if (rk_tally_is_zero(&s->sum))
-            continue;
+        if (rk_tally_is_zero(&s->sum)) continue;
         int rc = write(ctx, s->race_id, s->code, &s->sum);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     return 0;
 }

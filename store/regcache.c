@@ -29,8 +29,7 @@ struct rk_regcache {
 int rk_regcache_new(size_t max_entries, struct rk_regcache **out)
 {
     *out = NULL;
-    if (max_entries < 16 || max_entries > ((size_t)1 << 24))
-        return RK_EINVAL;
+    if (max_entries < 16 || max_entries > ((size_t)1 << 24)) return RK_EINVAL;
     size_t cap = 32;
     while (cap < max_entries * 2)
         cap *= 2; /* at most half full: short probes */
@@ -60,16 +59,14 @@ static void clear_locked(struct rk_regcache *c)
 
 void rk_regcache_free(struct rk_regcache *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     clear_locked(c);
     pthread_mutex_destroy(&c->mu);
     free(c->slots);
     free(c);
 }
 
-void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses,
-                       long long *clears)
+void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses, long long *clears)
 {
     pthread_mutex_lock(&c->mu);
     *hits = c->hits;
@@ -82,8 +79,7 @@ void rk_regcache_sync(struct rk_regcache *c, int64_t gen)
 {
     pthread_mutex_lock(&c->mu);
     if (gen != c->gen) {
-        if (c->n)
-            clear_locked(c);
+        if (c->n) clear_locked(c);
         c->gen = gen;
     }
     pthread_mutex_unlock(&c->mu);
@@ -103,16 +99,14 @@ static struct entry *probe(struct rk_regcache *c, uint64_t h, enum rk_regcache_k
 {
     for (size_t i = (size_t)h & c->mask;; i = (i + 1) & c->mask) {
         struct entry *e = &c->slots[i];
-        if (!e->kind || (e->hash == h && e->kind == kind && strcmp(e->key, key) == 0))
-            return e;
+        if (!e->kind || (e->hash == h && e->kind == kind && strcmp(e->key, key) == 0)) return e;
     }
 }
 
 bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
                      const char *key, void *out, size_t len)
 {
-    if (strlen(key) >= KEY_MAX)
-        return false;
+    if (strlen(key) >= KEY_MAX) return false;
     uint64_t h = hash(kind, key);
     bool hit = false;
     pthread_mutex_lock(&c->mu);
@@ -134,17 +128,14 @@ bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind k
 void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
                      const char *key, const void *val, size_t len)
 {
-    if (strlen(key) >= KEY_MAX || len == 0 || len > UINT32_MAX)
-        return;
+    if (strlen(key) >= KEY_MAX || len == 0 || len > UINT32_MAX) return;
     void *copy = malloc(len);
-    if (!copy)
-        return;
+    if (!copy) return;
     memcpy(copy, val, len);
     uint64_t h = hash(kind, key);
     pthread_mutex_lock(&c->mu);
     if (gen == c->gen) {
-        if (c->n >= c->max)
-            clear_locked(c);
+        if (c->n >= c->max) clear_locked(c);
         struct entry *e = probe(c, h, kind, key);
         if (!e->kind) {
             e->hash = h;

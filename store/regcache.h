@@ -3,9 +3,10 @@
  * handles. SQLite throws away a connection's page cache whenever another connection has
  * committed, which on election night is hundreds of times a second, so without this each
  * upload re-reads the same B-tree pages from the kernel. The public results pages use it too,
- * for the number of TPS expected in each region (a count over the region's subtree). Exactness comes from a generation
- * number in the database that triggers bump on every change to those tables (migration 6):
- * an entry is only ever served to a reader whose snapshot has the generation it was read at. */
+ * for the number of TPS expected in each region (a count over the region's subtree). Exactness
+ * comes from a generation number in the database that triggers bump on every change to those tables
+ * (migration 6): an entry is only ever served to a reader whose snapshot has the generation it was
+ * read at. */
 #ifndef REKAP_STORE_REGCACHE_H
 #define REKAP_STORE_REGCACHE_H
 

@@ -17,8 +17,7 @@ struct seen {
 static int visit(void *ctx, int64_t race_id, const char *code, const struct rk_tally *sum)
 {
     struct seen *s = ctx;
-    if (s->n >= 8)
-        return -1;
+    if (s->n >= 8) return -1;
     s->race[s->n] = race_id;
     snprintf(s->code[s->n], sizeof s->code[0], "%s", code);
     s->sah[s->n] = sum->sah;
@@ -79,8 +78,7 @@ static void test_capacity(void **state)
     int accepted = 0;
     for (int i = 0; i < 5000; i++) {
         snprintf(code, sizeof code, "%010d", i);
-        if (!rk_fold_add(f, 7, code, &one))
-            break;
+        if (!rk_fold_add(f, 7, code, &one)) break;
         accepted++;
     }
     assert_true(accepted >= 1024 && accepted < 5000); /* bounded, and not tiny */

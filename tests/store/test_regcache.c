@@ -191,8 +191,7 @@ static void test_not_outside_snapshots(void **state)
 static void test_bounded(void **state)
 {
     struct fx *f = *state;
-    if (rk_test_store_is_pg())
-        skip();
+    if (rk_test_store_is_pg()) skip();
     /* 16 entries at most: reading 20 regions empties the cache at least once. */
     assert_int_equal(rk_store_read_begin(f->r), RK_OK);
     for (int i = 0; i < 20; i++) {
