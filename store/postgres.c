@@ -82,6 +82,7 @@ enum pq_stmt {
     PQ_DEVICE_PUT,
     PQ_DEVICE_GET,
     PQ_DEVICE_REVOKE,
+    PQ_REGISTRY_GEN,
     PQ_COUNT
 };
 
@@ -207,6 +208,7 @@ static const char *const pq_sql[PQ_COUNT] = {
     [PQ_LOG_APPEND] = "INSERT INTO log_entry(idx, entry, leaf) SELECT coalesce(max(idx) + 1, 0), "
                       "$1::bytea, $2::bytea FROM log_entry RETURNING idx",
     [PQ_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_entry",
+    [PQ_REGISTRY_GEN] = "SELECT n FROM registry_gen WHERE id = 1",
     [PQ_LOG_GET] = "SELECT entry, leaf FROM log_entry WHERE idx = $1::bigint",
     [PQ_LOG_LEAVES] = "SELECT idx, leaf FROM log_entry WHERE idx >= $1::bigint "
                       "AND idx < $1::bigint + $2::bigint ORDER BY idx",
@@ -394,6 +396,27 @@ static const char *const pq_migrations[] = {
     "CREATE INDEX photo_uploader ON photo(uploader);",
     /* 5: SQLite's migration 5 tightens its version trigger; PostgreSQL's was already strict. */
     "SELECT 1;",
+    /* 6: the registry generation (see the SQLite engine's migration 6 and store/regcache.h):
+     * statement-level triggers, so a bulk import bumps it once per statement. */
+    "CREATE TABLE registry_gen(id INTEGER PRIMARY KEY CHECK(id = 1), n BIGINT NOT NULL);"
+    "INSERT INTO registry_gen(id, n) VALUES(1, 0);"
+    "CREATE FUNCTION rekap_registry_bump() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    "BEGIN"
+    "  UPDATE registry_gen SET n = n + 1 WHERE id = 1;"
+    "  RETURN NULL;"
+    "END $f$;"
+    "CREATE TRIGGER region_gen AFTER INSERT OR UPDATE OR DELETE ON region"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();"
+    "CREATE TRIGGER candidate_gen AFTER INSERT OR UPDATE OR DELETE ON candidate"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();"
+    "CREATE TRIGGER election_gen AFTER UPDATE OR DELETE ON election"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();"
+    "CREATE TRIGGER race_gen AFTER UPDATE OR DELETE ON race"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();"
+    "CREATE TRIGGER users_gen AFTER UPDATE OR DELETE ON users"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();"
+    "CREATE TRIGGER device_keys_gen AFTER UPDATE OR DELETE ON device_keys"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_registry_bump();",
 };
 #define PQ_MIGRATION_COUNT ((int)(sizeof pq_migrations / sizeof pq_migrations[0]))
 
@@ -1564,6 +1587,24 @@ static int pg_log_size(struct rk_store *s, int64_t *size)
     return RK_OK;
 }
 
+/* No snapshot is needed for the registry cache here: every request reads the generation before
+ * its lookups, so an entry tagged with a generation is never served to a request that has seen
+ * a later one, and a request that saw an earlier one began before the change committed. */
+static int pg_registry_gen(struct rk_store *s, int64_t *gen)
+{
+    struct pg_store *q = P(s);
+    PGresult *res;
+    int rc = run(q, PQ_REGISTRY_GEN, NULL, &res);
+    if (rc != RK_OK)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = RK_EDB;
+    else
+        *gen = ival(res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
 static int pg_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
                       uint8_t leaf[32])
 {
@@ -2004,6 +2045,7 @@ static const struct rk_store_ops pg_ops = {
     .tally_children = pg_tally_children,
     .log_append = pg_log_append,
     .log_size = pg_log_size,
+    .registry_gen = pg_registry_gen,
     .log_get = pg_log_get,
     .log_leaves = pg_log_leaves,
     .sth_put = pg_sth_put,

@@ -65,7 +65,7 @@ int rk_store_read_begin(struct rk_store *s)
     bool in_tx = s->ops->in_transaction(s) != 0;
     int rc = s->ops->read_begin ? s->ops->read_begin(s) : RK_OK;
     /* Never inside a write transaction: its own uncommitted changes are not in the cache. */
-    if (rc == RK_OK && s->cache && !in_tx && s->ops->read_begin && s->ops->registry_gen &&
+    if (rc == RK_OK && s->cache && !in_tx && s->ops->registry_gen &&
         s->ops->registry_gen(s, &s->cache_gen) == RK_OK) {
         rk_regcache_sync(s->cache, s->cache_gen);
         s->cache_on = true;
