@@ -62,11 +62,10 @@ void rk_store_read_end(struct rk_store *s);
 /* A registry cache shared by several handles of one process (store/regcache.h says why):
  * inside rk_store_read_begin/_end on an attached handle, device keys, accounts, races,
  * elections, candidate lists, regions and region counts are served from memory when the
- * database's registry
- * generation (bumped by triggers on every change to those tables) is the one they were read
- * at, so answers stay exactly those of the database. Outside rk_store_read_begin/_end, or
- * inside a write transaction, the handle reads the database as always. max_entries bounds memory
- * (the cache empties itself when full): 16 .. 16,777,216. */
+ * database's registry generation (bumped by triggers on every change to those tables) is the
+ * one they were read at, so answers stay exactly those of the database. Outside
+ * rk_store_read_begin/_end, or inside a write transaction, the handle reads the database as
+ * always. max_entries bounds memory (the cache empties itself when full): 16 .. 16,777,216. */
 struct rk_regcache;
 int rk_regcache_new(size_t max_entries, struct rk_regcache **out);
 void rk_regcache_free(struct rk_regcache *c);
