@@ -56,10 +56,12 @@ int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_M
     return rc;
 }
 
-int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
-                            const char *region, const char *race_ref, const char *payload,
-                            size_t len, const char *device_hex, const uint8_t *sig,
-                            int64_t now_ms, int64_t *index)
+/* rk_log_append_statement for a caller that already read the log's size in this transaction:
+ * the entry must get index size (RK_EINTERNAL otherwise). */
+static int append_at(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                     const char *region, const char *race_ref, const char *payload, size_t len,
+                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t size,
+                     int64_t *index)
 {
     struct rk_logentry e;
     memset(&e, 0, sizeof e);
@@ -67,10 +69,7 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
         strlen(region ? region : "") > RK_CODE_MAX ||
         strlen(race_ref ? race_ref : "") > RK_LOGENTRY_RACE_MAX || now_ms < 0)
         return RK_EINVAL;
-    int64_t size;
-    int rc = rk_store_log_size(s, &size);
-    if (rc != RK_OK)
-        return rc;
+    int rc;
     e.seq = (uint64_t)size;
     e.timestamp_ms = (uint64_t)now_ms;
     e.kind = kind;
@@ -97,18 +96,34 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
     return *index == size ? RK_OK : RK_EINTERNAL;
 }
 
-/* Appends a log entry about a result of race_id at tps; returns its index in *index and the
- * race's reference in ref. */
-static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
-                     const char *tps, int64_t race_id, const char *payload, size_t plen,
-                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t *index,
-                     char ref[RK_LOGENTRY_RACE_MAX + 1])
+int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                            const char *region, const char *race_ref, const char *payload,
+                            size_t len, const char *device_hex, const uint8_t *sig,
+                            int64_t now_ms, int64_t *index)
 {
-    int rc = ref[0] ? RK_OK : rk_race_ref(s, race_id, ref);
+    int64_t size;
+    int rc = rk_store_log_size(s, &size);
     if (rc != RK_OK)
         return rc;
-    return rk_log_append_statement(s, kind, actor, tps, ref, payload, plen, device_hex, sig,
-                                   now_ms, index);
+    return append_at(s, kind, actor, region, race_ref, payload, len, device_hex, sig, now_ms,
+                     size, index);
+}
+
+/* Appends a log entry about a result of race_id at tps; returns its index in *index and the
+ * race's reference in ref ("" on entry = look it up). size: the log's size as already read in
+ * this transaction, or -1 to read it. */
+static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                     const char *tps, int64_t race_id, const char *payload, size_t plen,
+                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t size,
+                     int64_t *index, char ref[RK_LOGENTRY_RACE_MAX + 1])
+{
+    int rc = ref[0] ? RK_OK : rk_race_ref(s, race_id, ref);
+    if (rc == RK_OK && size < 0)
+        rc = rk_store_log_size(s, &size);
+    if (rc != RK_OK)
+        return rc;
+    return append_at(s, kind, actor, tps, ref, payload, plen, device_hex, sig, now_ms, size,
+                     index);
 }
 
 /* Checks that the race exists, is held where the TPS is, and matches the document's columns;
@@ -240,12 +255,12 @@ static int write_version(struct rk_store *s, struct rk_version *v, const struct 
         return rc;
     char ref[RK_LOGENTRY_RACE_MAX + 1];
     snprintf(ref, sizeof ref, "%s", known_ref);
+    /* append_at refuses any index but size: the one the version row already names */
     rc = log_entry(s, kind, v->actor, v->tps, v->race_id, payload, plen,
-                   v->kind == RK_VERSION_UPLOAD ? v->device : NULL, sig, v->created_ms, &idx, ref);
+                   v->kind == RK_VERSION_UPLOAD ? v->device : NULL, sig, v->created_ms, size,
+                   &idx, ref);
     if (rc != RK_OK)
         return rc;
-    if (idx != size)
-        return RK_EINTERNAL; /* the version names an entry the log did not give it */
     fill_receipt(r, v);
     if (r)
         memcpy(r->race_ref, ref, sizeof r->race_ref);
@@ -482,7 +497,7 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
         rc = rk_statement_approval(tps, version, st.current_hash, statement, sizeof statement, &slen);
     if (rc == RK_OK)
         rc = log_entry(s, RK_LOGENTRY_APPROVAL, who->username, tps, race_id, statement, slen, NULL,
-                       NULL, now_ms, &idx, ref);
+                       NULL, now_ms, -1, &idx, ref);
     if (rc == RK_OK)
         rc = rk_store_commit(s);
     if (rc != RK_OK) {
