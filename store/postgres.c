@@ -1581,16 +1581,24 @@ static int pg_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
     return RK_OK;
 }
 
-static int pg_log_size(struct rk_store *s, int64_t *size)
+/* Runs a parameterless query of one integer (the first column of its single row). */
+static int scalar(struct pg_store *q, enum pq_stmt id, int64_t *out)
 {
-    struct pg_store *q = P(s);
     PGresult *res;
-    int rc = run(q, PQ_LOG_SIZE, NULL, &res);
+    int rc = run(q, id, NULL, &res);
     if (rc != RK_OK)
         return rc;
-    *size = ival(res, 0, 0);
+    if (PQntuples(res) != 1)
+        rc = RK_EDB;
+    else
+        *out = ival(res, 0, 0);
     PQclear(res);
-    return RK_OK;
+    return rc;
+}
+
+static int pg_log_size(struct rk_store *s, int64_t *size)
+{
+    return scalar(P(s), PQ_LOG_SIZE, size);
 }
 
 /* No snapshot is needed for the registry cache here: every request reads the generation before
@@ -1598,17 +1606,7 @@ static int pg_log_size(struct rk_store *s, int64_t *size)
  * a later one, and a request that saw an earlier one began before the change committed. */
 static int pg_registry_gen(struct rk_store *s, int64_t *gen)
 {
-    struct pg_store *q = P(s);
-    PGresult *res;
-    int rc = run(q, PQ_REGISTRY_GEN, NULL, &res);
-    if (rc != RK_OK)
-        return rc;
-    if (PQntuples(res) != 1)
-        rc = RK_EDB;
-    else
-        *gen = ival(res, 0, 0);
-    PQclear(res);
-    return rc;
+    return scalar(P(s), PQ_REGISTRY_GEN, gen);
 }
 
 static int pg_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,

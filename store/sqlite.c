@@ -578,17 +578,22 @@ static void sq_read_end(struct rk_store *s)
     }
 }
 
-static int sq_registry_gen(struct rk_store *s, int64_t *gen)
+/* Runs a parameterless query of one integer (the first column of its first row). */
+static int scalar(struct sqlite_store *q, enum stmt_id id, int64_t *out)
 {
-    struct sqlite_store *q = S(s);
-    sqlite3_stmt *st = stmt(q, ST_REGISTRY_GEN);
+    sqlite3_stmt *st = stmt(q, id);
     if (!st)
         return RK_EDB;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        *gen = sqlite3_column_int64(st, 0);
+        *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+}
+
+static int sq_registry_gen(struct rk_store *s, int64_t *gen)
+{
+    return scalar(S(s), ST_REGISTRY_GEN, gen);
 }
 
 static void sq_tune_writer(struct rk_store *s, size_t cache_mb)
@@ -1260,15 +1265,7 @@ static int sq_log_append(struct rk_store *s, const uint8_t *entry, size_t len,
 
 static int sq_log_size(struct rk_store *s, int64_t *size)
 {
-    struct sqlite_store *q = S(s);
-    sqlite3_stmt *st = stmt(q, ST_LOG_SIZE);
-    if (!st)
-        return RK_EDB;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *size = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
+    return scalar(S(s), ST_LOG_SIZE, size);
 }
 
 static int sq_log_get(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
