@@ -25,6 +25,7 @@
 #include "cli/io.h"
 #include "cli/logkey.h"
 #include "rekap/chasil.h"
+#include "rekap/hash.h"
 #include "rekap/status.h"
 #include "rekap/submission.h"
 #include "rekap/text.h"
@@ -49,14 +50,6 @@ struct map {
     size_t cap, n;
 };
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
 static int map_grow(struct map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 1024;
@@ -69,7 +62,7 @@ static int map_grow(struct map *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i][0])
             continue;
-        size_t j = fnv(m->keys[i]) & (cap - 1);
+        size_t j = rk_hash_str(0, m->keys[i]) & (cap - 1);
         while (n.keys[j][0])
             j = (j + 1) & (cap - 1);
         memcpy(n.keys[j], m->keys[i], KEY_MAX);
@@ -87,7 +80,8 @@ static int map_grow(struct map *m)
 static size_t map_get(struct map *m, const char *key, size_t insert_val)
 {
     if (m->cap) {
-        for (size_t j = fnv(key) & (m->cap - 1); m->keys[j][0]; j = (j + 1) & (m->cap - 1))
+        for (size_t j = rk_hash_str(0, key) & (m->cap - 1); m->keys[j][0];
+             j = (j + 1) & (m->cap - 1))
             if (strcmp(m->keys[j], key) == 0)
                 return m->vals[j];
     }
@@ -95,7 +89,7 @@ static size_t map_get(struct map *m, const char *key, size_t insert_val)
         return SIZE_MAX;
     if ((m->n + 1) * 2 > m->cap && map_grow(m) != RK_OK)
         return SIZE_MAX;
-    size_t j = fnv(key) & (m->cap - 1);
+    size_t j = rk_hash_str(0, key) & (m->cap - 1);
     while (m->keys[j][0])
         j = (j + 1) & (m->cap - 1);
     snprintf(m->keys[j], KEY_MAX, "%s", key);
@@ -108,7 +102,8 @@ static size_t map_get(struct map *m, const char *key, size_t insert_val)
 static int map_set(struct map *m, const char *key, size_t val)
 {
     if (m->cap)
-        for (size_t j = fnv(key) & (m->cap - 1); m->keys[j][0]; j = (j + 1) & (m->cap - 1))
+        for (size_t j = rk_hash_str(0, key) & (m->cap - 1); m->keys[j][0];
+             j = (j + 1) & (m->cap - 1))
             if (strcmp(m->keys[j], key) == 0) {
                 m->vals[j] = val;
                 return RK_OK;

@@ -17,6 +17,7 @@
 #include "cli/io.h"
 #include "cli/logkey.h"
 #include "rekap/chasil.h"
+#include "rekap/hash.h"
 #include "rekap/logentry.h"
 #include "rekap/status.h"
 #include "rekap/submission.h"
@@ -230,10 +231,7 @@ static void jsonl_row(struct out *o, json_t *j)
  * millions of rows, so no linear search). Slot value 0 = empty, else index + 1. */
 static uint64_t cur_hash(int64_t race, const char *tps)
 {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)race;
-    for (; *tps; tps++)
-        h = (h ^ (uint8_t)*tps) * 1099511628211ull;
-    return h;
+    return rk_hash_str((uint64_t)race, tps);
 }
 
 static int index_rebuild(struct exp *x)

@@ -12,6 +12,7 @@
  *   completed()   access-log line, free the context, in-flight-- */
 #include "server/http.h"
 #include "rekap/status.h"
+#include "rekap/hash.h"
 #include "rekap/ratelimit.h"
 
 #include <arpa/inet.h>
@@ -474,14 +475,6 @@ struct rcache {
     struct rcache_entry e[RCACHE_SLOTS];
 };
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 /* Whether this request may be answered from / stored in the cache. */
 static int cacheable(struct MHD_Connection *conn, const struct req_ctx *c)
 {
@@ -491,7 +484,7 @@ static int cacheable(struct MHD_Connection *conn, const struct req_ctx *c)
 
 static int rcache_get(struct rcache *rc, const char *key, struct rk_reply *out)
 {
-    uint64_t h = fnv1a(key);
+    uint64_t h = rk_hash_str(0, key);
     struct rcache_entry *e = &rc->e[h % RCACHE_SLOTS];
     int hit = 0;
     pthread_mutex_lock(&rc->mu);
@@ -524,7 +517,7 @@ static void rcache_put(struct rcache *rc, const char *key, const struct rk_reply
         return;
     }
     memcpy(b, r->body, r->len);
-    uint64_t h = fnv1a(key);
+    uint64_t h = rk_hash_str(0, key);
     struct rcache_entry *e = &rc->e[h % RCACHE_SLOTS];
     pthread_mutex_lock(&rc->mu);
     free(e->key);

@@ -2,6 +2,7 @@
  * the slots the current job touched so a rolled-back job can be undone. Fixed capacity: when
  * it is three quarters full, further deltas are written directly by the caller. */
 #include "store/fold.h"
+#include "rekap/hash.h"
 #include "rekap/region.h"
 
 #include <stdlib.h>
@@ -37,9 +38,7 @@ void rk_fold_free(struct rk_tally_fold *f)
 
 static uint32_t hash(int64_t race_id, const char *code)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t)race_id;
-    for (const char *p = code; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    uint64_t h = rk_hash_str((uint64_t)race_id, code);
     return (uint32_t)(h ^ (h >> 32));
 }
 

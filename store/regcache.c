@@ -1,6 +1,7 @@
 /* Registry cache: one open-addressed table under one mutex; values are malloc'd copies. The
  * critical sections are a hash probe and a memcpy, tiny next to the B-tree walks they save. */
 #include "store/regcache.h"
+#include "rekap/hash.h"
 #include "store/store.h"
 #include "rekap/status.h"
 
@@ -87,9 +88,7 @@ void rk_regcache_sync(struct rk_regcache *c, int64_t gen)
 
 static uint64_t hash(enum rk_regcache_kind kind, const char *key)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t)kind;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211u;
+    uint64_t h = rk_hash_str((uint64_t)kind, key);
     return h ^ (h >> 29);
 }
 
