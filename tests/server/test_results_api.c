@@ -692,12 +692,27 @@ static void test_bulk_submissions(void **state)
     assert_string_equal(errcode(j), "parse_error");
     json_decref(j);
     j = post_json("/api/submissions", "[]", NULL, 400);
+    assert_string_equal(errcode(j), "invalid");
     json_decref(j);
     j = post_json("/api/submissions", "[{},{},{},{},{}]", NULL, 400);
+    assert_string_equal(errcode(j), "out_of_range");
     json_decref(j);
     j = post_json("/api/submissions", "[1]", NULL, 200);
-    result_at(j, 0, 400);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(result_at(j, 0, 400), "error"), "code")),
+        "invalid");
     json_decref(j);
+    /* over 4 x 32 KiB: refused whole, before any element is looked at */
+    size_t big = 4 * 32768 + 100;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[0] = '[';
+    huge[big - 1] = ']';
+    huge[big] = '\0';
+    j = post_json("/api/submissions", huge, NULL, 413);
+    assert_string_equal(errcode(j), "too_big");
+    json_decref(j);
+    free(huge);
 }
 
 int main(void)
