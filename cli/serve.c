@@ -116,7 +116,7 @@ int rk_cmd_serve(int argc, char **argv)
             }
             break;
         case 't':
-            if (parse_count(optarg, 64, &n) != RK_OK || n == 0) goto bad_number;
+            if (parse_count(optarg, RK_SERVER_THREADS_MAX, &n) != RK_OK || n == 0) goto bad_number;
             cfg.threads = (unsigned)n;
             break;
         case 'a':

@@ -12,14 +12,14 @@
 #define RK_SERVER_CONN_PER_ADDR_DEFAULT 256 /* simultaneous connections from one address */
 #define RK_SERVER_TIMEOUT_DEFAULT 30 /* seconds a connection may sit idle or trickle */
 #define RK_SERVER_GRACE_DEFAULT 10   /* seconds rk_server_stop waits for in-flight requests */
-#define RK_SERVER_THREADS_MAX 64
+#define RK_SERVER_THREADS_MAX 256
 #define RK_SERVER_STATIC_MAX ((size_t)4 << 20) /* largest static file served */
 
 struct rk_server_config {
     const char *db_uri;    /* store URI, opened once per worker thread */
     const char *bind_addr; /* "127.0.0.1" by default; IPv4 or IPv6 literal */
     unsigned short port;   /* 0 picks a free port (tests) */
-    unsigned threads;      /* worker threads; 0 = number of CPUs (capped at THREADS_MAX) */
+    unsigned threads;      /* request threads; 0 = 32 per CPU (capped at THREADS_MAX) */
     size_t max_body;       /* request body cap in bytes; 0 = default 1 MiB */
     FILE *access_log;      /* one JSON object per request; NULL = none */
     const char *web_dir;   /* static pages; NULL = built-in default (REKAP_WEB_DIR) */

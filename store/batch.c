@@ -7,6 +7,9 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
@@ -28,6 +31,7 @@ struct rk_batcher {
     struct job *head, *tail;
     bool stopping;
     unsigned last_batch; /* jobs in the previous batch */
+    int boost;           /* how much the writer's nice value was lowered (0: not allowed) */
     long long jobs, commits;
 };
 
@@ -103,9 +107,27 @@ static void gather(struct rk_batcher *b)
             break;
 }
 
+/* Every upload passes through this one thread while dozens of request threads share the
+ * same cores, and each commit wakes a batch of them, which the scheduler then ran ahead of
+ * the writer: a higher priority for the writer alone took ~10 % more uploads a second on
+ * the national benchmark. Lowering a nice value needs CAP_SYS_NICE or RLIMIT_NICE
+ * (systemd: LimitNICE=, docs/operations.md); without either the writer keeps the process's
+ * priority and everything still works. Linux sets nice per thread. */
+static void writer_priority(struct rk_batcher *b)
+{
+    id_t tid = (id_t)syscall(SYS_gettid);
+    int base = getpriority(PRIO_PROCESS, tid);
+    for (int boost = RK_BATCH_WRITER_BOOST; boost > 0; boost -= 5)
+        if (setpriority(PRIO_PROCESS, tid, base - boost) == 0) {
+            b->boost = boost;
+            return;
+        }
+}
+
 static void *writer(void *arg)
 {
     struct rk_batcher *b = arg;
+    writer_priority(b);
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->head && !b->stopping)

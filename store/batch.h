@@ -12,6 +12,7 @@
 #define RK_BATCH_CACHE_MB 128 /* the writer's page cache */
 #define RK_BATCH_GATHER_US 1000 /* how long a busy writer lets a small batch grow */
 #define RK_BATCH_GATHER_MIN 16  /* what counts as small */
+#define RK_BATCH_WRITER_BOOST 10 /* nice levels the writer asks above the process, if allowed */
 
 struct rk_batcher;
 
