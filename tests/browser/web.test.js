@@ -11,7 +11,9 @@
 //      message live; go offline, sign and send: the form waits as
 //      "antre"; back online it uploads by itself; the receipt QR loads; a resend is a duplicate;
 //      the app opens again with no network (service worker); a second version queued offline
-//      is refused ("ditolak", with the reason) once the PPK has corrected and approved;
+//      is refused ("ditolak", with the reason) once the PPK has corrected and approved, while
+//      the other race's form, queued offline beside it, goes out in the same request and is
+//      accepted;
 //   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
 //      reason, the witness check of a receipt, the English switch, CSV download.
@@ -363,11 +365,44 @@ async function kppsStaleFix(k) {
   await k.page.check('#agree');
   await k.page.click('#send');
   await k.page.waitForSelector('[data-race="1"] [data-status="antre"]');
+
+  // Still without signal, the regent's race too: both forms now wait together.
+  const other = (await k.page.$$eval('[data-fill]', (els) => els.map((e) => e.dataset.fill))).find((id) => id !== '1');
+  assert.ok(other, 'the TPS holds a second race');
+  await k.page.click(`[data-fill="${other}"]`);
+  await k.page.waitForSelector('input[data-f="suara_total"]');
+  for (const p of [0, 1]) {
+    await k.page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
+    await k.page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  }
+  const pairs = await k.page.$$eval('input[data-f^="suara_paslon_"]', (els) => els.map((e) => e.dataset.f));
+  assert.ok(pairs.length >= 2, 'a race has at least two columns (a pair and kolom kosong)');
+  for (const [f, v] of Object.entries(KPPS_DOC))
+    if (!f.startsWith('suara_paslon_')) await k.page.fill(`input[data-f="${f}"]`, String(v));
+  for (const [i, f] of pairs.entries()) await k.page.fill(`input[data-f="${f}"]`, String([180, 120][i] || 0));
+  await k.page.click('#review');
+  await k.page.waitForSelector('#send');
+  await k.page.check('#agree');
+  await k.page.click('#send');
+  await k.page.waitForSelector(`[data-race="${other}"] [data-status="antre"]`);
+  k.other = other;
 }
 
 async function kppsRejected(k) {
+  const posts = [];
+  k.page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/submissions')) posts.push(r.postData()); });
   await k.ctx.setOffline(false);
   await k.page.waitForSelector('[data-race="1"] [data-status="ditolak"]', {timeout: 20000});
+  await k.page.waitForSelector(`[data-race="${k.other}"] [data-status="diterima"]`, {timeout: 20000});
+  // Both waiting forms went out in one request, and each got its own answer.
+  assert.equal(posts.length, 1, 'one request for the two queued forms');
+  const sent = JSON.parse(posts[0]);
+  assert.ok(Array.isArray(sent) && sent.length === 2, 'a JSON array of the two signed forms');
+  assert.deepEqual(sent.map((x) => String(x.document.race)).sort(), ['1', k.other].sort());
+  const st2 = (await api(`/api/tps/${TPS}/races/${k.other}`)).json;
+  assert.equal(st2.current.version, 1, 'the other race was accepted in the same request');
+  assert.equal(st2.current.document.suara_sah, 300);
+  log('kpps: the two forms queued offline went out in one request, each answered on its own');
   const reason = await k.page.textContent('[data-race="1"] .reason');
   assert.ok(reason.length > 10, 'the refusal says why: ' + reason);
   const st = (await api(`/api/tps/${TPS}/races/1`)).json;

@@ -135,47 +135,78 @@
     item.code = e.code;
   }
 
-  // Sends one item: its photos first (each idempotent by hash), then the signed form.
-  function send(item) {
-    item.status = 'mengirim';
-    return idb.put('queue', item).then(notify).then(function () {
-      var chain = Promise.resolve();
-      item.photos.forEach(function (p) {
-        chain = chain.then(function () {
-          if (p.sent) return;
-          return R.api('/api/photos', {token: S.token, raw: p.blob, type: p.blob.type || 'image/jpeg'}).then(function (r) {
-            if (r.body.sha256 !== p.sha) throw new Error('photo hash mismatch');
-            p.sent = true;
-          });
+  // The server takes up to this many signed forms in one request (RK_SUBMISSION_BULK_MAX).
+  var BULK_MAX = 4;
+
+  function accepted(item, receipt) {
+    item.status = 'diterima';
+    item.reason = null;
+    item.receipt = receipt;
+    item.receipt.at = Date.now();
+    S.state[item.race] = {version: receipt.version, approved: false, doc: receipt.doc_sha256};
+    lsSet('state', S.state);
+    return idb.del('drafts', item.race);
+  }
+
+  function failed(item, e) {
+    if (e.status === 0 || e.status >= 500 || e.status === 429) {
+      item.status = 'antre';
+      item.tries = (item.tries || 0) + 1;
+      item.nextAt = Date.now() + backoff(item.tries);
+      item.reason = e.status ? e.message : null;
+    } else if (e.status === 401 && e.code === 'unauthenticated') {
+      // The session ran out while the form waited: it stays queued until the officer logs in.
+      item.status = 'antre';
+      item.nextAt = Date.now() + BACKOFF_MAX;
+      item.reason = T('Sesi berakhir: masuk lagi untuk mengirim.', 'Session expired: log in again to send.');
+      item.needsLogin = true;
+    } else reject(item, e);
+  }
+
+  // Uploads an item's photos, each idempotent by its hash.
+  function sendPhotos(item) {
+    var chain = Promise.resolve();
+    item.photos.forEach(function (p) {
+      chain = chain.then(function () {
+        if (p.sent) return;
+        return R.api('/api/photos', {token: S.token, raw: p.blob, type: p.blob.type || 'image/jpeg'}).then(function (r) {
+          if (r.body.sha256 !== p.sha) throw new Error('photo hash mismatch');
+          p.sent = true;
         });
       });
-      return chain;
+    });
+    return chain;
+  }
+
+  // Sends queued forms: their photos first, then the signed forms. Forms that waited together
+  // (the races of this TPS, after a stretch without signal) go in one request: one round trip
+  // on a weak network, each form still answered on its own.
+  function send(items) {
+    items.forEach(function (it) { it.status = 'mengirim'; });
+    return Promise.all(items.map(function (it) { return idb.put('queue', it); })).then(notify).then(function () {
+      return items.reduce(function (chain, it) { return chain.then(function () { return sendPhotos(it); }); }, Promise.resolve());
     }).then(function () {
-      return R.api('/api/submissions', {body: item.body});
-    }).then(function (r) {
-      item.status = 'diterima';
-      item.reason = null;
-      item.receipt = r.body;
-      item.receipt.at = Date.now();
-      S.state[item.race] = {version: r.body.version, approved: false, doc: r.body.doc_sha256};
-      lsSet('state', S.state);
-      return idb.del('drafts', item.race);
+      if (items.length === 1)
+        return R.api('/api/submissions', {body: items[0].body}).then(function (r) { return [{ok: true, receipt: r.body}]; });
+      var body = '[' + items.map(function (it) { return it.body; }).join(',') + ']';
+      return R.api('/api/submissions', {body: body}).then(function (r) {
+        var res = r.body && r.body.results;
+        if (!res || res.length !== items.length) throw R.ApiError(502, null);
+        return res.map(function (x) {
+          return x.status < 300 ? {ok: true, receipt: x.receipt} : {ok: false, error: R.ApiError(x.status, {error: x.error})};
+        });
+      });
+    }).then(function (outcomes) {
+      return Promise.all(items.map(function (it, i) {
+        return outcomes[i].ok ? accepted(it, outcomes[i].receipt) : failed(it, outcomes[i].error);
+      }));
     }, function (e) {
-      if (e.status === 0 || e.status >= 500 || e.status === 429) {
-        item.status = 'antre';
-        item.tries = (item.tries || 0) + 1;
-        item.nextAt = Date.now() + backoff(item.tries);
-        item.reason = e.status ? e.message : null;
-      } else if (e.status === 401 && e.code === 'unauthenticated') {
-        // The session ran out while the form waited: it stays queued until the officer logs in.
-        item.status = 'antre';
-        item.nextAt = Date.now() + BACKOFF_MAX;
-        item.reason = T('Sesi berakhir: masuk lagi untuk mengirim.', 'Session expired: log in again to send.');
-        item.needsLogin = true;
-      } else reject(item, e);
-    }).then(function () { return idb.put('queue', item); }).then(function () {
+      items.forEach(function (it) { failed(it, e); });
+    }).then(function () {
+      return Promise.all(items.map(function (it) { return idb.put('queue', it); }));
+    }).then(function () {
       // Refused because the TPS moved on (approved, corrected): show where it stands now.
-      if (item.code === 'conflict') return loadState();
+      if (items.some(function (it) { return it.code === 'conflict'; })) return loadState();
     }).then(notify);
   }
 
@@ -185,11 +216,11 @@
     clearTimeout(timer);
     timer = null;
     return idb.all('queue').then(function (items) {
-      var now = Date.now(), chain = Promise.resolve();
-      items.forEach(function (it) {
-        if ((it.status === 'antre' || it.status === 'mengirim') && (it.nextAt || 0) <= now && !(it.needsLogin && !S.token))
-          chain = chain.then(function () { return online() ? send(it) : null; });
-      });
+      var now = Date.now(), due = items.filter(function (it) {
+        return (it.status === 'antre' || it.status === 'mengirim') && (it.nextAt || 0) <= now && !(it.needsLogin && !S.token);
+      }), chain = Promise.resolve();
+      for (var i = 0; i < due.length; i += BULK_MAX)
+        chain = chain.then(function (group) { return online() ? send(group) : null; }.bind(null, due.slice(i, i + BULK_MAX)));
       return chain;
     }).catch(function () { /* a storage hiccup: try again later */ }).then(function () {
       flushing = false;
