@@ -88,6 +88,34 @@ static int resolve_actor(const char *given, char out[RK_CLI_ACTOR_MAX + 1])
     return RK_EINVAL;
 }
 
+/* The options of the one-account commands: [--db FILE] [--actor NAME] ARG, --actor only where
+ * actor is given. Returns 0 with *db, actor (the logged name) and *arg set; 2 for a usage
+ * error (the caller prints its usage line), after an --actor refusal too. */
+static int one_arg_opts(int argc, char **argv, const char **db, char *actor, const char **arg)
+{
+    const char *actor_s = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"actor", required_argument, 0, 'a'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    *db = rk_cli_default_db();
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, actor ? "d:a:h" : "d:h", opts, NULL)) != -1) {
+        if (c == 'd')
+            *db = optarg;
+        else if (c == 'a' && actor)
+            actor_s = optarg;
+        else
+            return 2;
+    }
+    if (optind != argc - 1)
+        return 2;
+    if (actor && resolve_actor(actor_s, actor) != RK_OK)
+        return 2;
+    *arg = argv[optind];
+    return 0;
+}
+
 /* Reads one line (the password) from stdin into buf; strips the line end. */
 static int read_password(char *buf, size_t cap, size_t *len)
 {
@@ -285,26 +313,10 @@ usage:
 
 static int cmd_disable(int argc, char **argv, bool disabled)
 {
-    const char *db = rk_cli_default_db(), *actor_s = NULL;
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"actor", required_argument, 0, 'a'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:a:h", opts, NULL)) != -1) {
-        if (c == 'd')
-            db = optarg;
-        else if (c == 'a')
-            actor_s = optarg;
-        else
-            goto usage;
-    }
-    if (optind != argc - 1)
-        goto usage;
+    const char *db, *name;
     char actor[RK_CLI_ACTOR_MAX + 1];
-    if (resolve_actor(actor_s, actor) != RK_OK)
-        return 2;
-    const char *name = argv[optind];
+    if (one_arg_opts(argc, argv, &db, actor, &name) != 0)
+        goto usage;
     struct rk_store *s;
     if (open_db(db, &s) != RK_OK)
         return 1;
@@ -335,26 +347,10 @@ usage:
  * revocation is logged. */
 static int cmd_revoke_device(int argc, char **argv)
 {
-    const char *db = rk_cli_default_db(), *actor_s = NULL;
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"actor", required_argument, 0, 'a'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:a:h", opts, NULL)) != -1) {
-        if (c == 'd')
-            db = optarg;
-        else if (c == 'a')
-            actor_s = optarg;
-        else
-            goto usage;
-    }
-    if (optind != argc - 1)
-        goto usage;
+    const char *db, *key_id;
     char actor[RK_CLI_ACTOR_MAX + 1];
-    if (resolve_actor(actor_s, actor) != RK_OK)
-        return 2;
-    const char *key_id = argv[optind];
+    if (one_arg_opts(argc, argv, &db, actor, &key_id) != 0)
+        goto usage;
     struct rk_store *s;
     if (open_db(db, &s) != RK_OK)
         return 1;
@@ -385,18 +381,8 @@ usage:
  * lets an operator confirm a handed-out credential, and tests prove the CSV is real. */
 static int cmd_verify(int argc, char **argv)
 {
-    const char *db = rk_cli_default_db();
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        if (c == 'd')
-            db = optarg;
-        else
-            goto usage;
-    }
-    if (optind != argc - 1)
+    const char *db, *name;
+    if (one_arg_opts(argc, argv, &db, NULL, &name) != 0)
         goto usage;
     char pw[RK_PASSWORD_MAX + 2];
     size_t len = 0;
@@ -408,7 +394,7 @@ static int cmd_verify(int argc, char **argv)
         return 1;
     }
     struct rk_user u;
-    int rc = rk_store_user_by_name(s, argv[optind], &u);
+    int rc = rk_store_user_by_name(s, name, &u);
     rk_store_close(s);
     if (rc == RK_OK)
         rc = rk_auth_password_verify(u.pwhash, pw, len);
