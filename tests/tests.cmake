@@ -10,7 +10,7 @@ foreach(src ${UNIT_TESTS})
   get_filename_component(dir ${src} DIRECTORY)
   get_filename_component(layer ${dir} NAME)
   add_executable(${layer}_${name} ${src} ${PROJECT_SOURCE_DIR}/tests/testutil.c
-    ${PROJECT_SOURCE_DIR}/tests/testhttp.c)
+    ${PROJECT_SOURCE_DIR}/tests/testhttp.c ${PROJECT_SOURCE_DIR}/tests/demoworld.c)
   target_include_directories(${layer}_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${layer}_${name} PRIVATE rekap_app PkgConfig::CMOCKA PkgConfig::ZBAR)
   target_compile_definitions(${layer}_${name} PRIVATE

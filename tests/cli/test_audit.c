@@ -8,7 +8,7 @@
  *     byte changes;
  *   - tampering with a published tally, with a stored version, or with a log entry (triggers
  *     dropped first) makes the audit fail and name the difference. */
-#include "testutil.h"
+#include "demoworld.h"
 
 #include "cli/cli.h"
 #include "cli/http.h"
@@ -29,25 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_TPS 4000
-
-struct device {
-    char tps[RK_CODE_MAX + 1];
-    struct rk_principal who;
-    uint8_t sk[64];
-    char key_id[17];
-    uint32_t dpt_l, dpt_p;
-};
-
 static struct {
     char dir[256], db[400], key[420], url[64], state[420], out[420];
-    struct rk_store *s;
+    struct rk_dw w; /* tests/demoworld.h */
     struct rk_server *srv;
-    struct device *dev;
-    int n;
-    struct rk_race races[64];
-    int nraces;
-    int64_t now;
     uint8_t log_pub[32];
     char log_pub_hex[65];
     struct rk_principal ppk;
@@ -55,48 +40,7 @@ static struct {
     int64_t corrected_race;
 } W;
 
-static int collect_tps(void *ud, const struct rk_region *r)
-{
-    (void)ud;
-    if (W.n >= MAX_TPS)
-        return 1;
-    struct device *d = &W.dev[W.n++];
-    memset(d, 0, sizeof *d);
-    memcpy(d->tps, r->code, sizeof d->tps);
-    d->dpt_l = r->dpt_l;
-    d->dpt_p = r->dpt_p;
-    return 0;
-}
-
-static int collect_race(void *ud, const struct rk_race *r)
-{
-    (void)ud;
-    if (W.nraces < 64)
-        W.races[W.nraces++] = *r;
-    return 0;
-}
-
-static int races_of(const char *tps, const struct rk_race **out)
-{
-    int n = 0;
-    for (int i = 0; i < W.nraces; i++)
-        if (strncmp(tps, W.races[i].region_code, strlen(W.races[i].region_code)) == 0)
-            out[n++] = &W.races[i];
-    return n;
-}
-
-static void make_doc(const struct device *d, const struct rk_race *r, uint64_t seed,
-                     struct rk_chasil *doc)
-{
-    struct rk_candidate c[RK_CANDIDATES_MAX];
-    int n = 0;
-    assert_int_equal(rk_store_candidate_list(W.s, r->id, c, RK_CANDIDATES_MAX, &n), RK_OK);
-    assert_int_equal(rk_demo_chasil(seed, "pilkada2024", d->tps, r->id, n, c[n - 1].kolom_kosong,
-                                    d->dpt_l, d->dpt_p, doc),
-                     RK_OK);
-}
-
-static void submit(const struct device *d, const struct rk_chasil *doc, const uint8_t *prev)
+static void submit(const struct rk_dw_device *d, const struct rk_chasil *doc, const uint8_t *prev)
 {
     struct rk_submission sub;
     uint8_t photo[1][32];
@@ -105,7 +49,7 @@ static void submit(const struct device *d, const struct rk_chasil *doc, const ui
     assert_int_equal(rk_submission_sign(&sub, d->sk, d->key_id), RK_OK);
     struct rk_receipt r;
     struct rk_outcome o;
-    int rc = rk_pipeline_submit(W.s, &d->who, &sub, ++W.now, &r, &o);
+    int rc = rk_pipeline_submit(W.w.s, &d->who, &sub, ++W.w.now, &r, &o);
     if (rc != RK_OK)
         fail_msg("submit %s: %d %s", d->tps, rc, o.message_en);
 }
@@ -124,82 +68,57 @@ static int setup(void **state)
     snprintf(W.key, sizeof W.key, "%s/rekap.db.key", W.dir);
     snprintf(W.state, sizeof W.state, "%s/audit-state.json", W.dir);
     snprintf(W.out, sizeof W.out, "%s/stdout.txt", W.dir);
-    char *argv[] = {"demo", "--db", W.db, "--province", "61", "--scale", "0.02", "--seed", "11",
-                    NULL};
-    assert_int_equal(rk_cmd_demo(9, argv), 0);
-    assert_int_equal(rk_store_open(W.db, &W.s), RK_OK);
-    W.dev = calloc(MAX_TPS, sizeof *W.dev);
-    assert_non_null(W.dev);
-    assert_int_equal(rk_store_region_at_level(W.s, "", RK_LEVEL_TPS, collect_tps, NULL), RK_OK);
-    assert_true(W.n > 100);
-    assert_int_equal(rk_store_race_list(W.s, 0, "61", collect_race, NULL), RK_OK);
-    W.now = 1732700000000;
-    for (int i = 0; i < W.n; i++) {
-        struct device *d = &W.dev[i];
-        struct rk_user u;
-        memset(&u, 0, sizeof u);
-        snprintf(u.p.username, sizeof u.p.username, "kpps-%s", d->tps);
-        u.p.role = RK_ROLE_KPPS;
-        memcpy(u.p.scope, d->tps, sizeof u.p.scope);
-        char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(W.s, "cli@test", &u, NULL, 0, W.now, pw), RK_OK);
-        d->who = u.p;
-        uint8_t pk[32];
-        crypto_sign_keypair(pk, d->sk);
-        struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(W.s, NULL, u.p.user_id, pk, W.now, &key), RK_OK);
-        memcpy(d->key_id, key.key_id, 17);
-    }
+    rk_dw_init(&W.w, W.db, 11, NULL);
     /* every TPS uploads every race it votes in */
-    for (int i = 0; i < W.n; i++) {
+    for (int i = 0; i < W.w.n; i++) {
         const struct rk_race *rs[4];
-        int nr = races_of(W.dev[i].tps, rs);
+        int nr = rk_dw_races_of(&W.w, W.w.dev[i].tps, rs);
         for (int k = 0; k < nr; k++) {
             struct rk_chasil doc;
-            make_doc(&W.dev[i], rs[k], 1, &doc);
-            submit(&W.dev[i], &doc, NULL);
+            rk_dw_make_doc(&W.w, &W.w.dev[i], rs[k], 1, &doc);
+            submit(&W.w.dev[i], &doc, NULL);
         }
     }
     /* TPS 0 uploads a second version of its first race (so version 1 is superseded) */
     const struct rk_race *rs[4];
-    races_of(W.dev[0].tps, rs);
+    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
     struct rk_tps_state st;
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, W.dev[0].tps, &st), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, W.w.dev[0].tps, &st), RK_OK);
     struct rk_chasil doc2;
-    make_doc(&W.dev[0], rs[0], 2, &doc2);
-    submit(&W.dev[0], &doc2, st.current_hash);
+    rk_dw_make_doc(&W.w, &W.w.dev[0], rs[0], 2, &doc2);
+    submit(&W.w.dev[0], &doc2, st.current_hash);
     /* a PPK approves everything in TPS 1's kecamatan, then corrects TPS 1's first race */
     char kec[RK_CODE_MAX + 1];
-    rk_code_ancestor(W.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
+    rk_code_ancestor(W.w.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
     struct rk_user ppk;
     memset(&ppk, 0, sizeof ppk);
     snprintf(ppk.p.username, sizeof ppk.p.username, "ppk-%s", kec);
     ppk.p.role = RK_ROLE_PPK;
     memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
     char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.s, "cli@test", &ppk, NULL, 0, W.now, pw), RK_OK);
+    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &ppk, NULL, 0, W.w.now, pw), RK_OK);
     W.ppk = ppk.p;
     struct rk_receipt r;
     struct rk_outcome o;
-    for (int i = 0; i < W.n; i++) {
-        if (strncmp(W.dev[i].tps, kec, strlen(kec)) != 0)
+    for (int i = 0; i < W.w.n; i++) {
+        if (strncmp(W.w.dev[i].tps, kec, strlen(kec)) != 0)
             continue;
         const struct rk_race *x[4];
-        int nr = races_of(W.dev[i].tps, x);
+        int nr = rk_dw_races_of(&W.w, W.w.dev[i].tps, x);
         for (int k = 0; k < nr; k++) {
-            assert_int_equal(rk_store_tps_state(W.s, x[k]->id, W.dev[i].tps, &st), RK_OK);
-            assert_int_equal(rk_pipeline_approve(W.s, &W.ppk, x[k]->id, W.dev[i].tps,
-                                                 st.current_version, ++W.now, &r, &o),
+            assert_int_equal(rk_store_tps_state(W.w.s, x[k]->id, W.w.dev[i].tps, &st), RK_OK);
+            assert_int_equal(rk_pipeline_approve(W.w.s, &W.ppk, x[k]->id, W.w.dev[i].tps,
+                                                 st.current_version, ++W.w.now, &r, &o),
                              RK_OK);
         }
     }
-    races_of(W.dev[1].tps, rs);
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, W.dev[1].tps, &st), RK_OK);
-    make_doc(&W.dev[1], rs[0], 3, &doc2);
-    assert_int_equal(rk_pipeline_correct(W.s, &W.ppk, &doc2, st.current_hash,
-                                         "Salah baca angka pada pleno kecamatan", ++W.now, &r, &o),
+    rk_dw_races_of(&W.w, W.w.dev[1].tps, rs);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, W.w.dev[1].tps, &st), RK_OK);
+    rk_dw_make_doc(&W.w, &W.w.dev[1], rs[0], 3, &doc2);
+    assert_int_equal(rk_pipeline_correct(W.w.s, &W.ppk, &doc2, st.current_hash,
+                                         "Salah baca angka pada pleno kecamatan", ++W.w.now, &r, &o),
                      RK_OK);
-    memcpy(W.corrected_tps, W.dev[1].tps, sizeof W.corrected_tps);
+    memcpy(W.corrected_tps, W.w.dev[1].tps, sizeof W.corrected_tps);
     W.corrected_race = rs[0]->id;
     /* the log key, and the server signing with it */
     uint8_t seed[32];
@@ -226,8 +145,7 @@ static int teardown(void **state)
 {
     (void)state;
     rk_server_stop(W.srv);
-    rk_store_close(W.s);
-    free(W.dev);
+    rk_dw_free(&W.w);
     rk_test_rmtree(W.dir);
     return 0;
 }
@@ -276,9 +194,9 @@ static void receipt_of(const char *tps, int64_t race, int version, struct rk_wit
 {
     struct rk_version *v = malloc(sizeof *v);
     assert_non_null(v);
-    assert_int_equal(rk_store_version_get(W.s, race, tps, version, v), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, race, tps, version, v), RK_OK);
     char ref[RK_LOGENTRY_RACE_MAX + 1];
-    assert_int_equal(rk_race_ref(W.s, race, ref), RK_OK);
+    assert_int_equal(rk_race_ref(W.w.s, race, ref), RK_OK);
     assert_int_equal(rk_witness_from_version(v, ref, w), RK_OK);
     assert_true(rk_witness_format(w, text, RK_WITNESS_MAX + 1) > 0);
     free(v);
@@ -288,11 +206,11 @@ static void test_receipts(void **state)
 {
     (void)state;
     const struct rk_race *rs[4];
-    races_of(W.dev[0].tps, rs);
+    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
     struct rk_witness w;
     char text[RK_WITNESS_MAX + 1];
     /* version 1 of TPS 0's first race: valid, superseded by the device's own version 2 */
-    receipt_of(W.dev[0].tps, rs[0]->id, 1, &w, text);
+    receipt_of(W.w.dev[0].tps, rs[0]->id, 1, &w, text);
     struct rk_http_src hs;
     struct rk_audit_src http;
     assert_int_equal(rk_http_src_init(&hs, W.url, &http), RK_OK);
@@ -306,9 +224,9 @@ static void test_receipts(void **state)
     assert_int_equal(v->n_later, 1);
     assert_int_equal(v->later[0].version, 2);
     assert_int_equal(v->later[0].kind, RK_VERSION_UPLOAD);
-    assert_string_equal(v->device.owner, W.dev[0].who.username);
+    assert_string_equal(v->device.owner, W.w.dev[0].who.username);
     /* the same on the file */
-    struct rk_audit_store_ctx sc = {.s = W.s, .log_id = "rekap"};
+    struct rk_audit_store_ctx sc = {.s = W.w.s, .log_id = "rekap"};
     memcpy(sc.pub, W.log_pub, 32);
     struct rk_audit_src file;
     rk_audit_src_store(&file, &sc);
@@ -337,7 +255,7 @@ static void test_receipts(void **state)
     assert_false(v->sth_ok);
     /* a correction is not an upload receipt */
     struct rk_version *ver = malloc(sizeof *ver);
-    assert_int_equal(rk_store_version_get(W.s, W.corrected_race, W.corrected_tps, 2, ver), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, W.corrected_race, W.corrected_tps, 2, ver), RK_OK);
     assert_int_equal(rk_witness_from_version(ver, "x", &bad), RK_EINVAL);
     free(ver);
     free(v);
@@ -396,15 +314,15 @@ static void test_receipts(void **state)
     json_decref(j);
     assert_int_equal(rk_http_get_json(&u, "/api/verify?receipt=RKW1%7Cx", &status, &j), RK_EIO);
     assert_int_equal(status, 400);
-    snprintf(path, sizeof path, "/api/devices/%s", W.dev[0].key_id);
+    snprintf(path, sizeof path, "/api/devices/%s", W.w.dev[0].key_id);
     assert_int_equal(rk_http_get_json(&u, path, &status, &j), RK_OK);
     struct rk_device_key k;
-    assert_int_equal(rk_store_device_get(W.s, W.dev[0].key_id, &k), RK_OK);
+    assert_int_equal(rk_store_device_get(W.w.s, W.w.dev[0].key_id, &k), RK_OK);
     char pubhex[65];
     rk_hex(k.pub, 32, pubhex);
     assert_string_equal(json_string_value(json_object_get(j, "public_key")), pubhex);
-    assert_string_equal(json_string_value(json_object_get(j, "owner")), W.dev[0].who.username);
-    assert_string_equal(json_string_value(json_object_get(j, "scope")), W.dev[0].tps);
+    assert_string_equal(json_string_value(json_object_get(j, "owner")), W.w.dev[0].who.username);
+    assert_string_equal(json_string_value(json_object_get(j, "scope")), W.w.dev[0].tps);
     assert_true(json_is_false(json_object_get(j, "revoked")));
     json_decref(j);
     assert_int_equal(rk_http_get_json(&u, "/api/devices/0000000000000000", &status, &j),
@@ -424,7 +342,7 @@ static void test_audit_passes(void **state)
     /* one account entry per KPPS and the PPK, one device-key entry per KPPS */
     char want[160];
     snprintf(want, sizeof want, "%d perubahan akun/account changes, %d entri kunci "
-             "perangkat/device-key entries, 0 entri lain/other entries", W.n + 1, W.n);
+             "perangkat/device-key entries, 0 entri lain/other entries", W.w.n + 1, W.w.n);
     if (!strstr(out, want))
         fail_msg("expected '%s'", want);
     assert_null(strstr(out, "BEDA"));
@@ -439,9 +357,9 @@ static void test_audit_passes(void **state)
     free(out);
     /* the log grows (another correction); the state proves the old head is a prefix */
     struct rk_tps_state st;
-    assert_int_equal(rk_store_tps_state(W.s, W.corrected_race, W.corrected_tps, &st), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, W.corrected_race, W.corrected_tps, &st), RK_OK);
     struct rk_version *v = malloc(sizeof *v);
-    assert_int_equal(rk_store_version_get(W.s, W.corrected_race, W.corrected_tps,
+    assert_int_equal(rk_store_version_get(W.w.s, W.corrected_race, W.corrected_tps,
                                           st.current_version, v),
                      RK_OK);
     struct rk_chasil doc;
@@ -451,8 +369,8 @@ static void test_audit_passes(void **state)
     doc.v[RK_F_SUARA_PASLON_2] -= 1;
     struct rk_receipt r;
     struct rk_outcome o;
-    int rc = rk_pipeline_correct(W.s, &W.ppk, &doc, st.current_hash,
-                                 "Satu surat suara tertukar antara paslon 1 dan 2", ++W.now, &r, &o);
+    int rc = rk_pipeline_correct(W.w.s, &W.ppk, &doc, st.current_hash,
+                                 "Satu surat suara tertukar antara paslon 1 dan 2", ++W.w.now, &r, &o);
     if (rc != RK_OK)
         fail_msg("correct: %d %s", rc, o.message_en);
     publish();
@@ -484,9 +402,9 @@ static void test_export(void **state)
         lines += c == '\n';
     fclose(f);
     int64_t expected = 0;
-    for (int i = 0; i < W.n; i++) {
+    for (int i = 0; i < W.w.n; i++) {
         const struct rk_race *rs[4];
-        expected += races_of(W.dev[i].tps, rs);
+        expected += rk_dw_races_of(&W.w, W.w.dev[i].tps, rs);
     }
     assert_int_equal(lines - 1, expected);
     /* approvals and corrections are visible in the JSON Lines */
@@ -498,9 +416,9 @@ static void test_export(void **state)
     fclose(f);
     text[len] = '\0';
     int64_t approved = 0, exported = 0;
-    for (int i = 0; i < W.nraces; i++) {
+    for (int i = 0; i < W.w.nraces; i++) {
         struct rk_tally t;
-        assert_int_equal(rk_store_tally_get(W.s, W.races[i].id, "", &t), RK_OK);
+        assert_int_equal(rk_store_tally_get(W.w.s, W.w.races[i].id, "", &t), RK_OK);
         approved += t.approved;
     }
     for (const char *p = text; (p = strstr(p, "\"approved\":true")); p++)
@@ -537,15 +455,15 @@ static void test_tamper_tally(void **state)
     (void)state;
     /* an operator silently adds 7 votes to paslon 1 in one kabupaten */
     const struct rk_race *gov = NULL;
-    for (int i = 0; i < W.nraces; i++)
-        if (strlen(W.races[i].region_code) == 2)
-            gov = &W.races[i];
+    for (int i = 0; i < W.w.nraces; i++)
+        if (strlen(W.w.races[i].region_code) == 2)
+            gov = &W.w.races[i];
     assert_non_null(gov);
     char kab[RK_CODE_MAX + 1], q[256], ref[RK_LOGENTRY_RACE_MAX + 1];
-    rk_code_ancestor(W.dev[5].tps, RK_LEVEL_KABKOTA, kab);
-    assert_int_equal(rk_race_ref(W.s, gov->id, ref), RK_OK);
+    rk_code_ancestor(W.w.dev[5].tps, RK_LEVEL_KABKOTA, kab);
+    assert_int_equal(rk_race_ref(W.w.s, gov->id, ref), RK_OK);
     struct rk_tally t;
-    assert_int_equal(rk_store_tally_get(W.s, gov->id, kab, &t), RK_OK);
+    assert_int_equal(rk_store_tally_get(W.w.s, gov->id, kab, &t), RK_OK);
     snprintf(q, sizeof q, "UPDATE tally SET v1 = v1 + 7 WHERE race_id = %lld AND region_code = '%s'",
              (long long)gov->id, kab);
     sql(q);
@@ -573,11 +491,11 @@ static void test_tamper_version(void **state)
 {
     (void)state;
     /* the DB admin rewrites a stored version's numbers and its hash (triggers dropped) */
-    const struct device *d = &W.dev[9];
+    const struct rk_dw_device *d = &W.w.dev[9];
     const struct rk_race *rs[4];
-    races_of(d->tps, rs);
+    rk_dw_races_of(&W.w, d->tps, rs);
     struct rk_version *v = malloc(sizeof *v);
-    assert_int_equal(rk_store_version_get(W.s, rs[1]->id, d->tps, 1, v), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, rs[1]->id, d->tps, 1, v), RK_OK);
     struct rk_chasil doc;
     assert_int_equal(rk_chasil_decode(v->doc, strlen(v->doc), 0, &doc, NULL), RK_OK);
     doc.v[RK_F_SUARA_PASLON_1] += 1;
@@ -606,7 +524,7 @@ static void test_tamper_version(void **state)
     free(out);
     /* its witness copy no longer verifies either */
     char ref[RK_LOGENTRY_RACE_MAX + 1];
-    assert_int_equal(rk_race_ref(W.s, rs[1]->id, ref), RK_OK);
+    assert_int_equal(rk_race_ref(W.w.s, rs[1]->id, ref), RK_OK);
     struct rk_witness w;
     assert_int_equal(rk_witness_from_version(v, ref, &w), RK_OK);
     char receipt[RK_WITNESS_MAX + 1];
@@ -629,20 +547,20 @@ static void test_device_keys(void **state)
     char *out;
     char *a1[] = {"audit", W.db, NULL};
     /* a key revoked the proper way: one logged revocation, the audit still passes */
-    struct device *d = &W.dev[30];
+    struct rk_dw_device *d = &W.w.dev[30];
     int64_t size0, size;
-    assert_int_equal(rk_store_log_size(W.s, &size0), RK_OK);
-    assert_int_equal(rk_auth_device_revoke(W.s, "cli@test", d->key_id, ++W.now), RK_OK);
-    assert_int_equal(rk_auth_device_revoke(W.s, "cli@test", d->key_id, ++W.now), RK_ECONFLICT);
-    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size0), RK_OK);
+    assert_int_equal(rk_auth_device_revoke(W.w.s, "cli@test", d->key_id, ++W.w.now), RK_OK);
+    assert_int_equal(rk_auth_device_revoke(W.w.s, "cli@test", d->key_id, ++W.w.now), RK_ECONFLICT);
+    assert_int_equal(rk_store_log_size(W.w.s, &size), RK_OK);
     assert_int_equal(size, size0 + 1);
     publish();
     assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
     free(out);
 
     /* the DB admin revokes a key behind the log's back: published revoked, never logged */
-    struct device *d2 = &W.dev[31];
-    assert_int_equal(rk_store_device_revoke(W.s, d2->key_id, W.now / 1000), RK_OK);
+    struct rk_dw_device *d2 = &W.w.dev[31];
+    assert_int_equal(rk_store_device_revoke(W.w.s, d2->key_id, W.w.now / 1000), RK_OK);
     publish();
     assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
     char want[200];
@@ -661,26 +579,26 @@ static void test_device_keys(void **state)
     /* ...or registers a key straight into the database, bypassing the log, and signs an
      * upload with it: the pipeline accepts it (the key is in the table), the audit does not */
     char kec[RK_CODE_MAX + 1];
-    rk_code_ancestor(W.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
-    int pick = W.n - 1; /* a TPS the PPK did not approve: it still takes uploads */
-    while (pick > 40 && strncmp(W.dev[pick].tps, kec, strlen(kec)) == 0)
+    rk_code_ancestor(W.w.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
+    int pick = W.w.n - 1; /* a TPS the PPK did not approve: it still takes uploads */
+    while (pick > 40 && strncmp(W.w.dev[pick].tps, kec, strlen(kec)) == 0)
         pick--;
-    struct device rogue = W.dev[pick];
+    struct rk_dw_device rogue = W.w.dev[pick];
     uint8_t pk[32];
     crypto_sign_keypair(pk, rogue.sk);
     struct rk_device_key k;
-    assert_int_equal(rk_auth_device_key_init(&k, rogue.who.user_id, pk, W.now / 1000), RK_OK);
-    assert_int_equal(rk_store_log_size(W.s, &size0), RK_OK);
-    assert_int_equal(rk_store_device_put(W.s, &k), RK_OK);
-    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(rk_auth_device_key_init(&k, rogue.who.user_id, pk, W.w.now / 1000), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size0), RK_OK);
+    assert_int_equal(rk_store_device_put(W.w.s, &k), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size), RK_OK);
     assert_int_equal(size, size0); /* nothing logged */
     memcpy(rogue.key_id, k.key_id, 17);
     const struct rk_race *rs[4];
-    races_of(rogue.tps, rs);
+    rk_dw_races_of(&W.w, rogue.tps, rs);
     struct rk_tps_state st;
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, rogue.tps, &st), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, rogue.tps, &st), RK_OK);
     struct rk_chasil doc;
-    make_doc(&rogue, rs[0], 77, &doc);
+    rk_dw_make_doc(&W.w, &rogue, rs[0], 77, &doc);
     submit(&rogue, &doc, st.current_hash);
     publish();
     assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
@@ -697,10 +615,10 @@ static void test_tamper_log(void **state)
     (void)state;
     /* rewriting history: one log entry's payload hash changed in place (an upload's: the
      * accounts and device keys come first) */
-    int64_t idx = 2 * W.n + 17;
+    int64_t idx = 2 * W.w.n + 17;
     uint8_t buf[RK_LOG_ENTRY_MAX];
     size_t len;
-    assert_int_equal(rk_store_log_get(W.s, idx, buf, sizeof buf, &len, NULL), RK_OK);
+    assert_int_equal(rk_store_log_get(W.w.s, idx, buf, sizeof buf, &len, NULL), RK_OK);
     buf[len - 64 - 8 - 1] ^= 0x01; /* last byte of the payload hash (signed entry) */
     char hex[2 * RK_LOG_ENTRY_MAX + 1], q[2 * RK_LOG_ENTRY_MAX + 100];
     rk_hex(buf, len, hex);

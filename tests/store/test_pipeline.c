@@ -3,7 +3,7 @@
  * checked against an independent recount from the stored documents; replayed, forged,
  * out-of-scope and arithmetically wrong submissions change nothing; the transparency log holds
  * one entry per accepted write, with valid inclusion proofs under a signed tree head. */
-#include "testutil.h"
+#include "demoworld.h"
 #include "cli/cli.h"
 #include "rekap/demo.h"
 #include "rekap/status.h"
@@ -14,102 +14,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TPS 4000
-
-struct device {
-    char tps[RK_CODE_MAX + 1];
-    struct rk_principal who;
-    uint8_t sk[64];
-    char key_id[17];
-    uint32_t dpt_l, dpt_p;
-};
-
-struct world {
+/* The demo world (tests/demoworld.h) plus this test's scratch directory and store URI. */
+static struct {
     char dir[256], db[1200];
-    struct rk_store *s;
-    struct device *dev;
-    int n;
-    struct rk_race races[64];
-    int nraces;
-    int64_t now;
-};
+    struct rk_dw w;
+} W;
 
-static int collect_tps(void *ud, const struct rk_region *r)
+/* Each account and device key went into the log at once: an account entry, then a
+ * device-key entry naming the key, self-registered by the account. */
+static void check_registration(struct rk_dw *w, int i, const struct rk_device_key *key)
 {
-    struct world *w = ud;
-    if (w->n >= MAX_TPS)
-        return 1;
-    struct device *d = &w->dev[w->n++];
-    memset(d, 0, sizeof *d);
-    memcpy(d->tps, r->code, sizeof d->tps);
-    d->dpt_l = r->dpt_l;
-    d->dpt_p = r->dpt_p;
-    return 0;
+    int64_t size;
+    uint8_t buf[RK_LOGENTRY_MAX_BYTES], leaf[32], id[RK_KEY_ID_LEN];
+    size_t len;
+    struct rk_logentry e;
+    assert_int_equal(rk_store_log_size(w->s, &size), RK_OK);
+    assert_int_equal(size, 2 * (int64_t)(i + 1));
+    assert_int_equal(rk_store_log_get(w->s, size - 2, buf, sizeof buf, &len, leaf), RK_OK);
+    assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
+    assert_int_equal(e.kind, RK_LOGENTRY_ACCOUNT_CHANGE);
+    assert_string_equal(e.actor, "cli@test");
+    assert_string_equal(e.region, w->dev[i].tps);
+    assert_int_equal(rk_store_log_get(w->s, size - 1, buf, sizeof buf, &len, leaf), RK_OK);
+    assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
+    assert_int_equal(e.kind, RK_LOGENTRY_DEVICE_KEY);
+    assert_string_equal(e.actor, w->dev[i].who.username);
+    assert_true(e.has_device && !e.has_signature);
+    assert_int_equal(rk_unhex(key->key_id, 16, id, RK_KEY_ID_LEN), RK_OK);
+    assert_memory_equal(e.device_key_id, id, RK_KEY_ID_LEN);
 }
-
-static int collect_race(void *ud, const struct rk_race *r)
-{
-    struct world *w = ud;
-    if (w->nraces < 64)
-        w->races[w->nraces++] = *r;
-    return 0;
-}
-
-static struct world W;
 
 static int setup(void **state)
 {
     memset(&W, 0, sizeof W);
     rk_test_tmpdir(W.dir, sizeof W.dir);
     rk_test_store_uri(W.dir, W.db, sizeof W.db);
-    char *argv[] = {"demo", "--db", W.db, "--province", "61", "--scale", "0.02", "--seed", "5",
-                    NULL};
-    assert_int_equal(rk_cmd_demo(9, argv), 0);
-    assert_int_equal(rk_store_open(W.db, &W.s), RK_OK);
-    W.dev = calloc(MAX_TPS, sizeof *W.dev);
-    assert_non_null(W.dev);
-    assert_int_equal(rk_store_region_at_level(W.s, "", RK_LEVEL_TPS, collect_tps, &W), RK_OK);
-    assert_true(W.n > 100);
-    assert_int_equal(rk_store_race_list(W.s, 0, "61", collect_race, &W), RK_OK);
-    assert_int_equal(W.nraces, 15);
-    W.now = 1732700000000;
-    /* one KPPS account and device key per TPS */
-    for (int i = 0; i < W.n; i++) {
-        struct device *d = &W.dev[i];
-        struct rk_user u;
-        memset(&u, 0, sizeof u);
-        snprintf(u.p.username, sizeof u.p.username, "kpps-%s", d->tps);
-        u.p.role = RK_ROLE_KPPS;
-        memcpy(u.p.scope, d->tps, sizeof u.p.scope);
-        char pw[RK_GENPW_LEN + 1];
-        assert_int_equal(rk_auth_user_create(W.s, "cli@test", &u, NULL, 0, W.now, pw), RK_OK);
-        d->who = u.p;
-        uint8_t pk[32];
-        crypto_sign_keypair(pk, d->sk);
-        struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(W.s, NULL, u.p.user_id, pk, W.now, &key), RK_OK);
-        memcpy(d->key_id, key.key_id, 17);
-        /* each change went into the log at once: an account entry, then a device-key entry
-         * naming the key, self-registered by the account */
-        int64_t size;
-        uint8_t buf[RK_LOGENTRY_MAX_BYTES], leaf[32], id[RK_KEY_ID_LEN];
-        size_t len;
-        struct rk_logentry e;
-        assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
-        assert_int_equal(size, 2 * (int64_t)(i + 1));
-        assert_int_equal(rk_store_log_get(W.s, size - 2, buf, sizeof buf, &len, leaf), RK_OK);
-        assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
-        assert_int_equal(e.kind, RK_LOGENTRY_ACCOUNT_CHANGE);
-        assert_string_equal(e.actor, "cli@test");
-        assert_string_equal(e.region, d->tps);
-        assert_int_equal(rk_store_log_get(W.s, size - 1, buf, sizeof buf, &len, leaf), RK_OK);
-        assert_int_equal(rk_logentry_decode(buf, len, &e), RK_OK);
-        assert_int_equal(e.kind, RK_LOGENTRY_DEVICE_KEY);
-        assert_string_equal(e.actor, u.p.username);
-        assert_true(e.has_device && !e.has_signature);
-        assert_int_equal(rk_unhex(key.key_id, 16, id, RK_KEY_ID_LEN), RK_OK);
-        assert_memory_equal(e.device_key_id, id, RK_KEY_ID_LEN);
-    }
+    rk_dw_init(&W.w, W.db, 5, check_registration);
     *state = &W;
     return 0;
 }
@@ -117,34 +57,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    rk_store_close(W.s);
-    free(W.dev);
+    rk_dw_free(&W.w);
     rk_test_rmtree(W.dir);
     return 0;
 }
 
-/* The races a TPS votes in: governor + its kab/kota. */
-static int races_of(const char *tps, const struct rk_race **out)
-{
-    int n = 0;
-    for (int i = 0; i < W.nraces; i++)
-        if (strncmp(tps, W.races[i].region_code, strlen(W.races[i].region_code)) == 0)
-            out[n++] = &W.races[i];
-    return n;
-}
-
-static void make_doc(const struct device *d, const struct rk_race *r, uint64_t seed,
-                     struct rk_chasil *doc)
-{
-    struct rk_candidate c[RK_CANDIDATES_MAX];
-    int n = 0;
-    assert_int_equal(rk_store_candidate_list(W.s, r->id, c, RK_CANDIDATES_MAX, &n), RK_OK);
-    assert_int_equal(rk_demo_chasil(seed, "pilkada2024", d->tps, r->id, n, c[n - 1].kolom_kosong,
-                                    d->dpt_l, d->dpt_p, doc),
-                     RK_OK);
-}
-
-static int submit(const struct device *d, const struct rk_chasil *doc, const uint8_t *prev,
+static int submit(const struct rk_dw_device *d, const struct rk_chasil *doc, const uint8_t *prev,
                   struct rk_receipt *r, struct rk_outcome *o)
 {
     struct rk_submission sub;
@@ -162,7 +80,7 @@ static int submit(const struct device *d, const struct rk_chasil *doc, const uin
     free(json);
     if (rc != RK_OK)
         fail_msg("parse: %s (%s)", err.message, err.field);
-    return rk_pipeline_submit(W.s, &d->who, &parsed, ++W.now, r, o);
+    return rk_pipeline_submit(W.w.s, &d->who, &parsed, ++W.w.now, r, o);
 }
 
 /* ---- independent recount: latest version per (race, tps), summed up every level ---- */
@@ -217,7 +135,7 @@ static void expect_equal_sum(struct cmp_ctx *c, const char *code)
         t.approved = 0;
         rk_tally_add(&want, &t, 1);
     }
-    assert_int_equal(rk_store_tally_get(W.s, c->race_id, code, &got), RK_OK);
+    assert_int_equal(rk_store_tally_get(W.w.s, c->race_id, code, &got), RK_OK);
     got.flagged = 0;
     got.approved = 0;
     if (!rk_tally_equal(&want, &got))
@@ -249,7 +167,7 @@ static void cmp_below(struct cmp_ctx *c, const char *code)
     struct kids *k = malloc(sizeof *k);
     assert_non_null(k);
     k->n = 0;
-    assert_int_equal(rk_store_region_children(W.s, code, collect_kid, k), RK_OK);
+    assert_int_equal(rk_store_region_children(W.w.s, code, collect_kid, k), RK_OK);
     for (int i = 0; i < k->n; i++) {
         expect_equal_sum(c, k->r[i].code);
         if (k->r[i].level < RK_LEVEL_DESA)
@@ -262,9 +180,9 @@ static void recount_all(void)
 {
     struct recount *rc = calloc(1, sizeof *rc);
     assert_non_null(rc);
-    assert_int_equal(rk_store_version_scan(W.s, 0, keep_latest, rc), RK_OK);
-    for (int i = 0; i < W.nraces; i++) {
-        struct cmp_ctx c = {rc, W.races[i].id, 0};
+    assert_int_equal(rk_store_version_scan(W.w.s, 0, keep_latest, rc), RK_OK);
+    for (int i = 0; i < W.w.nraces; i++) {
+        struct cmp_ctx c = {rc, W.w.races[i].id, 0};
         expect_equal_sum(&c, "");
         cmp_below(&c, "");
         assert_true(c.checked > 10);
@@ -277,18 +195,18 @@ static void test_full_flow(void **state)
     (void)state;
     struct rk_receipt r;
     struct rk_outcome o;
-    int accepted = 2 * W.n; /* the accounts and device keys of setup come first */
+    int accepted = 2 * W.w.n; /* the accounts and device keys of setup come first */
     /* 1. every TPS submits every race it votes in */
-    for (int i = 0; i < W.n; i++) {
+    for (int i = 0; i < W.w.n; i++) {
         const struct rk_race *rs[4];
-        int nr = races_of(W.dev[i].tps, rs);
+        int nr = rk_dw_races_of(&W.w, W.w.dev[i].tps, rs);
         assert_int_equal(nr, 2);
         for (int k = 0; k < nr; k++) {
             struct rk_chasil doc;
-            make_doc(&W.dev[i], rs[k], 1, &doc);
-            int rc = submit(&W.dev[i], &doc, NULL, &r, &o);
+            rk_dw_make_doc(&W.w, &W.w.dev[i], rs[k], 1, &doc);
+            int rc = submit(&W.w.dev[i], &doc, NULL, &r, &o);
             if (rc != RK_OK)
-                fail_msg("submit %s race %lld: %d %s", W.dev[i].tps, (long long)rs[k]->id, rc,
+                fail_msg("submit %s race %lld: %d %s", W.w.dev[i].tps, (long long)rs[k]->id, rc,
                          o.message_en);
             assert_int_equal(r.version, 1);
             assert_false(r.duplicate);
@@ -297,35 +215,35 @@ static void test_full_flow(void **state)
         }
     }
     /* progress at the national root equals the number of TPS for each race's region */
-    for (int i = 0; i < W.nraces; i++) {
+    for (int i = 0; i < W.w.nraces; i++) {
         struct rk_tally t;
         int64_t counts[RK_LEVEL_COUNT];
-        assert_int_equal(rk_store_tally_get(W.s, W.races[i].id, "", &t), RK_OK);
-        assert_int_equal(rk_store_region_counts(W.s, W.races[i].region_code, counts), RK_OK);
+        assert_int_equal(rk_store_tally_get(W.w.s, W.w.races[i].id, "", &t), RK_OK);
+        assert_int_equal(rk_store_region_counts(W.w.s, W.w.races[i].region_code, counts), RK_OK);
         assert_int_equal(t.received, counts[RK_LEVEL_TPS]);
     }
     recount_all();
 
     /* 2. the same submission again: idempotent, nothing changes */
-    const struct device *d0 = &W.dev[0];
+    const struct rk_dw_device *d0 = &W.w.dev[0];
     const struct rk_race *rs[4];
-    races_of(d0->tps, rs);
+    rk_dw_races_of(&W.w, d0->tps, rs);
     struct rk_chasil doc1;
-    make_doc(d0, rs[0], 1, &doc1);
+    rk_dw_make_doc(&W.w, d0, rs[0], 1, &doc1);
     assert_int_equal(submit(d0, &doc1, NULL, &r, &o), RK_OK);
     assert_true(r.duplicate);
     assert_int_equal(r.version, 1);
     int64_t size;
-    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size), RK_OK);
     assert_int_equal(size, accepted);
 
     /* 3. a new version before approval: keeps the old one, needs prev */
     struct rk_chasil doc2;
-    make_doc(d0, rs[0], 2, &doc2);
+    rk_dw_make_doc(&W.w, d0, rs[0], 2, &doc2);
     assert_int_equal(submit(d0, &doc2, NULL, &r, &o), RK_ECONFLICT); /* no prev: stale */
     uint8_t h1[32];
     struct rk_tps_state st;
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, d0->tps, &st), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, d0->tps, &st), RK_OK);
     memcpy(h1, st.current_hash, 32);
     assert_int_equal(submit(d0, &doc2, h1, &r, &o), RK_OK);
     assert_int_equal(r.version, 2);
@@ -333,14 +251,14 @@ static void test_full_flow(void **state)
     /* replaying version 1 (prev = none) cannot roll it back */
     assert_int_equal(submit(d0, &doc1, NULL, &r, &o), RK_ECONFLICT);
     struct rk_version v;
-    assert_int_equal(rk_store_version_get(W.s, rs[0]->id, d0->tps, 1, &v), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, rs[0]->id, d0->tps, 1, &v), RK_OK);
 
     /* 4. hostile submissions change nothing */
-    const struct device *d1 = &W.dev[1];
+    const struct rk_dw_device *d1 = &W.w.dev[1];
     const struct rk_race *rs1[4];
-    races_of(d1->tps, rs1);
+    rk_dw_races_of(&W.w, d1->tps, rs1);
     struct rk_chasil other;
-    make_doc(d1, rs1[1], 1, &other);
+    rk_dw_make_doc(&W.w, d1, rs1[1], 1, &other);
     /* KPPS of TPS 0 signing TPS 1's form */
     assert_int_equal(submit(d0, &other, NULL, &r, &o), RK_EFORBIDDEN);
     /* forged signature */
@@ -348,15 +266,15 @@ static void test_full_flow(void **state)
     assert_int_equal(rk_submission_init(&sub, &other, NULL, 0, NULL), RK_OK);
     assert_int_equal(rk_submission_sign(&sub, d1->sk, d1->key_id), RK_OK);
     sub.sig[5] ^= 1;
-    assert_int_equal(rk_pipeline_submit(W.s, NULL, &sub, ++W.now, &r, &o), RK_ESIGNATURE);
+    assert_int_equal(rk_pipeline_submit(W.w.s, NULL, &sub, ++W.w.now, &r, &o), RK_ESIGNATURE);
     /* right key, tampered document */
     assert_int_equal(rk_submission_init(&sub, &other, NULL, 0, NULL), RK_OK);
     assert_int_equal(rk_submission_sign(&sub, d1->sk, d1->key_id), RK_OK);
     sub.doc_hash[0] ^= 1;
-    assert_int_equal(rk_pipeline_submit(W.s, NULL, &sub, ++W.now, &r, &o), RK_ESIGNATURE);
+    assert_int_equal(rk_pipeline_submit(W.w.s, NULL, &sub, ++W.w.now, &r, &o), RK_ESIGNATURE);
     /* numbers that do not add up: 422 with the rule */
     struct rk_chasil broken;
-    make_doc(d1, rs1[1], 3, &broken);
+    rk_dw_make_doc(&W.w, d1, rs1[1], 3, &broken);
     broken.v[RK_F_SUARA_PASLON_1] += 100;
     assert_int_equal(submit(d1, &broken, NULL, &r, &o), RK_EVALIDATION);
     assert_true(o.n_violations > 0);
@@ -366,14 +284,14 @@ static void test_full_flow(void **state)
     assert_true(has_r3);
     /* wrong race for this TPS (a kab race elsewhere) */
     const struct rk_race *foreign = NULL;
-    for (int i = 0; i < W.nraces && !foreign; i++)
-        if (strncmp(d1->tps, W.races[i].region_code, strlen(W.races[i].region_code)) != 0)
-            foreign = &W.races[i];
+    for (int i = 0; i < W.w.nraces && !foreign; i++)
+        if (strncmp(d1->tps, W.w.races[i].region_code, strlen(W.w.races[i].region_code)) != 0)
+            foreign = &W.w.races[i];
     assert_non_null(foreign);
     struct rk_chasil wrong = other;
     wrong.race_id = foreign->id;
     assert_int_equal(submit(d1, &wrong, NULL, &r, &o), RK_EINVAL);
-    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size), RK_OK);
     assert_int_equal(size, accepted);
     recount_all();
 
@@ -386,29 +304,29 @@ static void test_full_flow(void **state)
     ppk.p.role = RK_ROLE_PPK;
     memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
     char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.s, "cli@test", &ppk, NULL, 0, W.now, pw), RK_OK);
+    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &ppk, NULL, 0, W.w.now, pw), RK_OK);
     accepted++; /* its account entry */
-    assert_int_equal(rk_pipeline_approve(W.s, &d0->who, rs[0]->id, d0->tps, 2, ++W.now, &r, &o),
+    assert_int_equal(rk_pipeline_approve(W.w.s, &d0->who, rs[0]->id, d0->tps, 2, ++W.w.now, &r, &o),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_pipeline_approve(W.s, &ppk.p, rs[0]->id, d0->tps, 1, ++W.now, &r, &o),
+    assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, rs[0]->id, d0->tps, 1, ++W.w.now, &r, &o),
                      RK_ECONFLICT); /* not the current version */
     int approved = 0;
-    for (int i = 0; i < W.n; i++) {
-        if (strncmp(W.dev[i].tps, kec, strlen(kec)) != 0) {
+    for (int i = 0; i < W.w.n; i++) {
+        if (strncmp(W.w.dev[i].tps, kec, strlen(kec)) != 0) {
             /* outside the PPK's kecamatan */
             const struct rk_race *x[4];
-            races_of(W.dev[i].tps, x);
-            assert_int_equal(rk_pipeline_approve(W.s, &ppk.p, x[0]->id, W.dev[i].tps, 1, ++W.now,
+            rk_dw_races_of(&W.w, W.w.dev[i].tps, x);
+            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, x[0]->id, W.w.dev[i].tps, 1, ++W.w.now,
                                                  &r, &o),
                              RK_EFORBIDDEN);
             continue;
         }
         const struct rk_race *x[4];
-        int nr = races_of(W.dev[i].tps, x);
+        int nr = rk_dw_races_of(&W.w, W.w.dev[i].tps, x);
         for (int k = 0; k < nr; k++) {
-            assert_int_equal(rk_store_tps_state(W.s, x[k]->id, W.dev[i].tps, &st), RK_OK);
-            assert_int_equal(rk_pipeline_approve(W.s, &ppk.p, x[k]->id, W.dev[i].tps,
-                                                 st.current_version, ++W.now, &r, &o),
+            assert_int_equal(rk_store_tps_state(W.w.s, x[k]->id, W.w.dev[i].tps, &st), RK_OK);
+            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, x[k]->id, W.w.dev[i].tps,
+                                                 st.current_version, ++W.w.now, &r, &o),
                              RK_OK);
             approved++;
             accepted++;
@@ -416,38 +334,38 @@ static void test_full_flow(void **state)
     }
     assert_true(approved >= 2);
     struct rk_tally kt;
-    assert_int_equal(rk_store_tally_get(W.s, rs[0]->id, kec, &kt), RK_OK);
+    assert_int_equal(rk_store_tally_get(W.w.s, rs[0]->id, kec, &kt), RK_OK);
     assert_true(kt.approved > 0 && kt.approved == kt.received);
     /* approved: the KPPS can no longer replace it */
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, d0->tps, &st), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, d0->tps, &st), RK_OK);
     struct rk_chasil doc3;
-    make_doc(d0, rs[0], 3, &doc3);
+    rk_dw_make_doc(&W.w, d0, rs[0], 3, &doc3);
     assert_int_equal(submit(d0, &doc3, st.current_hash, &r, &o), RK_ECONFLICT);
 
     /* 6. the PPK corrects it with a reason: a new version, history kept, approval reset */
-    assert_int_equal(rk_pipeline_correct(W.s, &ppk.p, &doc3, st.current_hash, "", ++W.now, &r, &o),
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, st.current_hash, "", ++W.w.now, &r, &o),
                      RK_EINVAL);
     uint8_t stale[32] = {0};
-    assert_int_equal(rk_pipeline_correct(W.s, &ppk.p, &doc3, stale,
-                                         "Salah baca angka pada pleno kecamatan", ++W.now, &r, &o),
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, stale,
+                                         "Salah baca angka pada pleno kecamatan", ++W.w.now, &r, &o),
                      RK_ECONFLICT);
-    assert_int_equal(rk_pipeline_correct(W.s, &ppk.p, &doc3, st.current_hash,
-                                         "Salah baca angka pada pleno kecamatan", ++W.now, &r, &o),
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, st.current_hash,
+                                         "Salah baca angka pada pleno kecamatan", ++W.w.now, &r, &o),
                      RK_OK);
     accepted++;
     assert_int_equal(r.version, 3);
-    assert_int_equal(rk_store_version_get(W.s, rs[0]->id, d0->tps, 3, &v), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, rs[0]->id, d0->tps, 3, &v), RK_OK);
     assert_int_equal(v.kind, RK_VERSION_CORRECTION);
     assert_string_equal(v.reason, "Salah baca angka pada pleno kecamatan");
-    assert_int_equal(rk_store_version_get(W.s, rs[0]->id, d0->tps, 1, &v), RK_OK);
-    assert_int_equal(rk_store_tps_state(W.s, rs[0]->id, d0->tps, &st), RK_OK);
+    assert_int_equal(rk_store_version_get(W.w.s, rs[0]->id, d0->tps, 1, &v), RK_OK);
+    assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, d0->tps, &st), RK_OK);
     assert_false(st.approved);
-    assert_int_equal(rk_store_tally_get(W.s, rs[0]->id, kec, &kt), RK_OK);
+    assert_int_equal(rk_store_tally_get(W.w.s, rs[0]->id, kec, &kt), RK_OK);
     assert_int_equal(kt.approved, kt.received - 1);
     recount_all();
 
     /* 7. the log: one entry per accepted write, a signed head, proofs that verify */
-    assert_int_equal(rk_store_log_size(W.s, &size), RK_OK);
+    assert_int_equal(rk_store_log_size(W.w.s, &size), RK_OK);
     assert_int_equal(size, accepted);
     struct rk_local_signer ls;
     uint8_t seed[32] = {7};
@@ -455,11 +373,11 @@ static void test_full_flow(void **state)
     struct rk_log_view lv;
     assert_int_equal(rk_log_view_init(&lv, "rekap.test"), RK_OK);
     struct rk_sth sth;
-    assert_int_equal(rk_log_publish(W.s, &lv, &ls.signer, W.now, &sth), RK_OK);
+    assert_int_equal(rk_log_publish(W.w.s, &lv, &ls.signer, W.w.now, &sth), RK_OK);
     assert_int_equal(sth.tree_size, (uint64_t)size);
     assert_int_equal(rk_sth_verify(&sth, ls.signer.public_key), RK_OK);
     struct rk_merkle_source src;
-    rk_log_source(W.s, &src);
+    rk_log_source(W.w.s, &src);
     uint8_t root[32];
     assert_int_equal(rk_merkle_root(&src, (uint64_t)size, root), RK_OK);
     assert_memory_equal(root, sth.root, 32);
@@ -467,7 +385,7 @@ static void test_full_flow(void **state)
         struct rk_merkle_proof p;
         uint8_t leaf[32], buf[RK_LOG_ENTRY_MAX];
         size_t len;
-        assert_int_equal(rk_store_log_get(W.s, i, buf, sizeof buf, &len, leaf), RK_OK);
+        assert_int_equal(rk_store_log_get(W.w.s, i, buf, sizeof buf, &len, leaf), RK_OK);
         uint8_t check[32];
         rk_merkle_leaf_hash(buf, len, check);
         assert_memory_equal(check, leaf, 32);
@@ -481,14 +399,14 @@ static void test_full_flow(void **state)
     /* the first upload's entry carries the device signature over the statement */
     uint8_t buf[RK_LOG_ENTRY_MAX];
     size_t len;
-    assert_int_equal(rk_store_log_get(W.s, 2 * W.n, buf, sizeof buf, &len, NULL), RK_OK);
+    assert_int_equal(rk_store_log_get(W.w.s, 2 * W.w.n, buf, sizeof buf, &len, NULL), RK_OK);
     struct rk_logentry e0;
     assert_int_equal(rk_logentry_decode(buf, len, &e0), RK_OK);
     assert_true(e0.has_signature);
     assert_int_equal(e0.kind, RK_LOGENTRY_SUBMISSION);
     /* publishing again without growth returns the same head */
     struct rk_sth again;
-    assert_int_equal(rk_log_publish(W.s, &lv, &ls.signer, W.now + 5, &again), RK_OK);
+    assert_int_equal(rk_log_publish(W.w.s, &lv, &ls.signer, W.w.now + 5, &again), RK_OK);
     assert_memory_equal(again.root, sth.root, 32);
     rk_local_signer_free(&ls);
 }
