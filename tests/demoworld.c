@@ -94,3 +94,15 @@ void rk_dw_make_doc(const struct rk_dw *w, const struct rk_dw_device *d, const s
                                     d->dpt_l, d->dpt_p, doc),
                      RK_OK);
 }
+
+void rk_dw_account(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
+{
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "%s", name);
+    u.p.role = role;
+    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
+    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, RK_DW_PASSWORD,
+                                         sizeof RK_DW_PASSWORD - 1, INT64_C(1700000000000), NULL),
+                     RK_OK);
+}

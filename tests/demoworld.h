@@ -46,4 +46,10 @@ int rk_dw_races_of(const struct rk_dw *w, const char *tps, const struct rk_race 
 void rk_dw_make_doc(const struct rk_dw *w, const struct rk_dw_device *d, const struct rk_race *r,
                     uint64_t seed, struct rk_chasil *doc);
 
+/* The password of rk_dw_account's accounts (tests log in over HTTP with it). */
+#define RK_DW_PASSWORD "rahasia-sekali-123"
+
+/* Creates account name (role, scope) with RK_DW_PASSWORD in store s; fails the test on error. */
+void rk_dw_account(struct rk_store *s, const char *name, enum rk_role role, const char *scope);
+
 #endif

@@ -146,3 +146,21 @@ void rk_thttp_post(unsigned short port, const char *path, const char *type, cons
         rk_thttp_send_all(fd, body, len);
     rk_thttp_read_resp(fd, r);
 }
+
+char *rk_thttp_login(unsigned short port, const char *user, const char *password)
+{
+    json_t *req = json_pack("{s:s,s:s}", "username", user, "password", password);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    assert_non_null(body);
+    struct resp r;
+    rk_thttp_post(port, "/api/login", "application/json", body, strlen(body), NULL, &r);
+    free(body);
+    if (r.status != 200)
+        fail_msg("login %s: %d %.300s", user, r.status, r.body);
+    json_t *j = rk_thttp_body_json(&r);
+    char *tok = strdup(json_string_value(json_object_get(j, "token")));
+    json_decref(j);
+    rk_thttp_resp_free(&r);
+    return tok;
+}

@@ -27,4 +27,8 @@ void rk_thttp_assert_error(const struct resp *r, int http, const char *code);
 void rk_thttp_post(unsigned short port, const char *path, const char *type, const char *body,
                   size_t len, const char *extra, struct resp *r);
 
+/* Logs user in with password (POST /api/login, which must answer 200); returns the session
+ * token (malloc'd). */
+char *rk_thttp_login(unsigned short port, const char *user, const char *password);
+
 #endif

@@ -3,6 +3,7 @@
  * race and its columns come from the store. Refused: no session, an officer of another TPS,
  * a supervisor, a photo of another page, a body that is no photo, and a server run without the model. */
 #include "testutil.h"
+#include "demoworld.h"
 #include "testhttp.h"
 
 #include "cli/cli.h"
@@ -44,18 +45,6 @@ static int pick_race(void *ud, const struct rk_race *r)
     return 0;
 }
 
-static void user(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
-{
-    struct rk_user u;
-    memset(&u, 0, sizeof u);
-    snprintf(u.p.username, sizeof u.p.username, "%s", name);
-    u.p.role = role;
-    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, "rahasia-sekali-123", 18,
-                                         INT64_C(1700000000000), NULL),
-                     RK_OK);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -74,10 +63,10 @@ static int setup(void **state)
     assert_int_equal(rk_store_candidate_list(s, E.race, c, RK_CANDIDATES_MAX, &E.ncand), RK_OK);
     char name[64];
     snprintf(name, sizeof name, "kpps-%s", E.tps);
-    user(s, name, RK_ROLE_KPPS, E.tps);
+    rk_dw_account(s, name, RK_ROLE_KPPS, E.tps);
     snprintf(name, sizeof name, "kpps-%s", E.tps2);
-    user(s, name, RK_ROLE_KPPS, E.tps2);
-    user(s, "bawaslu-demo", RK_ROLE_BAWASLU, "61");
+    rk_dw_account(s, name, RK_ROLE_KPPS, E.tps2);
+    rk_dw_account(s, "bawaslu-demo", RK_ROLE_BAWASLU, "61");
     rk_store_close(s);
     /* Page 2 of the governor race, filled in: votes per column and section V. */
     char vals[700], path[700], race[32];
@@ -125,17 +114,7 @@ static int teardown(void **state)
 
 static char *login(const char *user_name)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"rahasia-sekali-123\"}",
-             user_name);
-    struct resp r;
-    rk_thttp_post(E.port, "/api/login", "application/json", body, strlen(body), NULL, &r);
-    assert_int_equal(r.status, 200);
-    json_t *j = rk_thttp_body_json(&r);
-    char *tok = strdup(json_string_value(json_object_get(j, "token")));
-    json_decref(j);
-    rk_thttp_resp_free(&r);
-    return tok;
+    return rk_thttp_login(E.port, user_name, RK_DW_PASSWORD);
 }
 
 static void post_photo(unsigned short port, const char *path, const char *token,

@@ -3,6 +3,7 @@
  * oversized), read results at every level and a TPS's history, correct and approve as PPK,
  * download CSV, and check the transparency log's signed head and inclusion proofs. */
 #include "testutil.h"
+#include "demoworld.h"
 #include "testhttp.h"
 
 #include "cli/cli.h"
@@ -54,18 +55,6 @@ static int pick_race(void *ud, const struct rk_race *r)
     return 0;
 }
 
-static void user(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
-{
-    struct rk_user u;
-    memset(&u, 0, sizeof u);
-    snprintf(u.p.username, sizeof u.p.username, "%s", name);
-    u.p.role = role;
-    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, "rahasia-sekali-123", 18,
-                                         INT64_C(1700000000000), NULL),
-                     RK_OK);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -85,11 +74,11 @@ static int setup(void **state)
     E.kk = c[E.ncand - 1].kolom_kosong;
     char name[64], kec[RK_CODE_MAX + 1];
     snprintf(name, sizeof name, "kpps-%s", E.tps);
-    user(s, name, RK_ROLE_KPPS, E.tps);
+    rk_dw_account(s, name, RK_ROLE_KPPS, E.tps);
     snprintf(name, sizeof name, "kpps-%s", E.tps2);
-    user(s, name, RK_ROLE_KPPS, E.tps2);
+    rk_dw_account(s, name, RK_ROLE_KPPS, E.tps2);
     rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
-    user(s, "ppk-demo", RK_ROLE_PPK, kec);
+    rk_dw_account(s, "ppk-demo", RK_ROLE_PPK, kec);
     rk_store_close(s);
     struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 8, .key_file = E.key,
                                    .log_id = "rekap.test", .publish_ms = 100000, .no_cache = 1};
@@ -133,13 +122,7 @@ static json_t *get_json(const char *path, int want)
 
 static char *login(const char *user_name)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"rahasia-sekali-123\"}",
-             user_name);
-    json_t *j = post_json("/api/login", body, NULL, 200);
-    char *tok = strdup(json_string_value(json_object_get(j, "token")));
-    json_decref(j);
-    return tok;
+    return rk_thttp_login(E.port, user_name, RK_DW_PASSWORD);
 }
 
 static const char *errcode(json_t *j)
