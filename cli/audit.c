@@ -146,11 +146,18 @@ struct dev {
     bool revoked;         /* a device_key entry so far revoked it */
 };
 
+struct config { /* a race's latest election_config entry, as replayed */
+    bool seen;
+    uint64_t index;
+    uint8_t hash[32];
+};
+
 struct audit {
     const struct rk_audit_src *src;
     long problems, printed;
     struct rk_audit_race *races;
     size_t nraces;
+    struct config *configs; /* per race */
     struct map race_by_ref;
     struct slot *slots;
     size_t nslots, capslots;
@@ -164,7 +171,8 @@ struct audit {
     struct map acct_by_hash; /* account_change payload hash (hex) -> latest log index */
     struct rk_version *v; /* scratch */
     /* counters for the summary */
-    long versions, signatures, approvals, other_entries, regions, tps_checked, accounts, devkeys;
+    long versions, signatures, approvals, other_entries, regions, tps_checked, accounts, devkeys,
+        configs_seen;
 };
 
 static void problem(struct audit *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,6 +313,55 @@ static void replay_account(struct audit *a, uint64_t index, const struct rk_loge
     if (map_set(&a->acct_by_hash, hex, (size_t)index) != RK_OK) /* the latest index wins */
         problem(a, "kehabisan memori / out of memory");
     a->accounts++;
+}
+
+/* An election_config entry: the race it names must exist; its statement is checked against
+ * the race as published once the whole log is replayed (check_configs), since a later entry
+ * may redefine the race. */
+static void replay_config(struct audit *a, uint64_t index, const struct rk_logentry *e)
+{
+    a->configs_seen++;
+    size_t race = map_get(&a->race_by_ref, e->race, SIZE_MAX);
+    if (race == SIZE_MAX) {
+        problem(a, "entri log #%llu mengumumkan pemilihan tak dikenal %s / log entry #%llu "
+                   "publishes an unknown race %s",
+                (unsigned long long)index, e->race, (unsigned long long)index, e->race);
+        return;
+    }
+    a->configs[race] = (struct config){.seen = true, .index = index};
+    memcpy(a->configs[race].hash, e->payload_hash, 32);
+}
+
+/* Every race's published name and columns must rebuild its latest election_config statement:
+ * otherwise a column was renamed, reordered or added after the log recorded it. */
+static void check_configs(struct audit *a)
+{
+    for (size_t i = 0; i < a->nraces; i++) {
+        const struct rk_audit_race *r = &a->races[i];
+        if (!a->configs[i].seen) {
+            problem(a, "pemilihan %s tidak pernah diumumkan di log (tidak ada entri "
+                       "election_config) / race %s was never published in the log (no "
+                       "election_config entry)",
+                    r->ref, r->ref);
+            continue;
+        }
+        char st[RK_STATEMENT_BUF];
+        size_t len;
+        uint8_t h[32];
+        if (rk_statement_race(r->ref, r->region, r->kind, r->name, r->cand, r->ncand, st,
+                              sizeof st, &len) != RK_OK) {
+            problem(a, "pemilihan %s: nama atau daftar paslon yang diumumkan tidak sah / race %s: "
+                       "the published name or candidate list is malformed",
+                    r->ref, r->ref);
+            continue;
+        }
+        crypto_hash_sha256(h, (const unsigned char *)st, len);
+        if (memcmp(h, a->configs[i].hash, 32) != 0)
+            problem(a, "pemilihan %s: nama atau paslon yang diumumkan berbeda dari entri log #%llu "
+                       "/ race %s: the published name or candidates differ from log entry #%llu",
+                    r->ref, (unsigned long long)a->configs[i].index, r->ref,
+                    (unsigned long long)a->configs[i].index);
+    }
 }
 
 /* A device-key entry: the published key with this id, its owner and public key must rebuild
@@ -774,6 +831,7 @@ static void usage(FILE *f)
 static void audit_free(struct audit *a)
 {
     free(a->races);
+    free(a->configs);
     free(a->slots);
     free(a->sums);
     free(a->devs);
@@ -851,6 +909,8 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
     for (size_t i = 0; i < a->nraces; i++)
         if (map_get(&a->race_by_ref, a->races[i].ref, i) != i)
             return RK_ENOMEM;
+    if (!(a->configs = calloc(a->nraces ? a->nraces : 1, sizeof *a->configs)))
+        return RK_ENOMEM;
 
     /* 2 + 4. every entry, in order */
     struct rk_merkle_frontier f;
@@ -896,6 +956,11 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
                         (unsigned long long)i, e.race, (unsigned long long)i, e.race);
                 continue;
             }
+            if (!a->configs[race].seen)
+                problem(a, "entri log #%llu: hasil pemilihan %s sebelum pemilihan itu diumumkan di "
+                           "log / log entry #%llu: a result of race %s before the log published "
+                           "that race",
+                        (unsigned long long)i, e.race, (unsigned long long)i, e.race);
         }
         if (versioned)
             replay_version(a, i, &e, race);
@@ -905,9 +970,12 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
             replay_account(a, i, &e);
         else if (e.kind == RK_LOGENTRY_DEVICE_KEY)
             replay_device(a, i, &e);
+        else if (e.kind == RK_LOGENTRY_ELECTION_CONFIG)
+            replay_config(a, i, &e);
         else
             a->other_entries++;
     }
+    check_configs(a);
     /* a key published as revoked must have its revocation in the log */
     for (size_t i = 0; i < a->ndevs; i++)
         if (a->devs[i].status == RK_OK && a->devs[i].revoked_at && !a->devs[i].revoked) {
@@ -978,10 +1046,12 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
     }
     printf("diperiksa / checked: %llu entri/entries, %ld versi/versions, %ld tanda tangan "
            "perangkat/device signatures, %ld persetujuan/approvals, %ld perubahan akun/account "
-           "changes, %ld entri kunci perangkat/device-key entries, %ld entri lain/other entries, "
-           "%zu pemilihan/races, %ld wilayah/regions, %ld TPS\n",
+           "changes, %ld entri kunci perangkat/device-key entries, %ld pengumuman "
+           "pemilihan/election config entries, %ld entri lain/other entries, %zu "
+           "pemilihan/races, %ld wilayah/regions, %ld TPS\n",
            (unsigned long long)sth.tree_size, a->versions, a->signatures, a->approvals,
-           a->accounts, a->devkeys, a->other_entries, a->nraces, a->regions, a->tps_checked);
+           a->accounts, a->devkeys, a->configs_seen, a->other_entries, a->nraces, a->regions,
+           a->tps_checked);
     if (a->problems == 0 && state_path && (rc = state_save(state_path, &sth, pub)) != RK_OK) {
         fprintf(stderr, "rekap audit: berkas status tidak dapat ditulis / cannot write the state "
                         "file %s\n", state_path);

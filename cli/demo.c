@@ -3,6 +3,7 @@
 #include "cli/demo_results.h"
 #include "rekap/demo.h"
 #include "rekap/status.h"
+#include "store/pipeline.h"
 #include "store/store.h"
 
 #include <getopt.h>
@@ -49,7 +50,14 @@ static int sink_race(void *ud, struct rk_race *r, struct rk_candidate *c, int n)
         st->candidates++;
         st->single += c[i].kolom_kosong;
     }
-    return RK_OK;
+    /* published in the log with its columns, like a real import */
+    char actor[RK_CLI_ACTOR_MAX + 1];
+    if ((rc = rk_cli_actor(NULL, actor)) != RK_OK)
+        return rc;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return rk_log_race_config(st->s, actor, r->id,
+                              (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
 }
 
 static void remove_db(const char *db)

@@ -81,6 +81,30 @@ static int load_races(struct rk_http_src *h)
         }
         races[i].id = id;
         races[i].ncand = (int)json_array_size(c);
+        /* "pkwkk" covers regent and mayor alike; the log's statement holds only that code */
+        if (strcmp(kind, "pkwkk") == 0)
+            races[i].kind = RK_RACE_REGENT;
+        else if (rk_race_kind_parse(kind, &races[i].kind) != RK_OK)
+            rc = RK_EPARSE;
+        if (rc != RK_OK ||
+            (rc = copy_str(r, "name", races[i].name, sizeof races[i].name, 1)) != RK_OK) {
+            rc = RK_EPARSE;
+            break;
+        }
+        for (int k = 0; rc == RK_OK && k < races[i].ncand; k++) {
+            json_t *cj = json_array_get(c, (size_t)k);
+            struct rk_candidate *cd = &races[i].cand[k];
+            int64_t no;
+            json_t *kk = json_object_get(cj, "kolom_kosong");
+            if ((rc = int_field(cj, "ballot_no", 1, RK_CANDIDATES_MAX, &no)) != RK_OK ||
+                (rc = copy_str(cj, "name", cd->name, sizeof cd->name, 1)) != RK_OK ||
+                !json_is_boolean(kk))
+                rc = RK_EPARSE;
+            cd->ballot_no = (int)no;
+            cd->kolom_kosong = json_is_true(kk);
+        }
+        if (rc != RK_OK)
+            break;
         for (size_t k = 0; k < json_array_size(elist); k++) {
             int64_t x;
             json_t *e = json_array_get(elist, k);

@@ -8,10 +8,12 @@
 #include "rekap/paslon.h"
 #include "rekap/status.h"
 #include "rekap/text.h"
+#include "store/pipeline.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TPS_VOTERS_MAX 600 /* Pilkada 2024 cap per TPS */
 
@@ -290,7 +292,17 @@ static int cand_race(void *ud, const struct rk_paslon_race *pr)
         }
         C->rep->candidates++;
     }
-    return RK_OK;
+    /* The race and its columns go into the transparency log in the same transaction, so a
+     * result's columns can always be checked against what was published on election day. */
+    char actor[RK_CLI_ACTOR_MAX + 1];
+    if ((rc = rk_cli_actor(NULL, actor)) != RK_OK)
+        return rc;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if ((rc = rk_log_race_config(C->s, actor, race.id,
+                                 (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000)) != RK_OK)
+        fprintf(C->err, "%s: race %s: log: %s\n", C->path, pr->region_code, rk_strerror(rc));
+    return rc;
 }
 
 int rk_import_candidates(struct rk_store *s, const char *path, const char *election_slug, FILE *err,

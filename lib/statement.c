@@ -102,3 +102,36 @@ int rk_statement_device(const char *user, const char *key_id, const uint8_t publ
                          user, key_id, pk, action == RK_DEVICE_REGISTER ? "register" : "revoke"),
                 cap, len);
 }
+
+int rk_statement_race(const char *race_ref, const char *region, enum rk_race_kind kind,
+                      const char *name, const struct rk_candidate *c, int n, char *buf,
+                      size_t cap, size_t *len)
+{
+    const char *rg = region && region[0] ? region : "-";
+    const char *kc = rk_race_kind_code(kind);
+    if (!field_ok(race_ref) || !field_ok(rg) || strcmp(kc, "?") == 0 || !name || !c || n < 1 ||
+        n > RK_CANDIDATES_MAX)
+        return RK_EINVAL;
+    /* ballot order, whatever order the caller holds them in */
+    const struct rk_candidate *by_no[RK_CANDIDATES_MAX] = {0};
+    for (int i = 0; i < n; i++) {
+        if (c[i].ballot_no < 1 || c[i].ballot_no > n || by_no[c[i].ballot_no - 1])
+            return RK_EINVAL;
+        by_no[c[i].ballot_no - 1] = &c[i];
+    }
+    uint8_t h[32];
+    char hex[65];
+    crypto_hash_sha256(h, (const unsigned char *)name, strlen(name));
+    rk_hex(h, 32, hex);
+    int w = snprintf(buf, cap, "rekap-race-v1\nrace=%s\nregion=%s\nkind=%s\nname=%s\n"
+                               "candidates=%d\n",
+                     race_ref, rg, kc, hex, n);
+    for (int i = 0; i < n && w >= 0 && (size_t)w < cap; i++) {
+        crypto_hash_sha256(h, (const unsigned char *)by_no[i]->name, strlen(by_no[i]->name));
+        rk_hex(h, 32, hex);
+        int k = snprintf(buf + w, cap - (size_t)w, "candidate=%d,%d,%s\n", by_no[i]->ballot_no,
+                         by_no[i]->kolom_kosong ? 1 : 0, hex);
+        w = k < 0 ? k : w + k;
+    }
+    return done(w, cap, len);
+}

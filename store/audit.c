@@ -24,11 +24,13 @@ static int collect_race(void *ud, const struct rk_race *r)
     struct rk_audit_race *a = &c->races[c->nraces++];
     memset(a, 0, sizeof *a);
     a->id = r->id;
+    a->kind = r->kind;
     snprintf(a->region, sizeof a->region, "%s", r->region_code);
+    snprintf(a->name, sizeof a->name, "%s", r->name);
     return 0;
 }
 
-/* Loads every race once (ids, refs, candidate counts); the visitor only collects, the lookups
+/* Loads every race once (ids, refs, names, candidates); the visitor only collects, the lookups
  * run after the listing statement is done. */
 static int load_races(struct rk_audit_store_ctx *c)
 {
@@ -36,11 +38,10 @@ static int load_races(struct rk_audit_store_ctx *c)
         return RK_OK;
     int rc = rk_store_race_list(c->s, 0, "", collect_race, c);
     for (size_t i = 0; rc == RK_OK && i < c->nraces; i++) {
-        struct rk_candidate cand[RK_CANDIDATES_MAX];
         rc = rk_race_ref(c->s, c->races[i].id, c->races[i].ref);
         if (rc == RK_OK)
-            rc = rk_store_candidate_list(c->s, c->races[i].id, cand, RK_CANDIDATES_MAX,
-                                         &c->races[i].ncand);
+            rc = rk_store_candidate_list(c->s, c->races[i].id, c->races[i].cand,
+                                         RK_CANDIDATES_MAX, &c->races[i].ncand);
     }
     if (rc != RK_OK) {
         free(c->races);

@@ -32,6 +32,10 @@ struct rk_audit_race {
     char ref[RK_LOGENTRY_RACE_MAX + 1];    /* stable name used in the log */
     char region[RK_CODE_MAX + 1];          /* "" = national */
     int ncand;                             /* columns on the form, kolom kosong included */
+    /* as published, for the election_config entries (rk_statement_race) */
+    enum rk_race_kind kind;
+    char name[RK_NAME_MAX + 1];
+    struct rk_candidate cand[RK_CANDIDATES_MAX]; /* ncand of them: ballot_no, name, kk */
 };
 
 /* A device key as published (GET /api/devices/{key_id}). */

@@ -109,6 +109,30 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
                      size, index);
 }
 
+int rk_log_race_config(struct rk_store *s, const char *actor, int64_t race_id, int64_t now_ms)
+{
+    struct rk_race race;
+    struct rk_election e;
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    int n = 0;
+    int rc = rk_store_race_get(s, race_id, &race);
+    if (rc == RK_OK)
+        rc = rk_store_election_get(s, race.election_id, &e);
+    if (rc == RK_OK)
+        rc = rk_store_candidate_list(s, race_id, c, RK_CANDIDATES_MAX, &n);
+    if (rc != RK_OK)
+        return rc;
+    char ref[RK_LOGENTRY_RACE_MAX + 1], st[RK_STATEMENT_BUF];
+    size_t len;
+    race_ref_of(&race, &e, ref);
+    if ((rc = rk_statement_race(ref, race.region_code, race.kind, race.name, c, n, st, sizeof st,
+                                &len)) != RK_OK)
+        return rc;
+    int64_t index;
+    return rk_log_append_statement(s, RK_LOGENTRY_ELECTION_CONFIG, actor, race.region_code, ref,
+                                   st, len, NULL, NULL, now_ms, &index);
+}
+
 /* Appends a log entry about a result of race_id at tps; returns its index in *index and the
  * race's reference in ref ("" on entry = look it up). size: the log's size as already read in
  * this transaction, or -1 to read it. */

@@ -100,6 +100,14 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
                             size_t len, const char *device_hex, const uint8_t *sig,
                             int64_t now_ms, int64_t *index);
 
+/* Records a race's definition (its stable name, region, kind, name, and every column's ballot
+ * number, kolom kosong mark and name: rk_statement_race) as an election_config log entry by
+ * actor. Call it in the transaction that stores the race and its candidates, after them, and
+ * again after any change to them: an auditor checks that every race's published candidates
+ * match its latest such entry, so the columns of a result cannot be renamed or reordered
+ * unseen. Returns RK_OK, RK_ENOTFOUND (no such race), RK_EINVAL or a store error. */
+int rk_log_race_config(struct rk_store *s, const char *actor, int64_t race_id, int64_t now_ms);
+
 /* A signed view of the log kept by a server process: the frontier of the leaves seen so far. */
 struct rk_log_view {
     char log_id[RK_STH_LOG_ID_MAX + 1];

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rekap/election.h"
+
 #define RK_STATEMENT_PHOTOS_MAX 8
 #define RK_STATEMENT_BUF 768 /* enough for every statement below, NUL included */
 
@@ -60,5 +62,17 @@ int rk_statement_account(const char *user, const char *role, const char *scope,
  * user is the account the key belongs to. Returns RK_OK, RK_EINVAL or RK_ETOOBIG. */
 int rk_statement_device(const char *user, const char *key_id, const uint8_t public_key[32],
                         enum rk_device_action action, char *buf, size_t cap, size_t *len);
+
+/* "rekap-race-v1\nrace=<race ref>\nregion=<code or ->\nkind=<pkwkp|pkwkk|ppwp>\n
+ * name=<SHA-256 of the race's name>\ncandidates=<n>\n" then one line per column in ballot
+ * order "candidate=<ballot no>,<kk: 1 for kolom kosong, else 0>,<SHA-256 of the name>\n".
+ * What a race is and who stands in it, so a published result's columns mean what they meant
+ * on election day. Names are hashed (they hold spaces); an auditor hashes the published ones.
+ * c is sorted here by ballot number (the caller's array is not changed). Returns RK_OK,
+ * RK_EINVAL (bad ref or kind, n outside 1..RK_CANDIDATES_MAX, a ballot number twice) or
+ * RK_ETOOBIG. */
+int rk_statement_race(const char *race_ref, const char *region, enum rk_race_kind kind,
+                      const char *name, const struct rk_candidate *c, int n, char *buf,
+                      size_t cap, size_t *len);
 
 #endif

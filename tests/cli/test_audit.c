@@ -6,7 +6,8 @@
  *   - `rekap audit` passes over HTTP and on the file, and proves append-only growth with --state;
  *   - `rekap export` writes open data that `rekap verify-snapshot` accepts, and refuses once a
  *     byte changes;
- *   - tampering with a published tally, with a stored version, or with a log entry (triggers
+ *   - tampering with a published tally, with a race's candidate names (checked against the
+ *     race's election_config entry), with a stored version, or with a log entry (triggers
  *     dropped first) makes the audit fail and name the difference. */
 #include "demoworld.h"
 
@@ -339,10 +340,12 @@ static void test_audit_passes(void **state)
     char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
     assert_non_null(strstr(out, "AUDIT LULUS / AUDIT PASSED"));
-    /* one account entry per KPPS and the PPK, one device-key entry per KPPS */
-    char want[160];
+    /* one account entry per KPPS and the PPK, one device-key entry per KPPS, one election
+     * config entry per race */
+    char want[240];
     snprintf(want, sizeof want, "%d perubahan akun/account changes, %d entri kunci "
-             "perangkat/device-key entries, 0 entri lain/other entries", W.w.n + 1, W.w.n);
+             "perangkat/device-key entries, %d pengumuman pemilihan/election config entries, 0 "
+             "entri lain/other entries", W.w.n + 1, W.w.n, W.w.nraces);
     if (!strstr(out, want))
         fail_msg("expected '%s'", want);
     assert_null(strstr(out, "BEDA"));
@@ -432,7 +435,7 @@ static void test_export(void **state)
     char *a3[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a3, &out), 0);
     assert_non_null(
-        strstr(out, "entri kunci perangkat/device-key entries, 1 entri lain/other entries"));
+        strstr(out, "pemilihan/election config entries, 1 entri lain/other entries"));
     free(out);
     /* a second export into the same directory is refused; a changed byte is caught */
     assert_int_equal(run(rk_cmd_export, a1, &out), 1);
@@ -482,6 +485,46 @@ static void test_tamper_tally(void **state)
     snprintf(q, sizeof q, "UPDATE tally SET v1 = v1 - 7 WHERE race_id = %lld AND region_code = '%s'",
              (long long)gov->id, kab);
     sql(q);
+    char *a2[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a2, &out), 0);
+    free(out);
+}
+
+static void test_tamper_candidates(void **state)
+{
+    (void)state;
+    /* the classic swap: the two pairs' names trade places, so every published result shows
+     * the first pair's votes under the second pair's name */
+    const struct rk_race *gov = NULL;
+    for (int i = 0; i < W.w.nraces; i++)
+        if (strlen(W.w.races[i].region_code) == 2)
+            gov = &W.w.races[i];
+    assert_non_null(gov);
+    char ref[RK_LOGENTRY_RACE_MAX + 1], want[256];
+    assert_int_equal(rk_race_ref(W.w.s, gov->id, ref), RK_OK);
+    struct rk_candidate c[RK_CANDIDATES_MAX];
+    int n = 0;
+    assert_int_equal(rk_store_candidate_list(W.w.s, gov->id, c, RK_CANDIDATES_MAX, &n), RK_OK);
+    assert_true(n >= 2 && strcmp(c[0].name, c[1].name) != 0);
+    char *swap = sqlite3_mprintf("UPDATE candidate SET name = CASE ballot_no WHEN 1 THEN %Q ELSE "
+                                 "%Q END WHERE race_id = %lld AND ballot_no IN (1, 2)",
+                                 c[1].name, c[0].name, (long long)gov->id);
+    char *back = sqlite3_mprintf("UPDATE candidate SET name = CASE ballot_no WHEN 1 THEN %Q ELSE "
+                                 "%Q END WHERE race_id = %lld AND ballot_no IN (1, 2)",
+                                 c[0].name, c[1].name, (long long)gov->id);
+    sql(swap);
+    char *out;
+    char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    snprintf(want, sizeof want, "race %s: the published name or candidates differ from log entry #",
+             ref);
+    if (!strstr(out, want))
+        fail_msg("expected '%s' in:\n%s", want, out);
+    assert_non_null(strstr(out, "AUDIT GAGAL / AUDIT FAILED: 1 perbedaan"));
+    free(out);
+    sql(back);
+    sqlite3_free(swap);
+    sqlite3_free(back);
     char *a2[] = {"audit", W.db, NULL};
     assert_int_equal(run(rk_cmd_audit, a2, &out), 0);
     free(out);
@@ -649,6 +692,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipts),      cmocka_unit_test(test_audit_passes),
         cmocka_unit_test(test_export),        cmocka_unit_test(test_tamper_tally),
+        cmocka_unit_test(test_tamper_candidates),
         cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_device_keys),
         cmocka_unit_test(test_tamper_log),
     };

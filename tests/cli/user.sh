@@ -137,10 +137,12 @@ check "enable restores it" \
 check "disable unknown user fails" "[ $? -eq 1 ]"
 # --- every change above went into the transparency log, one entry each ---
 nlog() { sqlite3 "$DB" "SELECT count(*) FROM log_entry"; }
-# accounts: admin + the ones added/bulked above (10 under 1101 + 1 elsewhere = nusers), then
-# disable + enable of ppk-bakongan; the refused bulk and the failed disable logged nothing
-check "one log entry per account change ($(nusers) accounts + disable + enable)" \
-    "[ $(nlog) -eq $(( $(nusers) + 2 )) ]"
+nraces() { sqlite3 "$DB" "SELECT count(*) FROM race"; }
+# the imported races' election_config entries, then accounts: admin + the ones added/bulked
+# above (10 under 1101 + 1 elsewhere = nusers), then disable + enable of ppk-bakongan; the
+# refused bulk and the failed disable logged nothing
+check "one log entry per race and per account change ($(nraces) races + $(nusers) accounts + disable + enable)" \
+    "[ $(nlog) -eq $(( $(nraces) + $(nusers) + 2 )) ] && [ $(nraces) -ge 1 ]"
 n0=$(nlog)
 "$REKAP" user disable --db "$DB" --actor 'bad actor' ppk-bakongan 2> /dev/null
 check "an invalid --actor is a usage error and changes nothing" "[ $? -eq 2 ] && [ $(nlog) -eq $n0 ]"

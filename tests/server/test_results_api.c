@@ -351,9 +351,13 @@ static void test_api_flow(void **state)
     assert_true(r.status == 400 || r.status == 404);
     rk_thttp_resp_free(&r);
 
-    /* the log: 3 account entries (setup), the device key the KPPS registered itself (the
-     * refused duplicate adds nothing), then upload, approval, correction; a signed head,
-     * proofs verify */
+    /* the log: one election_config entry per race (the demo), 3 account entries (setup), the
+     * device key the KPPS registered itself (the refused duplicate adds nothing), then upload,
+     * approval, correction; a signed head, proofs verify */
+    j = get_json("/api/races", 200);
+    size_t nr = json_array_size(json_object_get(j, "races"));
+    json_decref(j);
+    assert_true(nr >= 2);
     assert_int_equal(rk_server_publish(E.srv), RK_OK);
     j = get_json("/api/log/sth", 200);
     json_t *sthj = json_object_get(j, "sth");
@@ -363,30 +367,33 @@ static void test_api_flow(void **state)
     const char *pubhex = json_string_value(json_object_get(json_object_get(j, "key"), "public_key"));
     assert_int_equal(rk_unhex(pubhex, strlen(pubhex), pub, 32), RK_OK);
     assert_int_equal(rk_sth_verify(&sth, pub), RK_OK);
-    assert_int_equal(sth.tree_size, 7);
+    assert_int_equal(sth.tree_size, nr + 7);
     json_decref(j);
-    j = get_json("/api/log/entries?start=0&count=10", 200);
+    snprintf(path, sizeof path, "/api/log/entries?start=0&count=%zu", nr + 10);
+    j = get_json(path, 200);
     json_t *ents = json_object_get(j, "entries");
-    assert_int_equal(json_array_size(ents), 7);
+    assert_int_equal(json_array_size(ents), nr + 7);
     static const char *const kinds[7] = {"account_change", "account_change", "account_change",
                                          "device_key",     "submission",     "approval",
                                          "correction"};
     char kpps_name[64];
     snprintf(kpps_name, sizeof kpps_name, "kpps-%s", E.tps);
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < nr + 7; i++) {
         json_t *ent = json_array_get(ents, i);
         json_t *view = json_object_get(ent, "entry");
         const char *kind = json_string_value(json_object_get(view, "kind"));
         assert_non_null(kind);
-        assert_string_equal(kind, kinds[i]);
-        if (i < 3)
+        assert_string_equal(kind, i < nr ? "election_config" : kinds[i - nr]);
+        if (i < nr)
+            assert_non_null(strstr(json_string_value(json_object_get(view, "race")), "pilkada"));
+        else if (i < nr + 3)
             assert_string_equal(json_string_value(json_object_get(view, "actor")), "cli@test");
-        if (i == 3)
+        else if (i == nr + 3)
             assert_string_equal(json_string_value(json_object_get(view, "actor")), kpps_name);
         const char *leafhex = json_string_value(json_object_get(ent, "leaf"));
         uint8_t leaf[32];
         assert_int_equal(rk_unhex(leafhex, 64, leaf, 32), RK_OK);
-        snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=7", i);
+        snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=%zu", i, nr + 7);
         json_t *pj = get_json(path, 200);
         uint64_t idx, size;
         struct rk_merkle_proof proof;
@@ -395,7 +402,8 @@ static void test_api_flow(void **state)
         json_decref(pj);
     }
     json_decref(j);
-    j = get_json("/api/log/proof/inclusion?index=9&size=7", 400);
+    snprintf(path, sizeof path, "/api/log/proof/inclusion?index=%zu&size=%zu", nr + 9, nr + 7);
+    j = get_json(path, 400);
     json_decref(j);
     free(tok);
     free(ppk);
