@@ -453,15 +453,22 @@ static void test_export(void **state)
     free(out);
 }
 
-static void test_tamper_tally(void **state)
+/* The province's governor race (the race every TPS votes in) and its stable log name. */
+static const struct rk_race *governor(void)
 {
-    (void)state;
-    /* an operator silently adds 7 votes to paslon 1 in one kabupaten */
     const struct rk_race *gov = NULL;
     for (int i = 0; i < W.w.nraces; i++)
         if (strlen(W.w.races[i].region_code) == 2)
             gov = &W.w.races[i];
     assert_non_null(gov);
+    return gov;
+}
+
+static void test_tamper_tally(void **state)
+{
+    (void)state;
+    /* an operator silently adds 7 votes to paslon 1 in one kabupaten */
+    const struct rk_race *gov = governor();
     char kab[RK_CODE_MAX + 1], q[256], ref[RK_LOGENTRY_RACE_MAX + 1];
     rk_code_ancestor(W.w.dev[5].tps, RK_LEVEL_KABKOTA, kab);
     assert_int_equal(rk_race_ref(W.w.s, gov->id, ref), RK_OK);
@@ -495,11 +502,7 @@ static void test_tamper_candidates(void **state)
     (void)state;
     /* the classic swap: the two pairs' names trade places, so every published result shows
      * the first pair's votes under the second pair's name */
-    const struct rk_race *gov = NULL;
-    for (int i = 0; i < W.w.nraces; i++)
-        if (strlen(W.w.races[i].region_code) == 2)
-            gov = &W.w.races[i];
-    assert_non_null(gov);
+    const struct rk_race *gov = governor();
     char ref[RK_LOGENTRY_RACE_MAX + 1], want[256];
     assert_int_equal(rk_race_ref(W.w.s, gov->id, ref), RK_OK);
     struct rk_candidate c[RK_CANDIDATES_MAX];
