@@ -11,6 +11,8 @@ PACKAGES=(
   libpng-dev libjpeg62-turbo-dev libcairo2-dev libqrencode-dev libzbar-dev
   # tests
   libcmocka-dev curl unzip jq sqlite3 ca-certificates bc fonts-dejavu-core
+  # tests/docs/openapi.sh checks docs/openapi.json with the standard library only
+  python3
   # bench/reader.c compares the form reader with Tesseract on the same digit boxes
   tesseract-ocr
   # the PostgreSQL engine's tests start a throwaway server (scripts/pg-throwaway.sh)
