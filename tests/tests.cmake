@@ -4,15 +4,20 @@
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 set(REKAP_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "Reference data folder")
 
+# The helpers every unit test may use, compiled once rather than into each test.
+add_library(rekap_testsupport STATIC ${PROJECT_SOURCE_DIR}/tests/testutil.c
+  ${PROJECT_SOURCE_DIR}/tests/testhttp.c ${PROJECT_SOURCE_DIR}/tests/demoworld.c)
+target_include_directories(rekap_testsupport PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(rekap_testsupport PUBLIC rekap_app PkgConfig::CMOCKA)
+target_compile_definitions(rekap_testsupport PRIVATE REKAP_SHARED_DATA="${REKAP_SHARED_DATA}")
+
 file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*/test_*.c)
 foreach(src ${UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   get_filename_component(dir ${src} DIRECTORY)
   get_filename_component(layer ${dir} NAME)
-  add_executable(${layer}_${name} ${src} ${PROJECT_SOURCE_DIR}/tests/testutil.c
-    ${PROJECT_SOURCE_DIR}/tests/testhttp.c ${PROJECT_SOURCE_DIR}/tests/demoworld.c)
-  target_include_directories(${layer}_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-  target_link_libraries(${layer}_${name} PRIVATE rekap_app PkgConfig::CMOCKA PkgConfig::ZBAR)
+  add_executable(${layer}_${name} ${src})
+  target_link_libraries(${layer}_${name} PRIVATE rekap_testsupport PkgConfig::ZBAR)
   target_compile_definitions(${layer}_${name} PRIVATE
     REKAP_SHARED_DATA="${REKAP_SHARED_DATA}" REKAP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_test(NAME ${layer}/${name} COMMAND ${layer}_${name})
