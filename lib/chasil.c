@@ -213,326 +213,9 @@ bool rk_chasil_equal(const struct rk_chasil *a, const struct rk_chasil *b)
     return true;
 }
 
-/* ---- strict reader ---------------------------------------------------------------------- */
+#include "jsonread.h"
 
-#define DEPTH_MAX 16
 #define KEY_CAP 40 /* longest key is 16 bytes; longer ones are unknown, kept truncated */
-#define STR_CAP 40 /* longest string value is the 31-byte slug */
-
-enum vkind { V_STRING, V_NUMBER, V_BOOL, V_NULL, V_OBJECT, V_ARRAY };
-
-struct value {
-    enum vkind kind;
-    long offset;
-    /* V_NUMBER */
-    bool negative, fraction, exponent, overflow;
-    uint64_t mag; /* integer magnitude (when !fraction && !exponent && !overflow) */
-    /* V_STRING: decoded bytes, len is the full decoded length even when truncated */
-    char str[STR_CAP];
-    size_t len;
-    /* V_BOOL */
-    bool b;
-};
-
-struct reader {
-    const unsigned char *s;
-    size_t n, i;
-    struct rk_chasil_error *err;
-    int syntax; /* RK_OK or RK_EPARSE once a syntax error is recorded */
-};
-
-static int syntax_error(struct reader *r, const char *msg)
-{
-    if (r->syntax == RK_OK) {
-        r->syntax = RK_EPARSE;
-        fail(r->err, RK_EPARSE, "", (long)r->i, msg);
-    }
-    return RK_EPARSE;
-}
-
-static void skip_ws(struct reader *r)
-{
-    while (r->i < r->n && (r->s[r->i] == ' ' || r->s[r->i] == '\t' || r->s[r->i] == '\n' ||
-                           r->s[r->i] == '\r'))
-        r->i++;
-}
-
-static int hex4(struct reader *r, unsigned *out)
-{
-    unsigned v = 0;
-    if (r->n - r->i < 4)
-        return syntax_error(r, "truncated \\u escape");
-    for (int k = 0; k < 4; k++) {
-        unsigned char c = r->s[r->i++];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            d = c - 'a' + 10u;
-        else if (c >= 'A' && c <= 'F')
-            d = c - 'A' + 10u;
-        else
-            return syntax_error(r, "bad hex digit in \\u escape");
-        v = v << 4 | d;
-    }
-    *out = v;
-    return RK_OK;
-}
-
-static void emit(char *dst, size_t cap, size_t *len, unsigned char c)
-{
-    if (*len < cap)
-        dst[*len] = (char)c;
-    (*len)++;
-}
-
-static void emit_cp(char *dst, size_t cap, size_t *len, unsigned cp)
-{
-    if (cp < 0x80) {
-        emit(dst, cap, len, (unsigned char)cp);
-    } else if (cp < 0x800) {
-        emit(dst, cap, len, (unsigned char)(0xc0 | cp >> 6));
-        emit(dst, cap, len, (unsigned char)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        emit(dst, cap, len, (unsigned char)(0xe0 | cp >> 12));
-        emit(dst, cap, len, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
-        emit(dst, cap, len, (unsigned char)(0x80 | (cp & 0x3f)));
-    } else {
-        emit(dst, cap, len, (unsigned char)(0xf0 | cp >> 18));
-        emit(dst, cap, len, (unsigned char)(0x80 | ((cp >> 12) & 0x3f)));
-        emit(dst, cap, len, (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
-        emit(dst, cap, len, (unsigned char)(0x80 | (cp & 0x3f)));
-    }
-}
-
-/* Length of the well-formed UTF-8 sequence at s[0..avail), or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0], cp, min;
-    size_t n;
-    if ((c & 0xe0) == 0xc0)
-        n = 2, min = 0x80, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-/* Reads a string at r->i (on the opening quote), decoding escapes into dst (cap bytes, not
- * terminated); *len gets the full decoded length. */
-static int read_string(struct reader *r, char *dst, size_t cap, size_t *len)
-{
-    *len = 0;
-    r->i++; /* opening quote */
-    for (;;) {
-        if (r->i >= r->n)
-            return syntax_error(r, "unterminated string");
-        unsigned char c = r->s[r->i];
-        if (c == '"') {
-            r->i++;
-            return RK_OK;
-        }
-        if (c < 0x20)
-            return syntax_error(r, "control character in string");
-        if (c >= 0x80) {
-            size_t k = utf8_seq(r->s + r->i, r->n - r->i);
-            if (k == 0)
-                return syntax_error(r, "invalid UTF-8 in string");
-            for (size_t j = 0; j < k; j++)
-                emit(dst, cap, len, r->s[r->i + j]);
-            r->i += k;
-            continue;
-        }
-        if (c != '\\') {
-            emit(dst, cap, len, c);
-            r->i++;
-            continue;
-        }
-        r->i++;
-        if (r->i >= r->n)
-            return syntax_error(r, "unterminated escape");
-        c = r->s[r->i++];
-        switch (c) {
-        case '"': case '\\': case '/':
-            emit(dst, cap, len, c);
-            break;
-        case 'b': emit(dst, cap, len, '\b'); break;
-        case 'f': emit(dst, cap, len, '\f'); break;
-        case 'n': emit(dst, cap, len, '\n'); break;
-        case 'r': emit(dst, cap, len, '\r'); break;
-        case 't': emit(dst, cap, len, '\t'); break;
-        case 'u': {
-            unsigned cp, lo;
-            if (hex4(r, &cp) != RK_OK)
-                return RK_EPARSE;
-            if (cp >= 0xdc00 && cp <= 0xdfff)
-                return syntax_error(r, "lone low surrogate");
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                if (r->n - r->i < 2 || r->s[r->i] != '\\' || r->s[r->i + 1] != 'u')
-                    return syntax_error(r, "lone high surrogate");
-                r->i += 2;
-                if (hex4(r, &lo) != RK_OK)
-                    return RK_EPARSE;
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return syntax_error(r, "bad surrogate pair");
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            if (cp == 0)
-                return syntax_error(r, "NUL character in string");
-            emit_cp(dst, cap, len, cp);
-            break;
-        }
-        default:
-            return syntax_error(r, "bad escape in string");
-        }
-    }
-}
-
-static bool is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int read_number(struct reader *r, struct value *v)
-{
-    v->kind = V_NUMBER;
-    if (r->s[r->i] == '-') {
-        v->negative = true;
-        r->i++;
-    }
-    if (r->i >= r->n || !is_digit(r->s[r->i]))
-        return syntax_error(r, "bad number");
-    if (r->s[r->i] == '0') {
-        r->i++;
-        if (r->i < r->n && is_digit(r->s[r->i]))
-            return syntax_error(r, "leading zero in number");
-    } else {
-        while (r->i < r->n && is_digit(r->s[r->i])) {
-            unsigned d = r->s[r->i++] - '0';
-            if (v->mag > (UINT64_MAX - d) / 10)
-                v->overflow = true;
-            else
-                v->mag = v->mag * 10 + d;
-        }
-    }
-    if (r->i < r->n && r->s[r->i] == '.') {
-        v->fraction = true;
-        r->i++;
-        if (r->i >= r->n || !is_digit(r->s[r->i]))
-            return syntax_error(r, "bad fraction");
-        while (r->i < r->n && is_digit(r->s[r->i]))
-            r->i++;
-    }
-    if (r->i < r->n && (r->s[r->i] == 'e' || r->s[r->i] == 'E')) {
-        v->exponent = true;
-        r->i++;
-        if (r->i < r->n && (r->s[r->i] == '+' || r->s[r->i] == '-'))
-            r->i++;
-        if (r->i >= r->n || !is_digit(r->s[r->i]))
-            return syntax_error(r, "bad exponent");
-        while (r->i < r->n && is_digit(r->s[r->i]))
-            r->i++;
-    }
-    return RK_OK;
-}
-
-static int read_literal(struct reader *r, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (r->n - r->i < n || memcmp(r->s + r->i, lit, n) != 0)
-        return syntax_error(r, "unexpected character");
-    r->i += n;
-    return RK_OK;
-}
-
-static int read_value(struct reader *r, struct value *v, int depth);
-
-/* Reads (and discards) the members of a nested object or the items of an array. */
-static int read_container(struct reader *r, int depth, bool object)
-{
-    char close = object ? '}' : ']';
-    if (depth > DEPTH_MAX)
-        return syntax_error(r, "nesting too deep");
-    r->i++;
-    skip_ws(r);
-    if (r->i < r->n && r->s[r->i] == close) {
-        r->i++;
-        return RK_OK;
-    }
-    for (;;) {
-        skip_ws(r);
-        if (object) {
-            size_t klen;
-            if (r->i >= r->n || r->s[r->i] != '"')
-                return syntax_error(r, "expected a key");
-            if (read_string(r, NULL, 0, &klen) != RK_OK)
-                return RK_EPARSE;
-            skip_ws(r);
-            if (r->i >= r->n || r->s[r->i] != ':')
-                return syntax_error(r, "expected ':'");
-            r->i++;
-        }
-        struct value inner;
-        if (read_value(r, &inner, depth + 1) != RK_OK)
-            return RK_EPARSE;
-        skip_ws(r);
-        if (r->i >= r->n)
-            return syntax_error(r, "unterminated object or array");
-        if (r->s[r->i] == close) {
-            r->i++;
-            return RK_OK;
-        }
-        if (r->s[r->i] != ',')
-            return syntax_error(r, "expected ',' or end of object/array");
-        r->i++;
-    }
-}
-
-static int read_value(struct reader *r, struct value *v, int depth)
-{
-    memset(v, 0, sizeof *v);
-    skip_ws(r);
-    v->offset = (long)r->i;
-    if (r->i >= r->n)
-        return syntax_error(r, "expected a value");
-    unsigned char c = r->s[r->i];
-    switch (c) {
-    case '"':
-        v->kind = V_STRING;
-        return read_string(r, v->str, sizeof v->str, &v->len);
-    case '{':
-        v->kind = V_OBJECT;
-        return read_container(r, depth, true);
-    case '[':
-        v->kind = V_ARRAY;
-        return read_container(r, depth, false);
-    case 't':
-        v->kind = V_BOOL, v->b = true;
-        return read_literal(r, "true");
-    case 'f':
-        v->kind = V_BOOL, v->b = false;
-        return read_literal(r, "false");
-    case 'n':
-        v->kind = V_NULL;
-        return read_literal(r, "null");
-    default:
-        if (c == '-' || is_digit(c))
-            return read_number(r, v);
-        return syntax_error(r, "unexpected character");
-    }
-}
 
 /* Decoding state beyond the reader: the first field error and what has been seen. */
 struct decode {
@@ -550,10 +233,10 @@ static void field_error(struct decode *d, int status, const char *field, long of
 }
 
 /* Checks that v is a non-negative integer no larger than max; returns it in *out. */
-static bool want_uint(struct decode *d, const char *name, const struct value *v, uint64_t max,
+static bool want_uint(struct decode *d, const char *name, const struct rk_jr_value *v, uint64_t max,
                       uint64_t *out)
 {
-    if (v->kind != V_NUMBER) {
+    if (v->kind != RK_JR_NUMBER) {
         field_error(d, RK_EINVAL, name, v->offset, "wrong type: expected an integer");
         return false;
     }
@@ -575,9 +258,9 @@ static bool want_uint(struct decode *d, const char *name, const struct value *v,
     return true;
 }
 
-static bool want_string(struct decode *d, const char *name, const struct value *v, size_t max)
+static bool want_string(struct decode *d, const char *name, const struct rk_jr_value *v, size_t max)
 {
-    if (v->kind != V_STRING) {
+    if (v->kind != RK_JR_STRING) {
         field_error(d, RK_EINVAL, name, v->offset, "wrong type: expected a string");
         return false;
     }
@@ -588,7 +271,7 @@ static bool want_string(struct decode *d, const char *name, const struct value *
     return true;
 }
 
-static void apply(struct decode *d, int key, const char *keytext, const struct value *v)
+static void apply(struct decode *d, int key, const char *keytext, const struct rk_jr_value *v)
 {
     struct rk_chasil *doc = d->doc;
     uint64_t u;
@@ -615,7 +298,7 @@ static void apply(struct decode *d, int key, const char *keytext, const struct v
     }
     switch ((enum meta_key)key) {
     case K_V:
-        if (v->kind != V_NUMBER || v->fraction || v->exponent)
+        if (v->kind != RK_JR_NUMBER || v->fraction || v->exponent)
             field_error(d, RK_EINVAL, name, v->offset, "wrong type: expected an integer");
         else if (v->negative || v->overflow || v->mag != RK_CHASIL_VERSION)
             field_error(d, RK_EUNSUPPORTED, name, v->offset, "unsupported format version");
@@ -659,7 +342,7 @@ static void apply(struct decode *d, int key, const char *keytext, const struct v
         }
         break;
     case K_KOLOM_KOSONG:
-        if (v->kind != V_BOOL)
+        if (v->kind != RK_JR_BOOL)
             field_error(d, RK_EINVAL, name, v->offset, "wrong type: expected true or false");
         else
             doc->kolom_kosong = v->b;
@@ -669,61 +352,61 @@ static void apply(struct decode *d, int key, const char *keytext, const struct v
     }
 }
 
-static int read_document(struct reader *r, struct decode *d)
+static int read_document(struct rk_jr *r, struct decode *d)
 {
-    skip_ws(r);
+    rk_jr_skip_ws(r);
     if (r->i >= r->n)
-        return syntax_error(r, "empty document");
+        return rk_jr_syntax_error(r, "empty document");
     if (r->s[r->i] != '{') {
-        struct value top;
-        if (read_value(r, &top, 1) != RK_OK)
+        struct rk_jr_value top;
+        if (rk_jr_value(r, &top, 1) != RK_OK)
             return RK_EPARSE;
-        skip_ws(r);
+        rk_jr_skip_ws(r);
         if (r->i != r->n)
-            return syntax_error(r, "trailing bytes after the document");
+            return rk_jr_syntax_error(r, "trailing bytes after the document");
         field_error(d, RK_EINVAL, "", 0, "document is not a JSON object");
         return RK_OK;
     }
     r->i++;
-    skip_ws(r);
+    rk_jr_skip_ws(r);
     if (r->i < r->n && r->s[r->i] == '}') {
         r->i++;
     } else {
         for (;;) {
             char key[KEY_CAP];
             size_t klen;
-            skip_ws(r);
+            rk_jr_skip_ws(r);
             if (r->i >= r->n || r->s[r->i] != '"')
-                return syntax_error(r, "expected a key");
-            if (read_string(r, key, sizeof key - 1, &klen) != RK_OK)
+                return rk_jr_syntax_error(r, "expected a key");
+            if (rk_jr_string(r, key, sizeof key - 1, &klen) != RK_OK)
                 return RK_EPARSE;
             size_t kept = klen < sizeof key - 1 ? klen : sizeof key - 1;
             key[kept] = '\0';
             /* A key with an embedded NUL or over the cap can only be unknown. */
             int k = (kept == klen && strlen(key) == klen) ? key_find(key, klen) : -1;
-            skip_ws(r);
+            rk_jr_skip_ws(r);
             if (r->i >= r->n || r->s[r->i] != ':')
-                return syntax_error(r, "expected ':'");
+                return rk_jr_syntax_error(r, "expected ':'");
             r->i++;
-            struct value v;
-            if (read_value(r, &v, 2) != RK_OK)
+            struct rk_jr_value v;
+            if (rk_jr_value(r, &v, 2) != RK_OK)
                 return RK_EPARSE;
             apply(d, k, key, &v);
-            skip_ws(r);
+            rk_jr_skip_ws(r);
             if (r->i >= r->n)
-                return syntax_error(r, "unterminated object");
+                return rk_jr_syntax_error(r, "unterminated object");
             if (r->s[r->i] == '}') {
                 r->i++;
                 break;
             }
             if (r->s[r->i] != ',')
-                return syntax_error(r, "expected ',' or '}'");
+                return rk_jr_syntax_error(r, "expected ',' or '}'");
             r->i++;
         }
     }
-    skip_ws(r);
+    rk_jr_skip_ws(r);
     if (r->i != r->n)
-        return syntax_error(r, "trailing bytes after the document");
+        return rk_jr_syntax_error(r, "trailing bytes after the document");
     return RK_OK;
 }
 
@@ -735,7 +418,7 @@ int rk_chasil_decode(const char *json, size_t len, unsigned flags, struct rk_cha
         fail(err, RK_OK, "", -1, "");
     if (len > RK_CHASIL_DOC_MAX)
         return fail(err, RK_ETOOBIG, "", (long)RK_CHASIL_DOC_MAX, "document over 16 KiB");
-    struct reader r = {.s = (const unsigned char *)json, .n = len, .err = err, .syntax = RK_OK};
+    struct rk_jr r = {.s = (const unsigned char *)json, .n = len, .err = err, .syntax = RK_OK};
     struct decode d = {.doc = doc, .status = RK_OK};
     int rc = read_document(&r, &d);
     if (rc == RK_OK && d.status != RK_OK) {

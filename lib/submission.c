@@ -4,6 +4,7 @@
 #include "rekap/submission.h"
 #include "rekap/statement.h"
 #include "rekap/status.h"
+#include "jsonread.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -55,16 +56,6 @@ static int bad(struct rk_chasil_error *err, int status, const char *field, const
     return status;
 }
 
-static int hex_field(json_t *v, uint8_t *out, size_t n, struct rk_chasil_error *err,
-                     const char *name)
-{
-    if (!json_is_string(v))
-        return bad(err, RK_EINVAL, name, "must be a hex string");
-    if (rk_unhex(json_string_value(v), json_string_length(v), out, n) != RK_OK)
-        return bad(err, RK_EINVAL, name, "wrong length or not hex");
-    return RK_OK;
-}
-
 static int finish_doc(struct rk_submission *sub)
 {
     int rc = rk_chasil_encode(&sub->doc, sub->doc_json, sizeof sub->doc_json, &sub->doc_len);
@@ -74,74 +65,205 @@ static int finish_doc(struct rk_submission *sub)
     return RK_OK;
 }
 
-/* One submission object, already parsed by jansson (not consumed). */
-static int parse_object(json_t *root, struct rk_submission *sub, struct rk_chasil_error *err)
+/* ---- envelope parsing ---------------------------------------------------------------------
+ *
+ * The envelope is read with the same strict, allocation-free reader as the document (not
+ * jansson): this is the hottest path of election night, and building a tree of the whole body,
+ * printing the document back to text and reading it again cost more than checking its
+ * signature. The checks and their order are those of the jansson version this replaces, which
+ * tests/lib/test_submission.c keeps as a reference and compares against: syntax errors anywhere
+ * first, then an unknown key, then document, photos, prev, device, signature in that order. */
+
+enum env_key { E_DOCUMENT, E_PHOTOS, E_PREV, E_DEVICE, E_SIGNATURE, E_COUNT };
+static const char *const env_names[E_COUNT] = {"document", "photos", "prev", "device",
+                                               "signature"};
+
+/* Where each member's value lies in the body, found by one syntax pass. */
+struct envelope {
+    bool seen[E_COUNT];
+    size_t at[E_COUNT], end[E_COUNT];
+    enum rk_jr_kind kind[E_COUNT];
+    bool unknown;
+    char unknown_key[40];
+};
+
+/* Reads the object at r->i (on '{') into e: member spans, duplicate keys refused. */
+static int scan_envelope(struct rk_jr *r, struct envelope *e)
+{
+    memset(e, 0, sizeof *e);
+    r->i++;
+    rk_jr_skip_ws(r);
+    if (r->i < r->n && r->s[r->i] == '}') {
+        r->i++;
+        return RK_OK;
+    }
+    for (;;) {
+        char key[40];
+        size_t klen;
+        rk_jr_skip_ws(r);
+        if (r->i >= r->n || r->s[r->i] != '"')
+            return rk_jr_syntax_error(r, "expected a key");
+        size_t key_at = r->i;
+        if (rk_jr_string(r, key, sizeof key, &klen) != RK_OK)
+            return RK_EPARSE;
+        int k = -1;
+        for (int j = 0; j < E_COUNT && klen <= sizeof key; j++)
+            if (strlen(env_names[j]) == klen && memcmp(env_names[j], key, klen) == 0)
+                k = j;
+        rk_jr_skip_ws(r);
+        if (r->i >= r->n || r->s[r->i] != ':')
+            return rk_jr_syntax_error(r, "expected ':'");
+        r->i++;
+        rk_jr_skip_ws(r);
+        size_t at = r->i;
+        struct rk_jr_value v;
+        if (rk_jr_value(r, &v, 1) != RK_OK)
+            return RK_EPARSE;
+        if (k >= 0) {
+            if (e->seen[k]) {
+                r->i = key_at;
+                return rk_jr_syntax_error(r, "duplicate object key");
+            }
+            e->seen[k] = true;
+            e->at[k] = at;
+            e->end[k] = r->i;
+            e->kind[k] = v.kind;
+        } else if (!e->unknown) {
+            /* The key is untrusted text headed for logs and error bodies: keep it printable. */
+            size_t n = klen < sizeof key ? klen : sizeof key;
+            size_t o = 0;
+            for (size_t j = 0; j < n && o < sizeof e->unknown_key - 1; j++)
+                e->unknown_key[o++] = key[j] >= 0x20 && key[j] < 0x7f ? key[j] : '?';
+            e->unknown_key[o] = '\0';
+            e->unknown = true;
+        }
+        rk_jr_skip_ws(r);
+        if (r->i >= r->n)
+            return rk_jr_syntax_error(r, "unterminated object");
+        if (r->s[r->i] == '}') {
+            r->i++;
+            return RK_OK;
+        }
+        if (r->s[r->i] != ',')
+            return rk_jr_syntax_error(r, "expected ',' or '}'");
+        r->i++;
+    }
+}
+
+/* A hex string value at body[at..) of exactly 2n digits into out[n]. */
+static int hex_at(const char *body, size_t at, size_t end, enum rk_jr_kind kind, uint8_t *out,
+                  size_t n, struct rk_chasil_error *err, const char *name)
+{
+    if (kind != RK_JR_STRING)
+        return bad(err, RK_EINVAL, name, "must be a hex string");
+    char text[128];
+    size_t len;
+    struct rk_jr r = {.s = (const unsigned char *)body, .n = end, .i = at, .syntax = RK_OK};
+    if (rk_jr_string(&r, text, sizeof text, &len) != RK_OK || len > sizeof text ||
+        rk_unhex(text, len, out, n) != RK_OK)
+        return bad(err, RK_EINVAL, name, "wrong length or not hex");
+    return RK_OK;
+}
+
+/* The members of a scanned envelope, checked in the reference order. */
+static int parse_members(const char *body, const struct envelope *e, struct rk_submission *sub,
+                         struct rk_chasil_error *err)
+{
+    if (e->unknown)
+        return bad(err, RK_EINVAL, e->unknown_key, "unknown field");
+    if (!e->seen[E_DOCUMENT] || e->kind[E_DOCUMENT] != RK_JR_OBJECT)
+        return bad(err, RK_EINVAL, "document", "missing or not an object");
+    size_t at = e->at[E_DOCUMENT];
+    int rc = rk_chasil_decode(body + at, e->end[E_DOCUMENT] - at, 0, &sub->doc, err);
+    if (rc != RK_OK) {
+        if (err && err->offset >= 0)
+            err->offset += (long)at; /* offsets name a byte of the request body */
+        return rc;
+    }
+    if ((rc = finish_doc(sub)) != RK_OK)
+        return rc;
+    if (!e->seen[E_PHOTOS] || e->kind[E_PHOTOS] != RK_JR_ARRAY)
+        return bad(err, RK_EINVAL, "photos", "missing or not an array");
+    /* Count first: "more than 8 photos" wins over a bad element, as it always has. */
+    size_t starts[RK_SUBMISSION_PHOTOS_MAX];
+    enum rk_jr_kind kinds[RK_SUBMISSION_PHOTOS_MAX];
+    size_t count = 0;
+    struct rk_jr r = {.s = (const unsigned char *)body, .n = e->end[E_PHOTOS],
+                      .i = e->at[E_PHOTOS] + 1, .syntax = RK_OK};
+    rk_jr_skip_ws(&r);
+    while (r.i < r.n && r.s[r.i] != ']') {
+        rk_jr_skip_ws(&r);
+        size_t el = r.i;
+        struct rk_jr_value v;
+        if (rk_jr_value(&r, &v, 2) != RK_OK)
+            return RK_EPARSE; /* cannot happen: the scan read it */
+        if (count < RK_SUBMISSION_PHOTOS_MAX) {
+            starts[count] = el;
+            kinds[count] = v.kind;
+        }
+        count++;
+        rk_jr_skip_ws(&r);
+        if (r.i < r.n && r.s[r.i] == ',')
+            r.i++;
+    }
+    if (count > RK_SUBMISSION_PHOTOS_MAX)
+        return bad(err, RK_ERANGE, "photos", "more than 8 photos");
+    for (size_t i = 0; i < count; i++) {
+        if ((rc = hex_at(body, starts[i], e->end[E_PHOTOS], kinds[i], sub->photos[i], 32, err,
+                         "photos")) != RK_OK)
+            return rc;
+        sub->n_photos++;
+    }
+    if (e->seen[E_PREV] && e->kind[E_PREV] != RK_JR_NULL) {
+        if ((rc = hex_at(body, e->at[E_PREV], e->end[E_PREV], e->kind[E_PREV], sub->prev, 32,
+                         err, "prev")) != RK_OK)
+            return rc;
+        sub->has_prev = true;
+    }
+    uint8_t id[8];
+    if (!e->seen[E_DEVICE])
+        return bad(err, RK_EINVAL, "device", "must be a hex string");
+    if ((rc = hex_at(body, e->at[E_DEVICE], e->end[E_DEVICE], e->kind[E_DEVICE], id, 8, err,
+                     "device")) != RK_OK)
+        return rc;
+    rk_hex(id, 8, sub->device);
+    if (!e->seen[E_SIGNATURE])
+        return bad(err, RK_EINVAL, "signature", "must be a hex string");
+    return hex_at(body, e->at[E_SIGNATURE], e->end[E_SIGNATURE], e->kind[E_SIGNATURE], sub->sig,
+                  64, err, "signature");
+}
+
+/* One envelope in body[0..len): a whole request, or (element) one value of a bulk array,
+ * whose syntax the array's scan has checked, so anything but an object is a wrong type. */
+static int parse_one(const char *body, size_t len, bool element, struct rk_submission *sub,
+                     struct rk_chasil_error *err)
 {
     memset(sub, 0, sizeof *sub);
     if (err)
         memset(err, 0, sizeof *err);
-    int rc = RK_OK;
-    if (!json_is_object(root)) {
-        rc = bad(err, RK_EINVAL, "", "body must be a JSON object");
-        goto out;
+    struct rk_jr r = {.s = (const unsigned char *)body, .n = len, .err = err, .syntax = RK_OK};
+    struct envelope e;
+    int rc;
+    rk_jr_skip_ws(&r);
+    bool object = r.i < r.n && r.s[r.i] == '{';
+    if (object) {
+        rc = scan_envelope(&r, &e);
+    } else if (element || (r.i < r.n && r.s[r.i] == '[')) {
+        struct rk_jr_value v;
+        rc = rk_jr_value(&r, &v, 0);
+    } else {
+        rc = rk_jr_syntax_error(&r, "'[' or '{' expected");
     }
-    const char *key;
-    json_t *val;
-    json_object_foreach(root, key, val)
-    {
-        if (strcmp(key, "document") && strcmp(key, "photos") && strcmp(key, "prev") &&
-            strcmp(key, "device") && strcmp(key, "signature")) {
-            rc = bad(err, RK_EINVAL, key, "unknown field");
-            goto out;
-        }
+    if (rc == RK_OK) {
+        rk_jr_skip_ws(&r);
+        if (r.i != r.n)
+            rc = rk_jr_syntax_error(&r, "end of file expected");
     }
-    json_t *doc = json_object_get(root, "document");
-    if (!json_is_object(doc)) {
-        rc = bad(err, RK_EINVAL, "document", "missing or not an object");
-        goto out;
-    }
-    char *doc_text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!doc_text) {
-        rc = RK_ENOMEM;
-        goto out;
-    }
-    rc = rk_chasil_decode(doc_text, strlen(doc_text), 0, &sub->doc, err);
-    free(doc_text);
     if (rc != RK_OK)
-        goto out;
-    if ((rc = finish_doc(sub)) != RK_OK)
-        goto out;
-    json_t *photos = json_object_get(root, "photos");
-    if (!json_is_array(photos)) {
-        rc = bad(err, RK_EINVAL, "photos", "missing or not an array");
-        goto out;
-    }
-    if (json_array_size(photos) > RK_SUBMISSION_PHOTOS_MAX) {
-        rc = bad(err, RK_ERANGE, "photos", "more than 8 photos");
-        goto out;
-    }
-    size_t i;
-    json_array_foreach(photos, i, val)
-    {
-        if ((rc = hex_field(val, sub->photos[i], 32, err, "photos")) != RK_OK)
-            goto out;
-        sub->n_photos++;
-    }
-    json_t *prev = json_object_get(root, "prev");
-    if (prev && !json_is_null(prev)) {
-        if ((rc = hex_field(prev, sub->prev, 32, err, "prev")) != RK_OK)
-            goto out;
-        sub->has_prev = true;
-    }
-    json_t *dev = json_object_get(root, "device");
-    uint8_t id[8];
-    if ((rc = hex_field(dev, id, 8, err, "device")) != RK_OK)
-        goto out;
-    rk_hex(id, 8, sub->device);
-    if ((rc = hex_field(json_object_get(root, "signature"), sub->sig, 64, err, "signature")) !=
-        RK_OK)
-        goto out;
-out:
+        return RK_EPARSE; /* the reader has described it in err */
+    if (!object)
+        return bad(err, RK_EINVAL, "", "body must be a JSON object");
+    rc = parse_members(body, &e, sub, err);
     if (rc != RK_OK) {
         struct rk_chasil_error keep;
         if (err)
@@ -153,37 +275,15 @@ out:
     return rc;
 }
 
-/* Parses a body of at most cap bytes; NULL with *status and err set when it is not JSON. */
-static json_t *load(const char *body, size_t len, size_t cap, int *status,
-                    struct rk_chasil_error *err)
-{
-    if (len > cap) {
-        *status = bad(err, RK_ETOOBIG, "", "request body too large");
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        *status = bad(err, RK_EPARSE, "", jerr.text);
-        if (err)
-            err->offset = jerr.position;
-    }
-    return root;
-}
-
 int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
                         struct rk_chasil_error *err)
 {
     memset(sub, 0, sizeof *sub);
     if (err)
         memset(err, 0, sizeof *err);
-    int rc = RK_OK;
-    json_t *root = load(body, len, RK_SUBMISSION_BODY_MAX, &rc, err);
-    if (!root)
-        return rc;
-    rc = parse_object(root, sub, err);
-    json_decref(root);
-    return rc;
+    if (len > RK_SUBMISSION_BODY_MAX)
+        return bad(err, RK_ETOOBIG, "", "request body too large");
+    return parse_one(body, len, false, sub, err);
 }
 
 int rk_submission_parse_many(const char *body, size_t len, struct rk_submission *subs,
@@ -193,22 +293,71 @@ int rk_submission_parse_many(const char *body, size_t len, struct rk_submission 
     *n = 0;
     if (err)
         memset(err, 0, sizeof *err);
+    if (len > RK_SUBMISSION_BULK_BODY_MAX)
+        return bad(err, RK_ETOOBIG, "", "request body too large");
+    struct rk_jr r = {.s = (const unsigned char *)body, .n = len, .err = err, .syntax = RK_OK};
+    size_t at[RK_SUBMISSION_BULK_MAX], end[RK_SUBMISSION_BULK_MAX], count = 0;
+    rk_jr_skip_ws(&r);
+    bool array = r.i < r.n && r.s[r.i] == '[';
     int rc = RK_OK;
-    json_t *root = load(body, len, RK_SUBMISSION_BULK_BODY_MAX, &rc, err);
-    if (!root)
-        return rc;
-    if (!json_is_array(root))
-        rc = bad(err, RK_EINVAL, "", "body must be a JSON array of submissions");
-    else if (json_array_size(root) == 0)
-        rc = bad(err, RK_EINVAL, "", "empty array");
-    else if (json_array_size(root) > cap || json_array_size(root) > RK_SUBMISSION_BULK_MAX)
-        rc = bad(err, RK_ERANGE, "", "too many submissions in one request");
-    for (size_t i = 0; rc == RK_OK && i < json_array_size(root); i++) {
-        status[i] = parse_object(json_array_get(root, i), &subs[i], errs ? &errs[i] : NULL);
+    if (array) {
+        r.i++;
+        rk_jr_skip_ws(&r);
+        if (r.i < r.n && r.s[r.i] == ']') {
+            r.i++;
+        } else {
+            for (;;) {
+                rk_jr_skip_ws(&r);
+                size_t el = r.i;
+                struct rk_jr_value v;
+                if ((rc = rk_jr_value(&r, &v, 1)) != RK_OK)
+                    break;
+                if (count < RK_SUBMISSION_BULK_MAX) {
+                    at[count] = el;
+                    end[count] = r.i;
+                }
+                count++;
+                rk_jr_skip_ws(&r);
+                if (r.i >= r.n) {
+                    rc = rk_jr_syntax_error(&r, "unterminated array");
+                    break;
+                }
+                if (r.s[r.i] == ']') {
+                    r.i++;
+                    break;
+                }
+                if (r.s[r.i] != ',') {
+                    rc = rk_jr_syntax_error(&r, "expected ',' or ']'");
+                    break;
+                }
+                r.i++;
+            }
+        }
+    } else if (r.i < r.n && r.s[r.i] == '{') {
+        struct rk_jr_value v;
+        rc = rk_jr_value(&r, &v, 0);
+    } else {
+        rc = rk_jr_syntax_error(&r, "'[' or '{' expected");
+    }
+    if (rc == RK_OK) {
+        rk_jr_skip_ws(&r);
+        if (r.i != r.n)
+            rc = rk_jr_syntax_error(&r, "end of file expected");
+    }
+    if (rc != RK_OK)
+        return RK_EPARSE;
+    if (!array)
+        return bad(err, RK_EINVAL, "", "body must be a JSON array of submissions");
+    if (count == 0)
+        return bad(err, RK_EINVAL, "", "empty array");
+    if (count > cap || count > RK_SUBMISSION_BULK_MAX)
+        return bad(err, RK_ERANGE, "", "too many submissions in one request");
+    for (size_t i = 0; i < count; i++) {
+        status[i] = parse_one(body + at[i], end[i] - at[i], true, &subs[i],
+                              errs ? &errs[i] : NULL);
         *n = i + 1;
     }
-    json_decref(root);
-    return rc;
+    return RK_OK;
 }
 
 int rk_submission_statement(const struct rk_submission *sub, char *buf, size_t cap, size_t *len)

@@ -45,7 +45,8 @@ struct rk_submission {
  *   {"document": {C.Hasil}, "photos": ["<hex64>", ...], "prev": "<hex64>" | null,
  *    "device": "<hex16>", "signature": "<hex128>"}
  * Strict: unknown or duplicate keys, wrong types, bad hex, more than 8 photos, an incomplete or
- * invalid document are refused; err names the field. Fills sub including the canonical document
+ * invalid document are refused; err names the field (offsets count bytes of body). Parsed in
+ * place, without allocating. Fills sub including the canonical document
  * bytes and hash. Returns RK_OK, RK_ETOOBIG, RK_EPARSE, RK_EINVAL, RK_ERANGE, RK_EUNSUPPORTED. */
 int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
                         struct rk_chasil_error *err);
@@ -54,7 +55,7 @@ int rk_submission_parse(const char *body, size_t len, struct rk_submission *sub,
  * submission objects (a KPPS device sends all the races of its TPS at once: one round trip on
  * a poor connection). Each element is parsed as rk_submission_parse would: subs[i] and
  * status[i] (and errs[i], when errs is not NULL) get its own result, so one bad element does
- * not spoil the others. Returns RK_OK when the array itself is acceptable (*n elements), else
+ * not spoil the others (a repeated key in one element refuses that element alone). Returns RK_OK when the array itself is acceptable (*n elements), else
  * RK_ETOOBIG (over RK_SUBMISSION_BULK_BODY_MAX), RK_EPARSE, RK_EINVAL (not an array, empty) or
  * RK_ERANGE (too many), with err describing it. */
 int rk_submission_parse_many(const char *body, size_t len, struct rk_submission *subs,
