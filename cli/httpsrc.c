@@ -94,7 +94,7 @@ static int load_races(struct rk_http_src *h)
         for (int k = 0; rc == RK_OK && k < races[i].ncand; k++) {
             json_t *cj = json_array_get(c, (size_t)k);
             struct rk_candidate *cd = &races[i].cand[k];
-            int64_t no;
+            int64_t no = 0;
             json_t *kk = json_object_get(cj, "kolom_kosong");
             if ((rc = int_field(cj, "ballot_no", 1, RK_CANDIDATES_MAX, &no)) != RK_OK ||
                 (rc = copy_str(cj, "name", cd->name, sizeof cd->name, 1)) != RK_OK ||

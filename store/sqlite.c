@@ -3,6 +3,7 @@
  * handle and reused, which is what makes bulk imports run at hundreds of thousands of rows per
  * second inside one transaction. */
 #include "store/store_impl.h"
+#include "store/walbuf.h"
 #include "rekap/status.h"
 
 #include <pthread.h>
@@ -1704,7 +1705,9 @@ int rk_sqlite_open(const char *path, struct rk_store **out)
         return RK_ENOMEM;
     q->base.ops = &sqlite_ops;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+    /* The WAL-gathering VFS relies on synchronous=FULL, set below for every connection. */
+    const char *vfs = rk_walbuf_register() == 0 ? RK_WALBUF_VFS : NULL;
+    if (sqlite3_open_v2(path, &q->db, flags, vfs) != SQLITE_OK) {
         int status = RK_EDB;
         sq_close(&q->base);
         return status;
@@ -1713,7 +1716,8 @@ int rk_sqlite_open(const char *path, struct rk_store **out)
     /* Writers wait for each other instead of failing: several server threads share the file. */
     sqlite3_busy_timeout(q->db, 10000);
     /* WAL: readers never block the writer. synchronous=FULL: an acknowledged write survives a
-     * power cut, which is the promise made to a KPPS officer. */
+     * power cut, which is the promise made to a KPPS officer (and store/walbuf.c's premise:
+     * never lower it). */
     int rc = exec(q, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                      "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;");
     if (rc == RK_OK)
