@@ -138,9 +138,11 @@ expect_fail 2 "not a region code" -- "$REKAP" dhasil --db "$db" --race 2 --regio
 expect_fail 2 "usage" -- "$REKAP" dhasil --db "$db" --race 2 --out bad.out
 expect_fail 2 "json or pdf" -- "$REKAP" dhasil --db "$db" --race 2 --region 1101 --format xml --out bad.out
 
-# A corrupted tally is reported, not printed.
-sqlite3 "$db" "UPDATE tally SET tidak_sah = tidak_sah + 1, total = total + 1
-               WHERE race_id = 2 AND region_code = '110102'"
-expect_fail 1 "inconsistent tally" -- "$REKAP" dhasil --db "$db" --race 2 --region 110102 --out bad.out
+# A corrupted count is reported, not printed: one TPS's current row edited in place no longer
+# adds up to the kab/kota's stored total (kecamatan totals are sums of the same rows).
+sqlite3 "$db" "UPDATE tps_state SET tidak_sah = tidak_sah + 1, total = total + 1
+               WHERE race_id = 2 AND tps_code = (SELECT min(tps_code) FROM tps_state
+                                                 WHERE race_id = 2 AND tps_code LIKE '110102%')"
+expect_fail 1 "inconsistent tally" -- "$REKAP" dhasil --db "$db" --race 2 --region 1101 --out bad.out
 expect_fail 1 "inconsistent tally" -- "$REKAP" dhasil --db "$db" --race 2 --region 1101 --format pdf --out bad.out
 echo "ok: $checked documents"

@@ -497,6 +497,37 @@ static void test_tamper_tally(void **state)
     free(out);
 }
 
+/* A TPS's current numbers edited in place: kecamatan and desa totals are summed from these
+ * rows, so they move with it, and the recount from the signed documents must still catch it. */
+static void test_tamper_tps_state(void **state)
+{
+    (void)state;
+    const struct rk_race *gov = governor();
+    char desa[RK_CODE_MAX + 1], q[320];
+    rk_code_ancestor(W.w.dev[5].tps, RK_LEVEL_DESA, desa);
+    snprintf(q, sizeof q,
+             "UPDATE tps_state SET v1 = v1 + 7, sah = sah + 7, total = total + 7 "
+             "WHERE race_id = %lld AND tps_code = '%s'",
+             (long long)gov->id, W.w.dev[5].tps);
+    sql(q);
+    char *out;
+    char *a1[] = {"audit", W.db, NULL};
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    assert_non_null(strstr(out, "AUDIT GAGAL / AUDIT FAILED"));
+    char want[64];
+    snprintf(want, sizeof want, "wilayah/region %s ", desa);
+    if (!strstr(out, want))
+        fail_msg("expected '%s' in:\n%s", want, out);
+    free(out);
+    snprintf(q, sizeof q,
+             "UPDATE tps_state SET v1 = v1 - 7, sah = sah - 7, total = total - 7 "
+             "WHERE race_id = %lld AND tps_code = '%s'",
+             (long long)gov->id, W.w.dev[5].tps);
+    sql(q);
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
+    free(out);
+}
+
 static void test_tamper_candidates(void **state)
 {
     (void)state;
@@ -695,6 +726,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_receipts),      cmocka_unit_test(test_audit_passes),
         cmocka_unit_test(test_export),        cmocka_unit_test(test_tamper_tally),
+        cmocka_unit_test(test_tamper_tps_state),
         cmocka_unit_test(test_tamper_candidates),
         cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_device_keys),
         cmocka_unit_test(test_tamper_log),
