@@ -1712,6 +1712,7 @@ static const struct rk_store_ops sqlite_ops = {
     .version_list = sq_version_list,
     .version_set_log = sq_version_set_log,
     .tally_apply = sq_tally_apply,
+    .tally_deepest = RK_LEVEL_KABKOTA, /* tally_stored */
     .tally_get = sq_tally_get,
     .tally_children = sq_tally_children,
     .log_append = sq_log_append,

@@ -374,12 +374,14 @@ int rk_store_photos_parse(const char *s, struct rk_version *v)
     return RK_OK;
 }
 
-/* Applies delta to the tally of every ancestor of a TPS: desa up to the national root. */
+/* Applies delta to the stored tally of every ancestor of a TPS, from the deepest level the
+ * engine stores (desa, or kab/kota on SQLite) up to the national root. */
 static int apply_up(struct rk_store *s, int64_t race_id, const char *tps, const struct rk_tally *d)
 {
     if (rk_tally_is_zero(d))
         return RK_OK;
-    for (int level = RK_LEVEL_DESA; level >= RK_LEVEL_NATIONAL; level--) {
+    int deepest = s->ops->tally_deepest ? s->ops->tally_deepest : RK_LEVEL_DESA;
+    for (int level = deepest; level >= RK_LEVEL_NATIONAL; level--) {
         char code[RK_CODE_MAX + 1];
         int rc = rk_code_ancestor(tps, (enum rk_level)level, code);
         if (rc == RK_OK && !(s->fold && rk_fold_add(s->fold, race_id, code, d)))

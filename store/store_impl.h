@@ -49,6 +49,7 @@ struct rk_store_ops {
     int (*version_set_log)(struct rk_store *s, int64_t version_id, int64_t log_index);
     int (*tally_apply)(struct rk_store *s, int64_t race_id, const char *code,
                        const struct rk_tally *delta);
+    int tally_deepest; /* deepest level with stored totals; 0 = desa (deeper are not offered) */
     int (*tally_get)(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out);
     int (*tally_children)(struct rk_store *s, int64_t race_id, const char *code, rk_tally_visit fn,
                           void *ud);
