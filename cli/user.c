@@ -343,6 +343,86 @@ usage:
     return 2;
 }
 
+/* Sets a new password for an account (an officer who lost theirs at midnight): generated and
+ * printed once, like `add`, or read from stdin; every session of the account ends, and the log
+ * records that the password changed (never the password). */
+static int cmd_passwd(int argc, char **argv)
+{
+    const char *db = rk_cli_default_db(), *actor_s = NULL;
+    int from_stdin = 0;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"actor", required_argument, 0, 'a'},
+                                         {"password-stdin", no_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:a:ph", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'a': actor_s = optarg; break;
+        case 'p': from_stdin = 1; break;
+        default: goto usage;
+        }
+    }
+    if (optind != argc - 1)
+        goto usage;
+    const char *name = argv[optind];
+    char actor[RK_CLI_ACTOR_MAX + 1];
+    if (resolve_actor(actor_s, actor) != RK_OK)
+        return 2;
+    char pw[RK_PASSWORD_MAX + 2];
+    size_t pwlen = 0;
+    if (from_stdin) {
+        if (read_password(pw, sizeof pw, &pwlen) != RK_OK)
+            return 1;
+        if (rk_auth_password_policy(pw, pwlen) != RK_OK) {
+            fprintf(stderr, "rekap: user passwd: password must be %d-%d bytes of printable text "
+                            "/ kata sandi harus %d-%d byte teks\n",
+                    RK_PASSWORD_MIN, RK_PASSWORD_MAX, RK_PASSWORD_MIN, RK_PASSWORD_MAX);
+            sodium_memzero(pw, sizeof pw);
+            return 1;
+        }
+    } else {
+        char unused[RK_PWHASH_MAX + 1];
+        int grc = rk_auth_password_generate(pw, unused);
+        sodium_memzero(unused, sizeof unused);
+        if (grc != RK_OK) {
+            rk_cli_error(name, grc);
+            return 1;
+        }
+        pwlen = strlen(pw);
+    }
+    struct rk_store *s;
+    if (open_db(db, &s) != RK_OK) {
+        sodium_memzero(pw, sizeof pw);
+        return 1;
+    }
+    struct rk_user u;
+    int rc = rk_store_user_by_name(s, name, &u);
+    sodium_memzero(u.pwhash, sizeof u.pwhash);
+    if (rc == RK_OK)
+        rc = rk_auth_password_set(s, actor, u.p.user_id, pw, pwlen, now_ms());
+    rk_store_close(s);
+    if (rc != RK_OK) {
+        sodium_memzero(pw, sizeof pw);
+        if (rc == RK_ENOTFOUND)
+            fprintf(stderr, "rekap: user: no user '%s' / pengguna tidak ada\n", name);
+        else
+            rk_cli_error(name, rc);
+        return 1;
+    }
+    printf("kata sandi diganti, sesi diakhiri / password changed, sessions ended: %s\n", name);
+    if (!from_stdin)
+        printf("kata sandi / password: %s\n", pw);
+    sodium_memzero(pw, sizeof pw);
+    return 0;
+usage:
+    fprintf(stderr, "usage: rekap user passwd [--db FILE] [--actor NAME] [--password-stdin] "
+                    "USERNAME\n");
+    return 2;
+}
+
 /* Revokes a KPPS device key (a lost or stolen phone): it signs nothing from now on, and the
  * revocation is logged. */
 static int cmd_revoke_device(int argc, char **argv)
@@ -658,13 +738,17 @@ int rk_cmd_user(int argc, char **argv)
             return cmd_verify(argc - 1, argv + 1);
         if (strcmp(sub, "revoke-device") == 0)
             return cmd_revoke_device(argc - 1, argv + 1);
+        if (strcmp(sub, "passwd") == 0)
+            return cmd_passwd(argc - 1, argv + 1);
     }
-    fprintf(stderr, "usage: rekap user add|list|disable|enable|bulk|verify|revoke-device "
+    fprintf(stderr, "usage: rekap user add|list|disable|enable|passwd|bulk|verify|revoke-device "
                     "[opsi/options]\n"
                     "  add      buat satu akun / create one account\n"
                     "  list     daftar akun / list accounts\n"
                     "  disable  nonaktifkan akun / disable an account\n"
                     "  enable   aktifkan kembali / re-enable an account\n"
+                    "  passwd   kata sandi baru (dibuat, atau dari stdin) / new password "
+                    "(generated, or from stdin)\n"
                     "  bulk     satu akun per TPS (atau desa, kecamatan...) / one account per "
                     "region\n"
                     "  verify   cek kata sandi (stdin) / check a password (stdin)\n"

@@ -152,6 +152,29 @@ check "--actor is who the log shows" "[ $? -eq 0 ] && [ $(nlog) -eq $((n0 + 1)) 
 "$REKAP" user revoke-device --db "$DB" 0000000000000000 2> /dev/null
 check "revoke-device of an unknown key fails and logs nothing" "[ $? -eq 1 ] && [ $(nlog) -eq $((n0 + 2)) ]"
 
+# --- passwd: a new password, generated or from stdin; the old one stops working; logged ---
+n1=$(nlog)
+out=$("$REKAP" user passwd --db "$DB" ppk-bakongan)
+check "passwd exits 0" "[ $? -eq 0 ]"
+newpw=$(printf '%s\n' "$out" | sed -n 's/^kata sandi \/ password: //p')
+check "passwd prints a generated password" "[ ${#newpw} -eq 26 ]"
+check "the generated password verifies" \
+    "printf '%s\n' '$newpw' | '$REKAP' user verify --db '$DB' ppk-bakongan > /dev/null"
+check "the old password no longer does" \
+    "! printf 'kata sandi panjang sekali\n' | '$REKAP' user verify --db '$DB' ppk-bakongan > /dev/null"
+printf 'kata sandi baru sekali\n' | "$REKAP" user passwd --db "$DB" --password-stdin ppk-bakongan > /dev/null
+check "passwd --password-stdin sets the given password" \
+    "printf 'kata sandi baru sekali\n' | '$REKAP' user verify --db '$DB' ppk-bakongan > /dev/null"
+printf 'short\n' | "$REKAP" user passwd --db "$DB" --password-stdin ppk-bakongan 2> /dev/null
+check "a password against the policy is refused" "[ $? -eq 1 ]"
+"$REKAP" user passwd --db "$DB" nobody > /dev/null 2>&1
+check "passwd of an unknown user fails" "[ $? -eq 1 ]"
+"$REKAP" user passwd --db "$DB" 2> /dev/null
+check "passwd without a username is a usage error" "[ $? -eq 2 ]"
+check "each password change is one log entry, refusals none" "[ $(nlog) -eq $((n1 + 2)) ]"
+check "the log holds no password" \
+    "[ \$(sqlite3 '$DB' \"SELECT count(*) FROM log_entry WHERE instr(entry, 'baru sekali') > 0 OR instr(entry, '$newpw') > 0\") -eq 0 ]"
+
 "$REKAP" user list --db "$DB" --scope 11x 2> /dev/null
 check "list with a bad scope fails" "[ $? -eq 1 ]"
 "$REKAP" user frobnicate 2> /dev/null
