@@ -215,7 +215,6 @@ bool rk_chasil_equal(const struct rk_chasil *a, const struct rk_chasil *b)
 
 #include "jsonread.h"
 
-#define KEY_CAP 40 /* longest key is 16 bytes; longer ones are unknown, kept truncated */
 
 /* Decoding state beyond the reader: the first field error and what has been seen. */
 struct decode {
@@ -276,12 +275,8 @@ static void apply(struct decode *d, int key, const char *keytext, const struct r
     struct rk_chasil *doc = d->doc;
     uint64_t u;
     if (key < 0) {
-        /* The key is untrusted text headed for logs and error bodies: keep it printable. */
-        char shown[KEY_CAP];
-        size_t k = 0;
-        for (; keytext[k] && k < sizeof shown - 1; k++)
-            shown[k] = keytext[k] >= 0x20 && keytext[k] < 0x7f ? keytext[k] : '?';
-        shown[k] = '\0';
+        char shown[RK_JR_KEY_CAP];
+        rk_jr_printable(keytext, strlen(keytext), shown, sizeof shown);
         field_error(d, RK_EINVAL, shown, v->offset, "unknown field");
         return;
     }
@@ -352,6 +347,15 @@ static void apply(struct decode *d, int key, const char *keytext, const struct r
     }
 }
 
+static int document_member(void *ud, struct rk_jr *r, const struct rk_jr_item *it)
+{
+    (void)r;
+    /* A key with an embedded NUL or over the cap can only be unknown. */
+    int k = strlen(it->key) == it->klen ? key_find(it->key, it->klen) : -1;
+    apply(ud, k, it->key, &it->v);
+    return RK_OK;
+}
+
 static int read_document(struct rk_jr *r, struct decode *d)
 {
     rk_jr_skip_ws(r);
@@ -359,55 +363,15 @@ static int read_document(struct rk_jr *r, struct decode *d)
         return rk_jr_syntax_error(r, "empty document");
     if (r->s[r->i] != '{') {
         struct rk_jr_value top;
-        if (rk_jr_value(r, &top, 1) != RK_OK)
+        if (rk_jr_value(r, &top, 1) != RK_OK ||
+            rk_jr_end(r, "trailing bytes after the document") != RK_OK)
             return RK_EPARSE;
-        rk_jr_skip_ws(r);
-        if (r->i != r->n)
-            return rk_jr_syntax_error(r, "trailing bytes after the document");
         field_error(d, RK_EINVAL, "", 0, "document is not a JSON object");
         return RK_OK;
     }
-    r->i++;
-    rk_jr_skip_ws(r);
-    if (r->i < r->n && r->s[r->i] == '}') {
-        r->i++;
-    } else {
-        for (;;) {
-            char key[KEY_CAP];
-            size_t klen;
-            rk_jr_skip_ws(r);
-            if (r->i >= r->n || r->s[r->i] != '"')
-                return rk_jr_syntax_error(r, "expected a key");
-            if (rk_jr_string(r, key, sizeof key - 1, &klen) != RK_OK)
-                return RK_EPARSE;
-            size_t kept = klen < sizeof key - 1 ? klen : sizeof key - 1;
-            key[kept] = '\0';
-            /* A key with an embedded NUL or over the cap can only be unknown. */
-            int k = (kept == klen && strlen(key) == klen) ? key_find(key, klen) : -1;
-            rk_jr_skip_ws(r);
-            if (r->i >= r->n || r->s[r->i] != ':')
-                return rk_jr_syntax_error(r, "expected ':'");
-            r->i++;
-            struct rk_jr_value v;
-            if (rk_jr_value(r, &v, 2) != RK_OK)
-                return RK_EPARSE;
-            apply(d, k, key, &v);
-            rk_jr_skip_ws(r);
-            if (r->i >= r->n)
-                return rk_jr_syntax_error(r, "unterminated object");
-            if (r->s[r->i] == '}') {
-                r->i++;
-                break;
-            }
-            if (r->s[r->i] != ',')
-                return rk_jr_syntax_error(r, "expected ',' or '}'");
-            r->i++;
-        }
-    }
-    rk_jr_skip_ws(r);
-    if (r->i != r->n)
-        return rk_jr_syntax_error(r, "trailing bytes after the document");
-    return RK_OK;
+    if (rk_jr_container(r, 2, document_member, d) != RK_OK)
+        return RK_EPARSE;
+    return rk_jr_end(r, "trailing bytes after the document");
 }
 
 int rk_chasil_decode(const char *json, size_t len, unsigned flags, struct rk_chasil *doc,

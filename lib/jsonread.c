@@ -3,6 +3,7 @@
 #include "jsonread.h"
 #include "rekap/status.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -305,4 +306,69 @@ int rk_jr_value(struct rk_jr *r, struct rk_jr_value *v, int depth)
             return read_number(r, v);
         return rk_jr_syntax_error(r, "unexpected character");
     }
+}
+
+int rk_jr_container(struct rk_jr *r, int depth,
+                    int (*fn)(void *ud, struct rk_jr *r, const struct rk_jr_item *item), void *ud)
+{
+    assert(r->i < r->n && (r->s[r->i] == '{' || r->s[r->i] == '['));
+    bool object = r->s[r->i] == '{';
+    char close = object ? '}' : ']';
+    r->i++;
+    rk_jr_skip_ws(r);
+    if (r->i < r->n && r->s[r->i] == close) {
+        r->i++;
+        return RK_OK;
+    }
+    for (;;) {
+        struct rk_jr_item it;
+        it.key[0] = '\0';
+        it.klen = 0;
+        rk_jr_skip_ws(r);
+        it.key_at = r->i;
+        if (object) {
+            if (r->i >= r->n || r->s[r->i] != '"')
+                return rk_jr_syntax_error(r, "expected a key");
+            if (rk_jr_string(r, it.key, sizeof it.key - 1, &it.klen) != RK_OK)
+                return RK_EPARSE;
+            it.key[it.klen < sizeof it.key - 1 ? it.klen : sizeof it.key - 1] = '\0';
+            rk_jr_skip_ws(r);
+            if (r->i >= r->n || r->s[r->i] != ':')
+                return rk_jr_syntax_error(r, "expected ':'");
+            r->i++;
+        }
+        if (rk_jr_value(r, &it.v, depth) != RK_OK)
+            return RK_EPARSE;
+        it.end = r->i;
+        if (fn) {
+            int rc = fn(ud, r, &it);
+            if (rc != RK_OK)
+                return rc;
+        }
+        rk_jr_skip_ws(r);
+        if (r->i >= r->n)
+            return rk_jr_syntax_error(r, object ? "unterminated object" : "unterminated array");
+        if (r->s[r->i] == close) {
+            r->i++;
+            return RK_OK;
+        }
+        if (r->s[r->i] != ',')
+            return rk_jr_syntax_error(r, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        r->i++;
+    }
+}
+
+int rk_jr_end(struct rk_jr *r, const char *msg)
+{
+    rk_jr_skip_ws(r);
+    return r->i == r->n ? RK_OK : rk_jr_syntax_error(r, msg);
+}
+
+void rk_jr_printable(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; k < n && s[k] && k + 1 < cap; k++)
+        out[k] = s[k] >= 0x20 && s[k] < 0x7f ? s[k] : '?';
+    if (cap)
+        out[k] = '\0';
 }

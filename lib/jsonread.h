@@ -14,6 +14,7 @@
 
 #define RK_JR_DEPTH_MAX 16
 #define RK_JR_STR_CAP 40 /* string bytes a value keeps (longest C.Hasil string: a 31-byte slug) */
+#define RK_JR_KEY_CAP 40 /* key bytes an item keeps, NUL included; longer keys are truncated */
 
 enum rk_jr_kind { RK_JR_STRING, RK_JR_NUMBER, RK_JR_BOOL, RK_JR_NULL, RK_JR_OBJECT, RK_JR_ARRAY };
 
@@ -54,5 +55,30 @@ int rk_jr_string(struct rk_jr *r, char *dst, size_t cap, size_t *len);
 /* Reads one value (after optional whitespace) at nesting depth depth; objects and arrays are
  * checked and skipped. Returns RK_OK or RK_EPARSE. */
 int rk_jr_value(struct rk_jr *r, struct rk_jr_value *v, int depth);
+
+/* A member of an object or an item of an array, as rk_jr_container hands it over. */
+struct rk_jr_item {
+    char key[RK_JR_KEY_CAP]; /* members: the decoded key, truncated to fit, NUL-terminated */
+    size_t klen;             /* members: the key's full decoded length */
+    size_t key_at;           /* members: offset of the key's opening quote */
+    struct rk_jr_value v;    /* the value; v.offset is where it starts */
+    size_t end;              /* offset just past the value */
+};
+
+/* Reads the object or array whose opening bracket is at r->i, its values at nesting depth
+ * depth, and calls fn (when not NULL) for each member or item in order, after reading it. fn
+ * returns RK_OK to go on; any other status stops the reading and is returned. Returns RK_OK,
+ * RK_EPARSE, or fn's status. */
+int rk_jr_container(struct rk_jr *r, int depth,
+                    int (*fn)(void *ud, struct rk_jr *r, const struct rk_jr_item *item), void *ud);
+
+/* Skips whitespace and records msg as a syntax error unless the input ends there. Returns
+ * RK_OK or RK_EPARSE. */
+int rk_jr_end(struct rk_jr *r, const char *msg);
+
+/* Copies at most n bytes of untrusted text s (stopping at a NUL) into out (cap bytes,
+ * NUL-terminated), each byte outside printable ASCII as '?': keys headed for logs and error
+ * bodies. */
+void rk_jr_printable(const char *s, size_t n, char *out, size_t cap);
 
 #endif

@@ -84,70 +84,54 @@ struct envelope {
     size_t at[E_COUNT], end[E_COUNT];
     enum rk_jr_kind kind[E_COUNT];
     bool unknown;
-    char unknown_key[40];
+    char unknown_key[RK_JR_KEY_CAP];
 };
 
-/* Reads the object at r->i (on '{') into e: member spans, duplicate keys refused. */
-static int scan_envelope(struct rk_jr *r, struct envelope *e)
+/* One member of the envelope: its span kept, duplicate keys refused as syntax errors. */
+static int envelope_member(void *ud, struct rk_jr *r, const struct rk_jr_item *it)
 {
-    memset(e, 0, sizeof *e);
-    r->i++;
-    rk_jr_skip_ws(r);
-    if (r->i < r->n && r->s[r->i] == '}') {
-        r->i++;
+    struct envelope *e = ud;
+    int k = -1;
+    for (int j = 0; j < E_COUNT; j++)
+        if (strlen(env_names[j]) == it->klen && memcmp(env_names[j], it->key, it->klen) == 0)
+            k = j;
+    if (k < 0) {
+        if (!e->unknown)
+            rk_jr_printable(it->key, it->klen, e->unknown_key, sizeof e->unknown_key);
+        e->unknown = true;
         return RK_OK;
     }
-    for (;;) {
-        char key[40];
-        size_t klen;
-        rk_jr_skip_ws(r);
-        if (r->i >= r->n || r->s[r->i] != '"')
-            return rk_jr_syntax_error(r, "expected a key");
-        size_t key_at = r->i;
-        if (rk_jr_string(r, key, sizeof key, &klen) != RK_OK)
-            return RK_EPARSE;
-        int k = -1;
-        for (int j = 0; j < E_COUNT && klen <= sizeof key; j++)
-            if (strlen(env_names[j]) == klen && memcmp(env_names[j], key, klen) == 0)
-                k = j;
-        rk_jr_skip_ws(r);
-        if (r->i >= r->n || r->s[r->i] != ':')
-            return rk_jr_syntax_error(r, "expected ':'");
-        r->i++;
-        rk_jr_skip_ws(r);
-        size_t at = r->i;
-        struct rk_jr_value v;
-        if (rk_jr_value(r, &v, 1) != RK_OK)
-            return RK_EPARSE;
-        if (k >= 0) {
-            if (e->seen[k]) {
-                r->i = key_at;
-                return rk_jr_syntax_error(r, "duplicate object key");
-            }
-            e->seen[k] = true;
-            e->at[k] = at;
-            e->end[k] = r->i;
-            e->kind[k] = v.kind;
-        } else if (!e->unknown) {
-            /* The key is untrusted text headed for logs and error bodies: keep it printable. */
-            size_t n = klen < sizeof key ? klen : sizeof key;
-            size_t o = 0;
-            for (size_t j = 0; j < n && o < sizeof e->unknown_key - 1; j++)
-                e->unknown_key[o++] = key[j] >= 0x20 && key[j] < 0x7f ? key[j] : '?';
-            e->unknown_key[o] = '\0';
-            e->unknown = true;
-        }
-        rk_jr_skip_ws(r);
-        if (r->i >= r->n)
-            return rk_jr_syntax_error(r, "unterminated object");
-        if (r->s[r->i] == '}') {
-            r->i++;
-            return RK_OK;
-        }
-        if (r->s[r->i] != ',')
-            return rk_jr_syntax_error(r, "expected ',' or '}'");
-        r->i++;
+    if (e->seen[k]) {
+        r->i = it->key_at;
+        return rk_jr_syntax_error(r, "duplicate object key");
     }
+    e->seen[k] = true;
+    e->at[k] = (size_t)it->v.offset;
+    e->end[k] = it->end;
+    e->kind[k] = it->v.kind;
+    return RK_OK;
+}
+
+/* The items of an array: where the first SPANS_CAP lie, and how many there are. */
+#define SPANS_CAP RK_SUBMISSION_PHOTOS_MAX
+_Static_assert(SPANS_CAP >= RK_SUBMISSION_BULK_MAX, "a bulk array's elements must fit");
+struct spans {
+    size_t n;
+    size_t at[SPANS_CAP], end[SPANS_CAP];
+    enum rk_jr_kind kind[SPANS_CAP];
+};
+
+static int span_item(void *ud, struct rk_jr *r, const struct rk_jr_item *it)
+{
+    (void)r;
+    struct spans *s = ud;
+    if (s->n < SPANS_CAP) {
+        s->at[s->n] = (size_t)it->v.offset;
+        s->end[s->n] = it->end;
+        s->kind[s->n] = it->v.kind;
+    }
+    s->n++;
+    return RK_OK;
 }
 
 /* A hex string value at body[at..) of exactly 2n digits into out[n]. */
@@ -185,32 +169,16 @@ static int parse_members(const char *body, const struct envelope *e, struct rk_s
     if (!e->seen[E_PHOTOS] || e->kind[E_PHOTOS] != RK_JR_ARRAY)
         return bad(err, RK_EINVAL, "photos", "missing or not an array");
     /* Count first: "more than 8 photos" wins over a bad element, as it always has. */
-    size_t starts[RK_SUBMISSION_PHOTOS_MAX];
-    enum rk_jr_kind kinds[RK_SUBMISSION_PHOTOS_MAX];
-    size_t count = 0;
+    struct spans photos = {0};
     struct rk_jr r = {.s = (const unsigned char *)body, .n = e->end[E_PHOTOS],
-                      .i = e->at[E_PHOTOS] + 1, .syntax = RK_OK};
-    rk_jr_skip_ws(&r);
-    while (r.i < r.n && r.s[r.i] != ']') {
-        rk_jr_skip_ws(&r);
-        size_t el = r.i;
-        struct rk_jr_value v;
-        if (rk_jr_value(&r, &v, 2) != RK_OK)
-            return RK_EPARSE; /* cannot happen: the scan read it */
-        if (count < RK_SUBMISSION_PHOTOS_MAX) {
-            starts[count] = el;
-            kinds[count] = v.kind;
-        }
-        count++;
-        rk_jr_skip_ws(&r);
-        if (r.i < r.n && r.s[r.i] == ',')
-            r.i++;
-    }
-    if (count > RK_SUBMISSION_PHOTOS_MAX)
+                      .i = e->at[E_PHOTOS], .syntax = RK_OK};
+    if (rk_jr_container(&r, 2, span_item, &photos) != RK_OK)
+        return RK_EPARSE; /* cannot happen: the scan read it */
+    if (photos.n > RK_SUBMISSION_PHOTOS_MAX)
         return bad(err, RK_ERANGE, "photos", "more than 8 photos");
-    for (size_t i = 0; i < count; i++) {
-        if ((rc = hex_at(body, starts[i], e->end[E_PHOTOS], kinds[i], sub->photos[i], 32, err,
-                         "photos")) != RK_OK)
+    for (size_t i = 0; i < photos.n; i++) {
+        if ((rc = hex_at(body, photos.at[i], photos.end[i], photos.kind[i], sub->photos[i], 32,
+                         err, "photos")) != RK_OK)
             return rc;
         sub->n_photos++;
     }
@@ -233,6 +201,27 @@ static int parse_members(const char *body, const struct envelope *e, struct rk_s
                   64, err, "signature");
 }
 
+/* Reads a whole body: the container opened by `open` through fn, else (when any, or for the
+ * other bracket) any one value, and nothing after it. *opened tells which. RK_OK or RK_EPARSE,
+ * described in r->err. */
+static int read_body(struct rk_jr *r, char open,
+                     int (*fn)(void *ud, struct rk_jr *r, const struct rk_jr_item *it), void *ud,
+                     bool any, bool *opened)
+{
+    rk_jr_skip_ws(r);
+    *opened = r->i < r->n && r->s[r->i] == open;
+    int rc;
+    if (*opened) {
+        rc = rk_jr_container(r, 1, fn, ud);
+    } else if (any || (r->i < r->n && (r->s[r->i] == '[' || r->s[r->i] == '{'))) {
+        struct rk_jr_value v;
+        rc = rk_jr_value(r, &v, 0);
+    } else {
+        rc = rk_jr_syntax_error(r, "'[' or '{' expected");
+    }
+    return rc == RK_OK ? rk_jr_end(r, "end of file expected") : RK_EPARSE;
+}
+
 /* One envelope in body[0..len): a whole request, or (element) one value of a bulk array,
  * whose syntax the array's scan has checked, so anything but an object is a wrong type. */
 static int parse_one(const char *body, size_t len, bool element, struct rk_submission *sub,
@@ -243,27 +232,13 @@ static int parse_one(const char *body, size_t len, bool element, struct rk_submi
         memset(err, 0, sizeof *err);
     struct rk_jr r = {.s = (const unsigned char *)body, .n = len, .err = err, .syntax = RK_OK};
     struct envelope e;
-    int rc;
-    rk_jr_skip_ws(&r);
-    bool object = r.i < r.n && r.s[r.i] == '{';
-    if (object) {
-        rc = scan_envelope(&r, &e);
-    } else if (element || (r.i < r.n && r.s[r.i] == '[')) {
-        struct rk_jr_value v;
-        rc = rk_jr_value(&r, &v, 0);
-    } else {
-        rc = rk_jr_syntax_error(&r, "'[' or '{' expected");
-    }
-    if (rc == RK_OK) {
-        rk_jr_skip_ws(&r);
-        if (r.i != r.n)
-            rc = rk_jr_syntax_error(&r, "end of file expected");
-    }
-    if (rc != RK_OK)
-        return RK_EPARSE; /* the reader has described it in err */
+    memset(&e, 0, sizeof e);
+    bool object;
+    if (read_body(&r, '{', envelope_member, &e, element, &object) != RK_OK)
+        return RK_EPARSE;
     if (!object)
         return bad(err, RK_EINVAL, "", "body must be a JSON object");
-    rc = parse_members(body, &e, sub, err);
+    int rc = parse_members(body, &e, sub, err);
     if (rc != RK_OK) {
         struct rk_chasil_error keep;
         if (err)
@@ -296,64 +271,18 @@ int rk_submission_parse_many(const char *body, size_t len, struct rk_submission 
     if (len > RK_SUBMISSION_BULK_BODY_MAX)
         return bad(err, RK_ETOOBIG, "", "request body too large");
     struct rk_jr r = {.s = (const unsigned char *)body, .n = len, .err = err, .syntax = RK_OK};
-    size_t at[RK_SUBMISSION_BULK_MAX], end[RK_SUBMISSION_BULK_MAX], count = 0;
-    rk_jr_skip_ws(&r);
-    bool array = r.i < r.n && r.s[r.i] == '[';
-    int rc = RK_OK;
-    if (array) {
-        r.i++;
-        rk_jr_skip_ws(&r);
-        if (r.i < r.n && r.s[r.i] == ']') {
-            r.i++;
-        } else {
-            for (;;) {
-                rk_jr_skip_ws(&r);
-                size_t el = r.i;
-                struct rk_jr_value v;
-                if ((rc = rk_jr_value(&r, &v, 1)) != RK_OK)
-                    break;
-                if (count < RK_SUBMISSION_BULK_MAX) {
-                    at[count] = el;
-                    end[count] = r.i;
-                }
-                count++;
-                rk_jr_skip_ws(&r);
-                if (r.i >= r.n) {
-                    rc = rk_jr_syntax_error(&r, "unterminated array");
-                    break;
-                }
-                if (r.s[r.i] == ']') {
-                    r.i++;
-                    break;
-                }
-                if (r.s[r.i] != ',') {
-                    rc = rk_jr_syntax_error(&r, "expected ',' or ']'");
-                    break;
-                }
-                r.i++;
-            }
-        }
-    } else if (r.i < r.n && r.s[r.i] == '{') {
-        struct rk_jr_value v;
-        rc = rk_jr_value(&r, &v, 0);
-    } else {
-        rc = rk_jr_syntax_error(&r, "'[' or '{' expected");
-    }
-    if (rc == RK_OK) {
-        rk_jr_skip_ws(&r);
-        if (r.i != r.n)
-            rc = rk_jr_syntax_error(&r, "end of file expected");
-    }
-    if (rc != RK_OK)
+    struct spans items = {0};
+    bool array;
+    if (read_body(&r, '[', span_item, &items, false, &array) != RK_OK)
         return RK_EPARSE;
     if (!array)
         return bad(err, RK_EINVAL, "", "body must be a JSON array of submissions");
-    if (count == 0)
+    if (items.n == 0)
         return bad(err, RK_EINVAL, "", "empty array");
-    if (count > cap || count > RK_SUBMISSION_BULK_MAX)
+    if (items.n > cap || items.n > RK_SUBMISSION_BULK_MAX)
         return bad(err, RK_ERANGE, "", "too many submissions in one request");
-    for (size_t i = 0; i < count; i++) {
-        status[i] = parse_one(body + at[i], end[i] - at[i], true, &subs[i],
+    for (size_t i = 0; i < items.n; i++) {
+        status[i] = parse_one(body + items.at[i], items.end[i] - items.at[i], true, &subs[i],
                               errs ? &errs[i] : NULL);
         *n = i + 1;
     }
