@@ -41,6 +41,21 @@ void rk_test_write_file(const char *path, const char *data)
     assert_int_equal(fclose(f), 0);
 }
 
+char *rk_test_replace(const char *src, const char *find, const char *repl)
+{
+    const char *at = strstr(src, find);
+    if (!at)
+        fail_msg("'%s' not in the input", find);
+    size_t n = strlen(src) - strlen(find) + strlen(repl);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    size_t pre = (size_t)(at - src);
+    memcpy(out, src, pre);
+    strcpy(out + pre, repl);
+    strcat(out, at + strlen(find));
+    return out;
+}
+
 #include <libpq-fe.h>
 
 int rk_test_store_is_pg(void)

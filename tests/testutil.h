@@ -20,6 +20,10 @@ void rk_test_rmtree(const char *dir);
  * skip with a message). */
 const char *rk_test_data(const char *rel, char *buf, size_t cap);
 
+/* A malloc'd copy of src with the first occurrence of find (which must occur: the test fails
+ * otherwise) replaced by repl. */
+char *rk_test_replace(const char *src, const char *find, const char *repl);
+
 /* Writes len bytes to path; fails the test on error. */
 void rk_test_write_file(const char *path, const char *data);
 

@@ -42,22 +42,6 @@ static void full_doc(struct rk_chasil *d)
             rk_chasil_set(d, (enum rk_chasil_field)f, vals[f]);
 }
 
-/* Replaces the first occurrence of find in src (which must occur) by repl. */
-static char *mutate(const char *src, const char *find, const char *repl)
-{
-    const char *at = strstr(src, find);
-    if (!at)
-        fail_msg("mutation target '%s' not in input", find);
-    size_t n = strlen(src) - strlen(find) + strlen(repl);
-    char *out = malloc(n + 1);
-    assert_non_null(out);
-    size_t pre = (size_t)(at - src);
-    memcpy(out, src, pre);
-    strcpy(out + pre, repl);
-    strcat(out, at + strlen(find));
-    return out;
-}
-
 static void test_field_names(void **state)
 {
     (void)state;
@@ -193,16 +177,16 @@ static void test_noncanonical_accepted(void **state)
 {
     (void)state;
     /* Whitespace, reordered keys and escapes: valid, same content, not canonical. */
-    char *a = mutate(CANON, "{\"v\":1,", "{ \"v\" : 1 ,\n\t");
-    char *b = mutate(a, "\"tps\":\"3173011006272\"", "\"tps\":\"317301100627\\u0032\"");
-    char *c = mutate(b, "\"type\":\"chasil\",", "");
-    char *e = mutate(c, "\"suara_total\":190}", "\"suara_total\":190,\"type\":\"ch\\/asil\"} ");
+    char *a = rk_test_replace(CANON, "{\"v\":1,", "{ \"v\" : 1 ,\n\t");
+    char *b = rk_test_replace(a, "\"tps\":\"3173011006272\"", "\"tps\":\"317301100627\\u0032\"");
+    char *c = rk_test_replace(b, "\"type\":\"chasil\",", "");
+    char *e = rk_test_replace(c, "\"suara_total\":190}", "\"suara_total\":190,\"type\":\"ch\\/asil\"} ");
     /* "ch/asil" is not "chasil": the escape must decode to the same string to pass. */
     struct rk_chasil d;
     struct rk_chasil_error err;
     assert_int_equal(rk_chasil_decode(e, strlen(e), 0, &d, &err), RK_EINVAL);
     assert_string_equal(err.field, "type");
-    char *f = mutate(c, "\"suara_total\":190}", "\"suara_total\":190,\"type\":\"c\\u0068asil\"}\r\n");
+    char *f = rk_test_replace(c, "\"suara_total\":190}", "\"suara_total\":190,\"type\":\"c\\u0068asil\"}\r\n");
     assert_int_equal(rk_chasil_decode(f, strlen(f), 0, &d, &err), RK_OK);
     struct rk_chasil want;
     full_doc(&want);
@@ -217,7 +201,7 @@ static void test_noncanonical_accepted(void **state)
     assert_int_equal(rk_chasil_encode(&d, buf, sizeof buf, &len), RK_OK);
     assert_string_equal(buf, CANON);
     /* A trailing newline alone also makes it non-canonical. */
-    char *g = mutate(CANON, "\"suara_total\":190}", "\"suara_total\":190}\n");
+    char *g = rk_test_replace(CANON, "\"suara_total\":190}", "\"suara_total\":190}\n");
     assert_int_equal(rk_chasil_decode(g, strlen(g), 0, &d, &err), RK_OK);
     assert_false(rk_chasil_is_canonical(g, strlen(g)));
     free(a), free(b), free(c), free(e), free(f), free(g);
@@ -329,7 +313,7 @@ static void test_decode_errors(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct bad_case *c = &cases[i];
-        char *in = c->find ? mutate(CANON, c->find, c->repl) : strdup(c->repl);
+        char *in = c->find ? rk_test_replace(CANON, c->find, c->repl) : strdup(c->repl);
         struct rk_chasil d;
         struct rk_chasil_error err;
         memset(&d, 0x5a, sizeof d);
@@ -352,18 +336,18 @@ static void test_decode_values_boundaries(void **state)
     (void)state;
     struct rk_chasil d;
     struct rk_chasil_error err;
-    char *in = mutate(CANON, "\"suara_sah\":185", "\"suara_sah\":999");
+    char *in = rk_test_replace(CANON, "\"suara_sah\":185", "\"suara_sah\":999");
     assert_int_equal(rk_chasil_decode(in, strlen(in), 0, &d, &err), RK_OK);
     assert_int_equal(d.v[RK_F_SUARA_SAH], 999);
     free(in);
-    in = mutate(CANON, "\"suara_sah\":185", "\"suara_sah\":0");
+    in = rk_test_replace(CANON, "\"suara_sah\":185", "\"suara_sah\":0");
     assert_int_equal(rk_chasil_decode(in, strlen(in), RK_CHASIL_CANONICAL, &d, &err), RK_OK);
     assert_true(rk_chasil_has(&d, RK_F_SUARA_SAH));
     assert_int_equal(d.v[RK_F_SUARA_SAH], 0);
     free(in);
     /* Paslon 6 with all six columns present. */
-    in = mutate(CANON, "\"paslon\":3", "\"paslon\":6");
-    char *in2 = mutate(in, "\"suara_paslon_3\":25,",
+    in = rk_test_replace(CANON, "\"paslon\":3", "\"paslon\":6");
+    char *in2 = rk_test_replace(in, "\"suara_paslon_3\":25,",
                        "\"suara_paslon_3\":25,\"suara_paslon_4\":1,\"suara_paslon_5\":2,"
                        "\"suara_paslon_6\":3,");
     assert_int_equal(rk_chasil_decode(in2, strlen(in2), RK_CHASIL_CANONICAL, &d, &err), RK_OK);
@@ -371,7 +355,7 @@ static void test_decode_values_boundaries(void **state)
     assert_int_equal(d.v[RK_F_SUARA_PASLON_6], 3);
     free(in), free(in2);
     /* Offsets point into the input: at the offending value. */
-    in = mutate(CANON, "\"suara_sah\":185", "\"suara_sah\":1000");
+    in = rk_test_replace(CANON, "\"suara_sah\":185", "\"suara_sah\":1000");
     assert_int_equal(rk_chasil_decode(in, strlen(in), 0, &d, &err), RK_ERANGE);
     assert_true(err.offset > 0);
     assert_memory_equal(in + err.offset, "1000", 4);

@@ -235,17 +235,7 @@ static int both(const char *body, size_t len)
 /* OK_BODY with the first occurrence of find replaced by repl. */
 static char *edit(const char *find, const char *repl)
 {
-    const char *at = strstr(OK_BODY, find);
-    if (!at)
-        fail_msg("'%s' not in the body", find);
-    size_t n = strlen(OK_BODY) - strlen(find) + strlen(repl);
-    char *out = malloc(n + 1);
-    assert_non_null(out);
-    size_t pre = (size_t)(at - OK_BODY);
-    memcpy(out, OK_BODY, pre);
-    strcpy(out + pre, repl);
-    strcat(out, at + strlen(find));
-    return out;
+    return rk_test_replace(OK_BODY, find, repl);
 }
 
 static int both_edit(const char *find, const char *repl)
