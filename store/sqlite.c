@@ -80,6 +80,12 @@ enum stmt_id {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
+/* The tally columns summed over TPS rows, named as in tally (see tally_stored). */
+#define TPS_SUMS                                                                                  \
+    "sum(v1) AS v1, sum(v2) AS v2, sum(v3) AS v3, sum(v4) AS v4, sum(v5) AS v5, sum(v6) AS v6, "  \
+    "sum(sah) AS sah, sum(tidak_sah) AS tidak_sah, sum(total) AS total, "                         \
+    "sum(pengguna) AS pengguna, sum(dpt) AS dpt, sum(received) AS received, "                     \
+    "sum(flagged) AS flagged, sum(approved) AS approved"
 #define VERSION_COLS "id, race_id, tps_code, version, kind, actor, device, doc_hash, photos, signature, reason, flags, created_ms, log_index, doc"
 
 /* Subtree ranges: every code in the subtree of P sorts in [P, P || ':'), because ':' follows
@@ -162,12 +168,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* Kecamatan and desa totals are not stored (see tally_stored): they are the sum of their
      * TPS's current rows, which lie together in tps_state's key order. ?3 is just above every
      * code that starts with ?2. */
-    [ST_TALLY_SUM_TPS] = "SELECT sum(v1), sum(v2), sum(v3), sum(v4), sum(v5), sum(v6), sum(sah), sum(tidak_sah), sum(total), sum(pengguna), sum(dpt), sum(received), sum(flagged), sum(approved) FROM tps_state "
+    [ST_TALLY_SUM_TPS] = "SELECT " TPS_SUMS " FROM tps_state "
                          "WHERE race_id = ?1 AND tps_code > ?2 AND tps_code < ?3",
     [ST_TALLY_CHILDREN_TPS] = "SELECT r.code, r.name, r.level, r.dpt_l, r.dpt_p, t.v1, t.v2, t.v3, "
                               "t.v4, t.v5, t.v6, t.sah, t.tidak_sah, t.total, t.pengguna, t.dpt, "
                               "t.received, t.flagged, t.approved FROM region r LEFT JOIN "
-                              "(SELECT substr(tps_code, 1, ?4) AS c, sum(v1) AS v1, sum(v2) AS v2, sum(v3) AS v3, sum(v4) AS v4, sum(v5) AS v5, sum(v6) AS v6, sum(sah) AS sah, sum(tidak_sah) AS tidak_sah, sum(total) AS total, sum(pengguna) AS pengguna, sum(dpt) AS dpt, sum(received) AS received, sum(flagged) AS flagged, sum(approved) AS approved "
+                              "(SELECT substr(tps_code, 1, ?4) AS c, " TPS_SUMS " "
                               "FROM tps_state WHERE race_id = ?1 AND tps_code > ?2 AND tps_code < ?3 "
                               "GROUP BY c) t ON t.c = r.code WHERE r.parent = ?2 ORDER BY r.code",
     [ST_LOG_APPEND] = "INSERT INTO log_entry(idx, entry, leaf) VALUES((SELECT coalesce(max(idx) + 1, "
@@ -1209,10 +1215,11 @@ static int sq_version_set_log(struct rk_store *s, int64_t version_id, int64_t lo
  * write and checkpoint, and measured ~25 % of the national ingest rate. A kecamatan has ~60
  * TPS and a desa ~5, whose rows are adjacent in tps_state, so their sums are read as cheaply
  * as a stored row; the few, hot national, province and kab/kota rows stay stored. */
-static bool tally_stored(const char *code)
+#define STORED_DEEPEST RK_LEVEL_KABKOTA
+
+static bool tally_stored(int level)
 {
-    int level = rk_code_level(code);
-    return level >= RK_LEVEL_NATIONAL && level <= RK_LEVEL_KABKOTA;
+    return level >= RK_LEVEL_NATIONAL && level <= STORED_DEEPEST;
 }
 
 /* The bound just above every code that starts with code: its last digit's successor ':' . */
@@ -1224,8 +1231,6 @@ static void code_upper(const char *code, char out[RK_CODE_MAX + 2])
 static int sq_tally_apply(struct rk_store *s, int64_t race_id, const char *code,
                           const struct rk_tally *d)
 {
-    if (!tally_stored(code))
-        return RK_OK; /* the TPS's own tps_state row, written by the caller, is the record */
     struct sqlite_store *q = S(s);
     sqlite3_stmt *st = stmt(q, ST_TALLY_APPLY);
     if (!st)
@@ -1239,16 +1244,17 @@ static int sq_tally_apply(struct rk_store *s, int64_t race_id, const char *code,
 static int sq_tally_get(struct rk_store *s, int64_t race_id, const char *code, struct rk_tally *out)
 {
     struct sqlite_store *q = S(s);
-    bool stored = tally_stored(code);
+    bool stored = tally_stored(rk_code_level(code));
     sqlite3_stmt *st = stmt(q, stored ? ST_TALLY_GET : ST_TALLY_SUM_TPS);
     if (!st)
         return RK_EDB;
     char upper[RK_CODE_MAX + 2];
-    code_upper(code, upper);
     sqlite3_bind_int64(st, 1, race_id);
     sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
-    if (!stored)
+    if (!stored) {
+        code_upper(code, upper);
         sqlite3_bind_text(st, 3, upper, -1, SQLITE_STATIC);
+    }
     rk_tally_zero(out);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -1279,19 +1285,19 @@ static int sq_tally_children(struct rk_store *s, int64_t race_id, const char *co
 {
     struct sqlite_store *q = S(s);
     int level = rk_code_level(code);
-    /* children that are kecamatan or desa: summed from their TPS (tally_stored) */
-    bool summed = level == RK_LEVEL_KABKOTA || level == RK_LEVEL_KECAMATAN;
+    /* children without a stored total (kecamatan, desa) are summed from their TPS */
+    bool summed = !tally_stored(level + 1) && level + 1 < RK_LEVEL_TPS;
     sqlite3_stmt *st = stmt(q, summed    ? ST_TALLY_CHILDREN_TPS
                                : code[0] ? ST_TALLY_CHILDREN
                                          : ST_TALLY_CHILDREN_ROOT);
     if (!st)
         return RK_EDB;
     char upper[RK_CODE_MAX + 2];
-    code_upper(code, upper);
     sqlite3_bind_int64(st, 1, race_id);
     if (code[0])
         sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
     if (summed) {
+        code_upper(code, upper);
         sqlite3_bind_text(st, 3, upper, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 4, (int)rk_level_digits((enum rk_level)(level + 1)));
     }
@@ -1712,7 +1718,7 @@ static const struct rk_store_ops sqlite_ops = {
     .version_list = sq_version_list,
     .version_set_log = sq_version_set_log,
     .tally_apply = sq_tally_apply,
-    .tally_deepest = RK_LEVEL_KABKOTA, /* tally_stored */
+    .tally_deepest = STORED_DEEPEST, /* tally_stored */
     .tally_get = sq_tally_get,
     .tally_children = sq_tally_children,
     .log_append = sq_log_append,
