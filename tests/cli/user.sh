@@ -165,12 +165,15 @@ check "the old password no longer does" \
 printf 'kata sandi baru sekali\n' | "$REKAP" user passwd --db "$DB" --password-stdin ppk-bakongan > /dev/null
 check "passwd --password-stdin sets the given password" \
     "printf 'kata sandi baru sekali\n' | '$REKAP' user verify --db '$DB' ppk-bakongan > /dev/null"
-printf 'short\n' | "$REKAP" user passwd --db "$DB" --password-stdin ppk-bakongan 2> /dev/null
-check "a password against the policy is refused" "[ $? -eq 1 ]"
-"$REKAP" user passwd --db "$DB" nobody > /dev/null 2>&1
-check "passwd of an unknown user fails" "[ $? -eq 1 ]"
-"$REKAP" user passwd --db "$DB" 2> /dev/null
-check "passwd without a username is a usage error" "[ $? -eq 2 ]"
+err=$(printf 'short\n' | "$REKAP" user passwd --db "$DB" --password-stdin ppk-bakongan 2>&1 > /dev/null)
+check "a password against the policy is refused" \
+    "[ $? -eq 1 ] && printf '%s' '$err' | grep -q 'password must be .* bytes of printable text'"
+err=$("$REKAP" user passwd --db "$DB" nobody 2>&1 > /dev/null)
+check "passwd of an unknown user fails" \
+    "[ $? -eq 1 ] && printf '%s' \"$err\" | grep -q \"no user 'nobody' / pengguna tidak ada\""
+err=$("$REKAP" user passwd --db "$DB" 2>&1 > /dev/null)
+check "passwd without a username is a usage error" \
+    "[ $? -eq 2 ] && printf '%s' '$err' | grep -q '^usage: rekap user passwd'"
 check "each password change is one log entry, refusals none" "[ $(nlog) -eq $((n1 + 2)) ]"
 check "the log holds no password" \
     "[ \$(sqlite3 '$DB' \"SELECT count(*) FROM log_entry WHERE instr(entry, 'baru sekali') > 0 OR instr(entry, '$newpw') > 0\") -eq 0 ]"
