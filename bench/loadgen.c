@@ -1830,9 +1830,31 @@ static void metric_s(const char *name, const char *v)
         printf("%-34s %s\n", name, v);
 }
 
+/* p99 of each tenth of the answers in the order they came: where in the night a tail formed
+ * (late, as the store grows, or at every checkpoint). Before stats_pct sorts them. */
+static void report_tenths(const char *prefix, const struct stats *st)
+{
+    if (st->nlat < 1000)
+        return;
+    size_t per = st->nlat / 10;
+    uint32_t *tmp = xcalloc(per, sizeof *tmp);
+    char out[200], name[96];
+    size_t w = 0;
+    for (int t = 0; t < 10; t++) {
+        memcpy(tmp, st->lat_us + (size_t)t * per, per * sizeof *tmp);
+        qsort(tmp, per, sizeof *tmp, cmp_u32);
+        w += (size_t)snprintf(out + w, sizeof out - w, "%s%.1f", t ? " " : "",
+                              tmp[(size_t)((double)(per - 1) * 0.99)] / 1e3);
+    }
+    free(tmp);
+    snprintf(name, sizeof name, "%s_p99_ms_by_tenth", prefix);
+    metric_s(name, out);
+}
+
 static void report_stats(const char *prefix, struct stats *st, double secs)
 {
     char name[96];
+    report_tenths(prefix, st);
     struct pct p = stats_pct(st);
     int64_t total = 0;
     for (int i = 0; i < 600; i++)

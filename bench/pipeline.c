@@ -202,7 +202,7 @@ int main(int argc, char **argv)
             accepted += w[t].accepted;
         }
         long long jobs, commits;
-        rk_batcher_stats(b, &jobs, &commits);
+        rk_batcher_stats(b, &jobs, &commits, NULL);
         printf("threads=%d commits=%lld jobs_per_commit=%.1f\n", threads, commits,
                commits ? (double)jobs / (double)commits : 0.0);
         rk_batcher_stop(b);

@@ -616,9 +616,10 @@ static void server_free(struct rk_server *srv)
         rk_server_publish(srv); /* a last head covering everything accepted */
     }
     if (srv->batcher && getenv("REKAP_SERVE_STATS")) {
-        long long jobs, commits;
-        rk_batcher_stats(srv->batcher, &jobs, &commits);
-        fprintf(stderr, "batcher: %lld jobs, %lld commits\n", jobs, commits);
+        long long jobs, commits, checkpoints;
+        rk_batcher_stats(srv->batcher, &jobs, &commits, &checkpoints);
+        fprintf(stderr, "batcher: %lld jobs, %lld commits, %lld checkpoints beside the writer\n",
+                jobs, commits, checkpoints);
     }
     rk_batcher_stop(srv->batcher);
     rcache_free(srv->cache);

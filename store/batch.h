@@ -17,7 +17,10 @@
 struct rk_batcher;
 
 /* Opens the writer's own store handle on db_uri and starts its thread. max_batch jobs at most
- * per transaction (0 = default). Returns RK_OK, RK_EDB, RK_ENOMEM, RK_EINTERNAL. */
+ * per transaction (0 = default). Where the engine copies a write-ahead log back into the
+ * database (SQLite), a second handle and thread do that beside the writer, so no commit waits
+ * for it (rk_store_tune_writer); if that handle cannot be opened the writer does it itself.
+ * Returns RK_OK, RK_EDB, RK_ENOMEM, RK_EINTERNAL. */
 int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher **out);
 
 /* Runs apply(s, arg) in the writer's next transaction and waits for that transaction's commit.
@@ -34,8 +37,11 @@ int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *
 int rk_batcher_run_many(struct rk_batcher *b, size_t n,
                         int (*apply)(struct rk_store *s, void *arg), void *const *args, int *rcs);
 
-/* Lifetime counters (for benchmarks and health): jobs run, transactions committed. */
-void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits);
+/* Lifetime counters (for benchmarks and health): jobs run, transactions committed, and
+ * checkpoints run by the checkpoint thread (always 0 where the engine has none; NULL: not
+ * wanted). */
+void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits,
+                      long long *checkpoints);
 
 /* Finishes queued jobs, stops the thread, closes its store. NULL is a no-op. */
 void rk_batcher_stop(struct rk_batcher *b);

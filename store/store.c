@@ -80,10 +80,16 @@ void rk_store_read_end(struct rk_store *s)
         s->ops->read_end(s);
 }
 
-void rk_store_tune_writer(struct rk_store *s, size_t cache_mb)
+void rk_store_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
+                          void *ud)
 {
     if (s->ops->tune_writer)
-        s->ops->tune_writer(s, cache_mb);
+        s->ops->tune_writer(s, cache_mb, log_grew, ud);
+}
+
+int rk_store_checkpoint(struct rk_store *s)
+{
+    return s->ops->checkpoint ? s->ops->checkpoint(s) : RK_EUNSUPPORTED;
 }
 
 void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c)

@@ -46,10 +46,21 @@ int rk_store_schema_version(struct rk_store *s, int *version);
 int rk_store_begin(struct rk_store *s);
 
 /* Hints for the process's one busy writer (the group-commit writer): a page cache of about
- * cache_mb MiB (0 = the engine's default), which stays valid because nobody else writes, and
- * on SQLite a checkpoint every ~40 MB of write-ahead log. Engines without such knobs ignore
- * it. */
-void rk_store_tune_writer(struct rk_store *s, size_t cache_mb);
+ * cache_mb MiB (0 = the engine's default), which stays valid because nobody else writes.
+ * On SQLite, when log_grew is NULL the writer itself copies its write-ahead log back into the
+ * database every ~40 MB (a checkpoint, inside the commit that crossed the mark). When it is
+ * given, the writer calls log_grew(ud) after each commit that leaves another ~40 MB of log
+ * for someone else to copy (rk_store_checkpoint on another handle, another thread), and
+ * checkpoints itself only as a backstop at ~120 MB, when the other thread has fallen behind.
+ * log_grew runs on the writer's thread inside its commit: it must only signal. Engines
+ * without such knobs ignore all of it. */
+void rk_store_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
+                          void *ud);
+
+/* Copies what the write-ahead log holds back into the database without blocking the writer
+ * or readers (SQLite: a PASSIVE checkpoint), durably. RK_OK (also when another checkpoint
+ * was running), RK_EUNSUPPORTED on engines without one, RK_EDB. */
+int rk_store_checkpoint(struct rk_store *s);
 
 /* A read snapshot around several reads (the checks of one submission): on SQLite one shared
  * lock and one look at the write-ahead log instead of one per statement, which is what each

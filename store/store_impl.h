@@ -16,7 +16,9 @@ struct rk_store_ops {
     int (*read_begin)(struct rk_store *s);         /* optional: NULL = no snapshot needed */
     void (*read_end)(struct rk_store *s);
     int (*registry_gen)(struct rk_store *s, int64_t *gen); /* optional: enables the cache */
-    void (*tune_writer)(struct rk_store *s, size_t cache_mb); /* optional */
+    void (*tune_writer)(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
+                        void *ud);        /* optional */
+    int (*checkpoint)(struct rk_store *s); /* optional */
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
