@@ -216,7 +216,8 @@ static void stop_checkpointer(struct rk_batcher *b)
  * writer keeps checkpointing itself. */
 static void start_checkpointer(struct rk_batcher *b, const char *db_uri)
 {
-    if (rk_store_open(db_uri, &b->cp) != RK_OK) {
+    /* on the writer's own handle first: engines without checkpoints cost no second handle */
+    if (rk_store_checkpoint(b->s) == RK_EUNSUPPORTED || rk_store_open(db_uri, &b->cp) != RK_OK) {
         b->cp = NULL;
         return;
     }
