@@ -147,6 +147,13 @@ int rk_req_fail(struct rk_req *req, int status, const char *en, const char *id);
  * "Cache-Control: no-cache". Returns RK_OK or RK_ENOMEM. */
 int rk_reply_json(struct rk_req *req, json_t *json);
 
+/* An upload's receipt {"tps",...,"flags"} as JSON text into out, NUL-terminated; returns its
+ * length. The same bytes as the compact, key-ordered jansson dump of the receipt (the officer
+ * endpoints still build that tree), written directly because every accepted upload is answered
+ * with one. RK_RECEIPT_TEXT_MAX bounds it: its strings escaped at 6 bytes a byte, the rest. */
+#define RK_RECEIPT_TEXT_MAX (320 + 6 * (RK_CODE_MAX + RK_LOGENTRY_RACE_MAX + RK_FLAGS_MAX))
+size_t rk_receipt_text(const struct rk_receipt *r, char out[RK_RECEIPT_TEXT_MAX]);
+
 /* Takes ownership of body[0..len) (malloc'd) as a reply of the given type and caching. */
 void rk_reply_take(struct rk_req *req, int http, char *body, size_t len, const char *type,
                    const char *cache_control, int etag);

@@ -152,13 +152,63 @@ static int outcome_error(struct rk_req *req, int status, const struct rk_outcome
 }
 
 /* The receipt names the race as the log entry does; the writer filled it in, so answering
- * costs no further read of the store. */
+ * costs no further read of the store. Kept as a tree for the answers that are not hot (the
+ * officer's corrections and approvals); uploads use rk_receipt_text, which writes the same
+ * bytes. */
 static json_t *receipt_json(const struct rk_receipt *r)
 {
     return json_pack("{s:s,s:I,s:s,s:i,s:I,s:o,s:I,s:b,s:s}", "tps", r->tps, "race_id",
                      (json_int_t)r->race_id, "race_ref", r->race_ref, "version", r->version, "version_id",
                      (json_int_t)r->version_id, "doc_sha256", hexj(r->doc_hash, 32), "log_index",
                      (json_int_t)r->log_index, "duplicate", r->duplicate, "flags", r->flags);
+}
+
+/* A quoted JSON string as jansson's dump writes it: ", \ and control characters escaped, every
+ * other byte as is. out has room (the caller's bound: 6 bytes per input byte plus quotes). */
+static size_t put_string(char *out, const char *str)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t w = 0;
+    out[w++] = '"';
+    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+        const char *esc = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" : *c == '\b' ? "\\b"
+                        : *c == '\f' ? "\\f" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r"
+                        : *c == '\t' ? "\\t" : NULL;
+        if (esc) {
+            out[w++] = esc[0];
+            out[w++] = esc[1];
+        } else if (*c < 0x20) {
+            memcpy(out + w, "\\u00", 4);
+            out[w + 4] = hex[*c >> 4];
+            out[w + 5] = hex[*c & 15];
+            w += 6;
+        } else {
+            out[w++] = (char)*c;
+        }
+    }
+    out[w++] = '"';
+    return w;
+}
+
+size_t rk_receipt_text(const struct rk_receipt *r, char out[RK_RECEIPT_TEXT_MAX])
+{
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, r->doc_hash, 32);
+    size_t w = 7;
+    memcpy(out, "{\"tps\":", w);
+    w += put_string(out + w, r->tps);
+    w += (size_t)snprintf(out + w, RK_RECEIPT_TEXT_MAX - w, ",\"race_id\":%lld,\"race_ref\":",
+                          (long long)r->race_id);
+    w += put_string(out + w, r->race_ref);
+    w += (size_t)snprintf(out + w, RK_RECEIPT_TEXT_MAX - w,
+                          ",\"version\":%d,\"version_id\":%lld,\"doc_sha256\":\"%s\",\"log_index\":"
+                          "%lld,\"duplicate\":%s,\"flags\":",
+                          r->version, (long long)r->version_id, hex, (long long)r->log_index,
+                          r->duplicate ? "true" : "false");
+    w += put_string(out + w, r->flags);
+    out[w++] = '}';
+    out[w] = '\0';
+    return w;
 }
 
 /* JSON body -> reply with an explicit status code. */
@@ -386,26 +436,47 @@ static int submit_many(struct rk_req *req, const struct rk_principal *who)
     }
     free(subs);
     items_apply(req, items, n);
-    json_t *results = json_array();
-    for (size_t i = 0; results && i < n; i++) {
+    /* {"results":[...]} written directly (rk_receipt_text); a refusal's error object, not
+     * hot, still comes from its tree */
+    size_t cap = 16 + n * (RK_RECEIPT_TEXT_MAX + 32), w = 0;
+    char *body = malloc(cap);
+    if (body) {
+        memcpy(body, "{\"results\":[", 12);
+        w = 12;
+    }
+    for (size_t i = 0; body && i < n; i++) {
         struct sub_item *it = &items[i];
-        json_t *one = it->rc == RK_OK
-                          ? json_pack("{s:i,s:o}", "status", it->r.duplicate ? 200 : 201,
-                                      "receipt", receipt_json(&it->r))
-                          : json_pack("{s:i,s:o}", "status", rk_status_http(it->rc), "error",
-                                      outcome_json(it->rc, it->o));
-        if (json_array_append_new(results, one) != 0) {
-            json_decref(results);
-            results = NULL;
+        bool ok = it->rc == RK_OK;
+        w += (size_t)snprintf(body + w, cap - w, "%s{\"status\":%d,\"%s\":", i ? "," : "",
+                              ok ? (it->r.duplicate ? 200 : 201) : rk_status_http(it->rc),
+                              ok ? "receipt" : "error");
+        if (ok) {
+            w += rk_receipt_text(&it->r, body + w);
+        } else {
+            json_t *eo = outcome_json(it->rc, it->o);
+            char *e = eo ? json_dumps(eo, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            json_decref(eo);
+            size_t elen = e ? strlen(e) : 0;
+            char *grown = e ? realloc(body, cap += elen) : NULL;
+            if (!grown) {
+                free(e);
+                free(body);
+                body = NULL;
+                break;
+            }
+            body = grown;
+            memcpy(body + w, e, elen);
+            w += elen;
+            free(e);
         }
+        body[w++] = '}';
     }
     items_free(items, RK_SUBMISSION_BULK_MAX);
-    if (!results)
+    if (!body)
         return RK_ENOMEM;
-    rc = reply_code(req, 200, json_pack("{s:o}", "results", results));
-    if (rc == RK_OK)
-        req->reply.cache_control = "no-store";
-    return rc;
+    memcpy(body + w, "]}", 3);
+    rk_reply_take(req, 200, body, w + 2, "application/json; charset=utf-8", "no-store", 1);
+    return RK_OK;
 }
 
 int rk_h_submit(struct rk_req *req)
@@ -440,9 +511,14 @@ int rk_h_submit(struct rk_req *req)
         items_apply(req, it, 1);
     rc = it->rc;
     if (rc == RK_OK) {
-        rc = reply_code(req, it->r.duplicate ? 200 : 201, receipt_json(&it->r));
-        if (rc == RK_OK)
-            req->reply.cache_control = "no-store";
+        char *body = malloc(RK_RECEIPT_TEXT_MAX);
+        if (body) {
+            size_t len = rk_receipt_text(&it->r, body);
+            rk_reply_take(req, it->r.duplicate ? 200 : 201, body, len,
+                          "application/json; charset=utf-8", "no-store", 1);
+        } else {
+            rc = RK_ENOMEM;
+        }
     } else if (it->o->message_en[0]) {
         rc = outcome_error(req, rc, it->o);
     }

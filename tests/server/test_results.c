@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "rekap/demo.h"
 #include "rekap/status.h"
+#include "server/http.h"
 #include "server/server.h"
 #include "store/auth.h"
 #include "store/pipeline.h"
@@ -168,10 +169,102 @@ static void test_desa_children_have_tps_tallies(void **state)
     rk_test_rmtree(dir);
 }
 
+/* ---- the upload receipt written as text ---- */
+
+/* The tree the receipt used to be built as (server/results.c receipt_json), dumped the way
+ * replies are: the reference rk_receipt_text must match byte for byte. */
+static char *receipt_reference(const struct rk_receipt *r)
+{
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, r->doc_hash, 32);
+    json_t *j = json_pack("{s:s,s:I,s:s,s:i,s:I,s:s,s:I,s:b,s:s}", "tps", r->tps, "race_id",
+                          (json_int_t)r->race_id, "race_ref", r->race_ref, "version", r->version,
+                          "version_id", (json_int_t)r->version_id, "doc_sha256", hex, "log_index",
+                          (json_int_t)r->log_index, "duplicate", r->duplicate, "flags", r->flags);
+    assert_non_null(j);
+    char *out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    assert_non_null(out);
+    return out;
+}
+
+static void receipt_same(const struct rk_receipt *r)
+{
+    char text[RK_RECEIPT_TEXT_MAX];
+    size_t len = rk_receipt_text(r, text);
+    char *want = receipt_reference(r);
+    assert_string_equal(text, want);
+    assert_int_equal(len, strlen(want));
+    free(want);
+}
+
+static uint64_t next(uint64_t *x) /* splitmix64 */
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void fill(char *dst, size_t cap, uint64_t *seed)
+{
+    size_t n = (size_t)(next(seed) % cap);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (char)(1 + next(seed) % 127); /* every ASCII byte but NUL */
+    dst[n] = '\0';
+}
+
+static void test_receipt_text(void **state)
+{
+    (void)state;
+    struct rk_receipt r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.tps, sizeof r.tps, "3204051001001");
+    snprintf(r.race_ref, sizeof r.race_ref, "pilkada-2024.gub.32");
+    r.race_id = 7;
+    r.version = 1;
+    r.version_id = 123456;
+    r.log_index = 98765;
+    for (int i = 0; i < 32; i++)
+        r.doc_hash[i] = (uint8_t)(i * 37);
+    receipt_same(&r); /* no flags */
+    snprintf(r.flags, sizeof r.flags, "S1_TURNOUT_100,S2_ONE_PAIR_ALL");
+    r.duplicate = true;
+    receipt_same(&r);
+    /* what the escaper must get right, and the extremes of every number */
+    snprintf(r.flags, sizeof r.flags, "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f end");
+    r.race_id = INT64_MAX;
+    r.version_id = INT64_MIN;
+    r.log_index = -1;
+    r.version = INT32_MIN;
+    receipt_same(&r);
+    memset(r.flags, '\n', RK_FLAGS_MAX); /* the longest escaped flags fit the bound */
+    r.flags[RK_FLAGS_MAX] = '\0';
+    memset(r.race_ref, '\x02', RK_LOGENTRY_RACE_MAX);
+    r.race_ref[RK_LOGENTRY_RACE_MAX] = '\0';
+    memset(r.tps, '"', RK_CODE_MAX);
+    r.tps[RK_CODE_MAX] = '\0';
+    receipt_same(&r);
+    uint64_t seed = 20261206;
+    for (int i = 0; i < 3000; i++) {
+        fill(r.tps, sizeof r.tps, &seed);
+        fill(r.race_ref, sizeof r.race_ref, &seed);
+        fill(r.flags, sizeof r.flags, &seed);
+        r.race_id = (int64_t)next(&seed);
+        r.version_id = (int64_t)next(&seed);
+        r.log_index = (int64_t)next(&seed);
+        r.version = (int)next(&seed);
+        r.duplicate = next(&seed) & 1;
+        randombytes_buf(r.doc_hash, 32);
+        receipt_same(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_desa_children_have_tps_tallies),
+        cmocka_unit_test(test_receipt_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
