@@ -31,7 +31,7 @@ struct rk_batcher {
     struct job *head, *tail;
     bool stopping;
     unsigned last_batch; /* jobs in the previous batch */
-    struct rk_store *cp;  /* the checkpoint thread's handle (NULL: the writer checkpoints) */
+    struct rk_store *cp; /* the checkpoint thread's handle (NULL: the writer checkpoints) */
     pthread_t cp_thread;
     pthread_cond_t cp_work;
     bool cp_wanted;
@@ -240,13 +240,13 @@ int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher *
         free(b);
         return rc;
     }
-    /* The writer alone changes the database, so its page cache stays valid from batch to batch
-     * (readers lose theirs at every commit): give it room for the hot index pages of a national
-     * election, which are touched at random TPS. */
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->work, NULL);
     pthread_cond_init(&b->cp_work, NULL);
     start_checkpointer(b, db_uri);
+    /* The writer alone changes the database, so its page cache stays valid from batch to batch
+     * (readers lose theirs at every commit): give it room for the hot index pages of a national
+     * election, which are touched at random TPS. */
     rk_store_tune_writer(b->s, RK_BATCH_CACHE_MB, b->cp ? log_grew : NULL, b);
     if (pthread_create(&b->thread, NULL, writer, b) != 0) {
         stop_checkpointer(b);
