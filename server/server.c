@@ -132,6 +132,7 @@ static int pool_open(struct store_pool *p, const char *uri, unsigned n)
         rc = rk_store_open(uri, &p->all[i]);
         if (rc != RK_OK) return rc;
         rk_store_attach_cache(p->all[i], p->regcache);
+        rk_store_leave_checkpoints(p->all[i]); /* the batcher's thread copies the log back */
         p->n++;
         p->idle[p->nidle++] = p->all[i];
     }
@@ -814,6 +815,7 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         server_free(srv);
         return RK_EDB;
     }
+    rk_store_leave_checkpoints(srv->pub_store); /* as the request handles (pool_open) */
     if (cfg->model_file && load_reader(srv, cfg->model_file) != RK_OK) {
         server_free(srv);
         return RK_EPARSE;

@@ -671,6 +671,11 @@ static void sq_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)
     sqlite3_wal_hook(q->db, writer_wal_hook, q);
 }
 
+static void sq_leave_checkpoints(struct rk_store *s)
+{
+    sqlite3_wal_autocheckpoint(S(s)->db, WAL_BACKSTOP_PAGES);
+}
+
 /* PASSIVE: copies what no reader still needs, waits for nobody; BUSY means another
  * checkpoint (the writer's backstop) holds the log, which is as good. */
 static int sq_checkpoint(struct rk_store *s)
@@ -1746,6 +1751,7 @@ static const struct rk_store_ops sqlite_ops = {
     .registry_gen = sq_registry_gen,
     .tune_writer = sq_tune_writer,
     .checkpoint = sq_checkpoint,
+    .leave_checkpoints = sq_leave_checkpoints,
     .region_put = sq_region_put,
     .region_get = sq_region_get,
     .region_children = sq_region_children,

@@ -87,6 +87,12 @@ void rk_store_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)(
         s->ops->tune_writer(s, cache_mb, log_grew, ud);
 }
 
+void rk_store_leave_checkpoints(struct rk_store *s)
+{
+    if (s->ops->leave_checkpoints)
+        s->ops->leave_checkpoints(s);
+}
+
 int rk_store_checkpoint(struct rk_store *s)
 {
     return s->ops->checkpoint ? s->ops->checkpoint(s) : RK_EUNSUPPORTED;

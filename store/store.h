@@ -57,6 +57,13 @@ int rk_store_begin(struct rk_store *s);
 void rk_store_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
                           void *ud);
 
+/* For a handle that writes now and then beside a group-commit writer running the checkpoint
+ * thread (the server's request handles: photos, approvals, corrections, sessions): its own
+ * commits leave copying the write-ahead log back to that thread, except past the writer's
+ * backstop (SQLite: ~120 MB). SQLite's default (every commit past 4 MB of log copies it) made
+ * such a request pay for a checkpoint of what the uploads wrote. Ignored by other engines. */
+void rk_store_leave_checkpoints(struct rk_store *s);
+
 /* Copies what the write-ahead log holds back into the database without blocking the writer
  * or readers (SQLite: a PASSIVE checkpoint), durably. RK_OK (also when another checkpoint
  * was running), RK_EUNSUPPORTED on engines without one, RK_EDB. */

@@ -19,6 +19,7 @@ struct rk_store_ops {
     void (*tune_writer)(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
                         void *ud);        /* optional */
     int (*checkpoint)(struct rk_store *s); /* optional */
+    void (*leave_checkpoints)(struct rk_store *s); /* optional */
     int (*region_put)(struct rk_store *s, const struct rk_region *r);
     int (*region_get)(struct rk_store *s, const char *code, struct rk_region *out);
     int (*region_children)(struct rk_store *s, const char *code, rk_region_visit fn, void *ud);
