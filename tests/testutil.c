@@ -1,9 +1,11 @@
 /* Test helpers: scratch directories and data-path lookup. */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void rk_test_tmpdir(char *out, size_t cap)
@@ -54,6 +56,38 @@ char *rk_test_replace(const char *src, const char *find, const char *repl)
     strcpy(out + pre, repl);
     strcat(out, at + strlen(find));
     return out;
+}
+
+void rk_test_ack(int fd, int index)
+{
+    if (write(fd, &index, sizeof index) != (ssize_t)sizeof index)
+        _exit(6);
+}
+
+int rk_test_kill_writer(void (*writer)(void *arg, int fd), void *arg, int stop_after)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        writer(arg, fds[1]);
+        _exit(5); /* a writer returns only on failure */
+    }
+    close(fds[1]);
+    int acked = -1, k, seen = 0;
+    while (read(fds[0], &k, sizeof k) == (ssize_t)sizeof k) {
+        acked = k;
+        if (++seen == stop_after)
+            kill(pid, SIGKILL);
+    }
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(seen >= stop_after, 1);
+    return acked;
 }
 
 #include <libpq-fe.h>

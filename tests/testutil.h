@@ -38,4 +38,13 @@ int rk_test_store_is_pg(void);
 /* Runs SQL on the test PostgreSQL (fails the test on error); for engine-specific checks. */
 void rk_test_pg_exec(const char *sql);
 
+/* Crash tests: runs writer(arg, fd) in a forked child, which writes (with rk_test_ack) the
+ * index of each write once it is durable and never returns; the parent SIGKILLs the child
+ * after stop_after acknowledgements, checks that the kill is what ended it, and returns the
+ * last index acknowledged (none: -1). */
+int rk_test_kill_writer(void (*writer)(void *arg, int fd), void *arg, int stop_after);
+
+/* In a writer child: acknowledges index on fd (exits the child if it cannot). */
+void rk_test_ack(int fd, int index);
+
 #endif

@@ -5,14 +5,11 @@
 #include "store/batch.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static char dir[256], uri[1200];
 
@@ -125,6 +122,41 @@ static int put_photo(struct rk_store *s, void *arg)
     return rc;
 }
 
+/* Photos first..first+7 in one call (normally one commit). RK_OK only if every one stored. */
+static int put_eight(struct rk_batcher *b, int first)
+{
+    void *args[8];
+    int rcs[8];
+    for (int k = 0; k < 8; k++)
+        args[k] = (void *)(intptr_t)(first + k);
+    int rc = rk_batcher_run_many(b, 8, put_photo, args, rcs);
+    for (int k = 0; rc == RK_OK && k < 8; k++)
+        rc = rcs[k];
+    return rc;
+}
+
+/* Photos 0, step, 2*step, ... up to last are in the store at uri, byte for byte, read through
+ * a fresh handle. */
+static void photos_back(int last, int step)
+{
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(uri, &s), RK_OK);
+    uint8_t *want = malloc(PHOTO_BYTES), hash[32];
+    assert_non_null(want);
+    for (int i = 0; i <= last; i += step) {
+        photo_bytes(i, want, hash);
+        void *got;
+        size_t len;
+        char type[32];
+        assert_int_equal(rk_store_photo_get(s, hash, &got, &len, type), RK_OK);
+        assert_int_equal(len, PHOTO_BYTES);
+        assert_memory_equal(got, want, PHOTO_BYTES);
+        free(got);
+    }
+    free(want);
+    rk_store_close(s);
+}
+
 /* On SQLite the write-ahead log is copied back by a thread of its own while the writer goes
  * on; the log must still restart (stay bounded: the writer's backstop), and everything
  * acknowledged must be in the database afterwards. PostgreSQL has no such thread. */
@@ -137,15 +169,8 @@ static void test_checkpoints_beside_writer(void **state)
     assert_int_equal(rk_store_open(uri, &s), RK_OK);
     struct rk_batcher *b;
     assert_int_equal(rk_batcher_start(uri, 0, &b), RK_OK);
-    for (int i = 0; i < PHOTOS; i += 8) {
-        void *args[8];
-        int rcs[8];
-        for (int k = 0; k < 8; k++)
-            args[k] = (void *)(intptr_t)(i + k);
-        assert_int_equal(rk_batcher_run_many(b, 8, put_photo, args, rcs), RK_OK);
-        for (int k = 0; k < 8; k++)
-            assert_int_equal(rcs[k], RK_OK);
-    }
+    for (int i = 0; i < PHOTOS; i += 8)
+        assert_int_equal(put_eight(b, i), RK_OK);
     long long jobs, commits, checkpoints;
     rk_batcher_stats(b, &jobs, &commits, &checkpoints);
     assert_int_equal(jobs, PHOTOS);
@@ -164,23 +189,22 @@ static void test_checkpoints_beside_writer(void **state)
     }
     rk_batcher_stop(b);
     rk_store_close(s);
-    /* every acknowledged photo, byte for byte, through a fresh handle */
-    assert_int_equal(rk_store_open(uri, &s), RK_OK);
-    uint8_t *want = malloc(PHOTO_BYTES), hash[32];
-    assert_non_null(want);
-    for (int i = 0; i < PHOTOS; i += 97) {
-        photo_bytes(i, want, hash);
-        void *got;
-        size_t len;
-        char type[32];
-        assert_int_equal(rk_store_photo_get(s, hash, &got, &len, type), RK_OK);
-        assert_int_equal(len, PHOTO_BYTES);
-        assert_memory_equal(got, want, PHOTO_BYTES);
-        free(got);
-    }
-    free(want);
-    rk_store_close(s);
+    photos_back(PHOTOS - 1, 97); /* every acknowledged photo (a sample), byte for byte */
     rk_test_rmtree(dir);
+}
+
+/* The crash test's child: photos from *first on, eight a commit, each commit acknowledged. */
+static void photo_writer(void *arg, int fd)
+{
+    int first = *(int *)arg;
+    struct rk_batcher *b;
+    if (rk_batcher_start(uri, 0, &b) != RK_OK)
+        return;
+    for (int i = first;; i += 8) {
+        if (put_eight(b, i) != RK_OK)
+            return;
+        rk_test_ack(fd, i + 7); /* the commit returned */
+    }
 }
 
 /* SIGKILL while the checkpoint thread and the writer both work (every commit here is 120
@@ -200,58 +224,10 @@ static void test_killed_with_checkpoints(void **state)
     rk_store_close(s);
     int next = 0;
     for (int round = 0; round < 3; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            struct rk_batcher *b;
-            if (rk_batcher_start(uri, 0, &b) != RK_OK)
-                _exit(3);
-            for (int i = next;; i += 8) {
-                void *args[8];
-                int rcs[8];
-                for (int k = 0; k < 8; k++)
-                    args[k] = (void *)(intptr_t)(i + k);
-                if (rk_batcher_run_many(b, 8, put_photo, args, rcs) != RK_OK)
-                    _exit(4);
-                for (int k = 0; k < 8; k++)
-                    if (rcs[k] != RK_OK)
-                        _exit(5);
-                int last = i + 7; /* acknowledged: the commit returned */
-                if (write(fds[1], &last, sizeof last) != (ssize_t)sizeof last)
-                    _exit(6);
-            }
-        }
-        close(fds[1]);
-        int acked = next - 1, k, seen = 0, stop_after = 60 + round * 47; /* commits */
-        while (read(fds[0], &k, sizeof k) == (ssize_t)sizeof k) {
-            acked = k;
-            if (++seen == stop_after)
-                kill(pid, SIGKILL);
-        }
-        close(fds[0]);
-        int status;
-        waitpid(pid, &status, 0);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        int stop_after = 60 + round * 47; /* commits */
+        int acked = rk_test_kill_writer(photo_writer, &next, stop_after);
         assert_true(acked >= next + stop_after * 8 - 1);
-        /* every acknowledged photo, through a fresh handle after recovery */
-        assert_int_equal(rk_store_open(uri, &s), RK_OK);
-        uint8_t *want = malloc(PHOTO_BYTES), hash[32];
-        assert_non_null(want);
-        for (int i = 0; i <= acked; i++) {
-            photo_bytes(i, want, hash);
-            void *got;
-            size_t len;
-            char type[32];
-            assert_int_equal(rk_store_photo_get(s, hash, &got, &len, type), RK_OK);
-            assert_int_equal(len, PHOTO_BYTES);
-            assert_memory_equal(got, want, PHOTO_BYTES);
-            free(got);
-        }
-        free(want);
-        rk_store_close(s);
+        photos_back(acked, 1); /* every acknowledged photo, after recovery */
         sqlite3 *db;
         assert_int_equal(sqlite3_open(uri, &db), SQLITE_OK);
         sqlite3_stmt *st;

@@ -7,11 +7,9 @@
 
 #include "store/walbuf.h"
 
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void exec_ok(sqlite3 *db, const char *sql)
@@ -95,6 +93,27 @@ static void test_roundtrip(void **state)
 
 /* A child commits rows through the VFS and reports each one the moment its COMMIT returned;
  * the parent kills it with SIGKILL at a pseudo-random moment. Every reported row is there. */
+struct writer_arg {
+    const char *path;
+    int first;
+};
+
+/* The crash test's child: rows from first on through the gathering VFS, each acknowledged. */
+static void row_writer(void *arg, int fd)
+{
+    const struct writer_arg *a = arg;
+    if (rk_walbuf_register() != 0)
+        return;
+    sqlite3 *w = open_db(a->path, RK_WALBUF_VFS);
+    for (int k = a->first;; k++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO t VALUES(%d, randomblob(%d))", k, 100 + k % 3000);
+        if (sqlite3_exec(w, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return;
+        rk_test_ack(fd, k);
+    }
+}
+
 static void test_killed_writer(void **state)
 {
     (void)state;
@@ -106,36 +125,9 @@ static void test_killed_writer(void **state)
     sqlite3_close(db);
     int next = 0;
     for (int round = 0; round < 4; round++) {
-        int fds[2];
-        assert_int_equal(pipe(fds), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            close(fds[0]);
-            assert_int_equal(rk_walbuf_register(), 0);
-            sqlite3 *w = open_db(path, RK_WALBUF_VFS);
-            for (int k = next;; k++) {
-                char sql[128];
-                snprintf(sql, sizeof sql, "INSERT INTO t VALUES(%d, randomblob(%d))", k,
-                         100 + k % 3000);
-                if (sqlite3_exec(w, sql, NULL, NULL, NULL) != SQLITE_OK)
-                    _exit(3);
-                if (write(fds[1], &k, sizeof k) != (ssize_t)sizeof k)
-                    _exit(4);
-            }
-        }
-        close(fds[1]);
-        int acked = -1, k, seen = 0;
+        struct writer_arg w = {path, next};
         int stop_after = 200 + round * 137;
-        while (read(fds[0], &k, sizeof k) == (ssize_t)sizeof k) {
-            acked = k;
-            if (++seen == stop_after)
-                kill(pid, SIGKILL);
-        }
-        close(fds[0]);
-        int status;
-        waitpid(pid, &status, 0);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        int acked = rk_test_kill_writer(row_writer, &w, stop_after);
         assert_true(acked >= next + stop_after - 1);
         sqlite3 *chk = open_db(path, NULL);
         integrity_ok(chk);
