@@ -233,45 +233,13 @@ static int read_literal(struct rk_jr *r, const char *lit)
 }
 
 
-/* Reads (and discards) the members of a nested object or the items of an array. */
-static int read_container(struct rk_jr *r, int depth, bool object)
+/* Reads (and discards) the members of a nested object or the items of an array: the walker
+ * with nobody to hand them to, one level deeper. */
+static int read_container(struct rk_jr *r, int depth)
 {
-    char close = object ? '}' : ']';
     if (depth > RK_JR_DEPTH_MAX)
         return rk_jr_syntax_error(r, "nesting too deep");
-    r->i++;
-    rk_jr_skip_ws(r);
-    if (r->i < r->n && r->s[r->i] == close) {
-        r->i++;
-        return RK_OK;
-    }
-    for (;;) {
-        rk_jr_skip_ws(r);
-        if (object) {
-            size_t klen;
-            if (r->i >= r->n || r->s[r->i] != '"')
-                return rk_jr_syntax_error(r, "expected a key");
-            if (rk_jr_string(r, NULL, 0, &klen) != RK_OK)
-                return RK_EPARSE;
-            rk_jr_skip_ws(r);
-            if (r->i >= r->n || r->s[r->i] != ':')
-                return rk_jr_syntax_error(r, "expected ':'");
-            r->i++;
-        }
-        struct rk_jr_value inner;
-        if (rk_jr_value(r, &inner, depth + 1) != RK_OK)
-            return RK_EPARSE;
-        rk_jr_skip_ws(r);
-        if (r->i >= r->n)
-            return rk_jr_syntax_error(r, "unterminated object or array");
-        if (r->s[r->i] == close) {
-            r->i++;
-            return RK_OK;
-        }
-        if (r->s[r->i] != ',')
-            return rk_jr_syntax_error(r, "expected ',' or end of object/array");
-        r->i++;
-    }
+    return rk_jr_container(r, depth + 1, NULL, NULL);
 }
 
 int rk_jr_value(struct rk_jr *r, struct rk_jr_value *v, int depth)
@@ -288,10 +256,10 @@ int rk_jr_value(struct rk_jr *r, struct rk_jr_value *v, int depth)
         return rk_jr_string(r, v->str, sizeof v->str, &v->len);
     case '{':
         v->kind = RK_JR_OBJECT;
-        return read_container(r, depth, true);
+        return read_container(r, depth);
     case '[':
         v->kind = RK_JR_ARRAY;
-        return read_container(r, depth, false);
+        return read_container(r, depth);
     case 't':
         v->kind = RK_JR_BOOL, v->b = true;
         return read_literal(r, "true");
