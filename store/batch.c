@@ -221,8 +221,7 @@ static void start_checkpointer(struct rk_batcher *b, const char *db_uri)
         b->cp = NULL;
         return;
     }
-    if (rk_store_checkpoint(b->cp) != RK_OK ||
-        pthread_create(&b->cp_thread, NULL, checkpointer, b) != 0) {
+    if (pthread_create(&b->cp_thread, NULL, checkpointer, b) != 0) {
         rk_store_close(b->cp);
         b->cp = NULL;
     }

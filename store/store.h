@@ -49,9 +49,10 @@ int rk_store_begin(struct rk_store *s);
  * cache_mb MiB (0 = the engine's default), which stays valid because nobody else writes.
  * On SQLite, when log_grew is NULL the writer itself copies its write-ahead log back into the
  * database every ~40 MB (a checkpoint, inside the commit that crossed the mark). When it is
- * given, the writer calls log_grew(ud) after each commit that leaves another ~40 MB of log
- * for someone else to copy (rk_store_checkpoint on another handle, another thread), and
- * checkpoints itself only as a backstop at ~120 MB, when the other thread has fallen behind.
+ * given, the writer calls log_grew(ud) after each commit that leaves another ~20 MB of log
+ * (and after every commit in the last ~20 MB before ~120 MB) for someone else to copy
+ * (rk_store_checkpoint on another handle, another thread), and checkpoints itself only past
+ * ~120 MB, as a backstop that copies the remainder and lets the log restart.
  * log_grew runs on the writer's thread inside its commit: it must only signal. Engines
  * without such knobs ignore all of it. */
 void rk_store_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)(void *ud),
