@@ -326,6 +326,24 @@ static void test_cases(void **state)
         assert_int_equal(ref_parse(dup, strlen(dup), &a, &ea), RK_EPARSE);
         free(dup);
     }
+    /* a nested container's syntax error says what was expected there, at that byte */
+    {
+        static const char *const cases[][3] = {
+            {"\"extra\":[1 2],\"device\":", "expected ',' or ']'", "2],"},
+            {"\"extra\":{\"a\":{\"b\":1 \"c\":2}},\"device\":", "expected ',' or '}'", "\"c\""},
+            {"\"extra\":[[1,2}],\"device\":", "expected ',' or ']'", "}]"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char *bad = edit("\"device\":", cases[i][0]);
+            struct rk_submission a;
+            struct rk_chasil_error ea;
+            assert_int_equal(rk_submission_parse(bad, strlen(bad), &a, &ea), RK_EPARSE);
+            assert_string_equal(ea.message, cases[i][1]);
+            assert_int_equal(ea.offset, (long)(strstr(bad, cases[i][2]) - bad));
+            assert_int_equal(ref_parse(bad, strlen(bad), &a, &ea), RK_EPARSE);
+            free(bad);
+        }
+    }
     assert_int_equal(both_edit("\"race\":3", "\"race\":3 3"), RK_EPARSE);
     assert_int_equal(both_edit("\"race\":3", "\"race\":03"), RK_EPARSE);
     assert_int_equal(both_edit("\"device\":", "\"extra\":[1,}\"device\":"), RK_EPARSE);
