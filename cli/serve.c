@@ -68,12 +68,14 @@ static void usage(FILE *f)
         "                   [--access-log FILE|-] [--max-body BYTES] [--web DIR]\n"
         "                   [--port-file FILE] [--max-conn N] [--timeout SECONDS]\n"
         "                   [--key FILE] [--log-id NAME] [--rate-addr N] [--no-rate-limit]\n"
-        "                   [--cache-ms N] [--no-cache]\n"
-        "                   [--key FILE] [--log-id NAME] [--model FILE]\n"
+        "                   [--cache-ms N] [--no-cache] [--no-warm] [--model FILE]\n"
         "  --model: model angka untuk POST /api/read / digit model for the photo reader;\n"
         "           default $REKAP_MODEL or models/digits.bin (the reader is off without one)\n"
         "  --key: kunci penanda tangan log (dibuat bila belum ada) / log signing key, created\n"
         "         if missing; default: <db>.key next to an SQLite file\n"
+        "  --no-warm: jangan muat semua TPS, akun dan kunci perangkat ke memori saat mulai /\n"
+        "             skip loading every TPS, account and device key into memory at start\n"
+        "             (~1 KB per TPS; without it each upload reads them from the database)\n"
         "  --listen 127.0.0.1:8080 (bawaan/default); port 0 = pilih port bebas / any free port\n");
 }
 
@@ -97,13 +99,14 @@ int rk_cmd_serve(int argc, char **argv)
                                          {"no-rate-limit", no_argument, 0, 'N'},
                                          {"cache-ms", required_argument, 0, 'C'},
                                          {"no-cache", no_argument, 0, 'X'},
+                                         {"no-warm", no_argument, 0, 'W'},
                                          {"model", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:NC:Xm:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:t:a:b:w:p:c:T:k:L:R:NC:XWm:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.db_uri = optarg;
@@ -159,6 +162,9 @@ int rk_cmd_serve(int argc, char **argv)
             break;
         case 'X':
             cfg.no_cache = 1;
+            break;
+        case 'W':
+            cfg.no_warm = 1;
             break;
         case 'm':
             cfg.model_file = optarg;

@@ -42,8 +42,9 @@ struct store_pool {
     struct rk_regcache *regcache; /* shared by all handles: see store/regcache.h */
 };
 
-/* Registry rows kept in memory by the pool: a province's worth of TPS, devices and accounts
- * (3 x ~88,000 at most per province, under 100 MB); a national night cycles through it. */
+/* Registry rows kept in memory by the pool as it fills lazily: a province's worth of TPS,
+ * devices and accounts (3 x ~88,000 at most per province, under 100 MB). The warm-up
+ * (warmer()) grows it to the whole registry: national, 1.3 million rows, ~460 MB. */
 #define POOL_REGCACHE_ENTRIES (1u << 18)
 
 struct rk_server {
@@ -68,6 +69,12 @@ struct rk_server {
     pthread_cond_t pub_cv;
     unsigned publish_ms;
     struct rk_batcher *batcher; /* group-commit writer for submissions */
+    /* Registry warm-up (warmer()): its own handle, woken to stop. */
+    struct rk_store *warm_store;
+    pthread_t warm;
+    int warm_running;
+    pthread_mutex_t warm_mu;
+    pthread_cond_t warm_cv;
     int limits_on;
     struct rcache *cache;
     pthread_mutex_t rl_mu;
@@ -608,6 +615,16 @@ static int parse_bind(const char *addr, unsigned short port, struct sockaddr_sto
 
 static void server_free(struct rk_server *srv)
 {
+    if (srv->warm_running) {
+        pthread_mutex_lock(&srv->warm_mu);
+        srv->warm_running = 0;
+        pthread_cond_signal(&srv->warm_cv);
+        pthread_mutex_unlock(&srv->warm_mu);
+        pthread_join(srv->warm, NULL);
+    }
+    rk_store_close(srv->warm_store);
+    pthread_mutex_destroy(&srv->warm_mu);
+    pthread_cond_destroy(&srv->warm_cv);
     if (srv->pub_running) {
         pthread_mutex_lock(&srv->pub_mu);
         srv->pub_running = 0;
@@ -693,20 +710,61 @@ int64_t rk_now_ms(void)
 
 /* Background publisher: a signed tree head at most publish_ms after the log grows, so a
  * witness's receipt is covered by a head within a second or so. */
+/* Waits on cv (mu held) for at most ms milliseconds. */
+static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, mu, &until);
+}
+
+/* Fills the registry cache with every TPS, account and device key, at start and again (at
+ * most once a minute) after a registry change emptied it: an upload then reads none of those
+ * rows from the database (store/regcache.h, rk_store_warm_cache). Runs beside the request
+ * threads, which meanwhile fill the cache as before. */
+static void *warmer(void *arg)
+{
+    struct rk_server *srv = arg;
+    long long warmed_at_clears = -1;
+    bool stats = getenv("REKAP_SERVE_STATS") != NULL;
+    pthread_mutex_lock(&srv->warm_mu);
+    while (srv->warm_running) {
+        long long hits, misses, clears;
+        rk_regcache_stats(srv->pool.regcache, &hits, &misses, &clears);
+        if (clears != warmed_at_clears) {
+            pthread_mutex_unlock(&srv->warm_mu);
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            int64_t rows = 0;
+            int rc = rk_store_warm_cache(srv->warm_store, &rows);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+            if (stats)
+                fprintf(stderr, "regcache: warmed with %lld rows in %.0f ms (%s)\n",
+                        (long long)rows, ms, rk_strerror(rc));
+            warmed_at_clears = clears;
+            pthread_mutex_lock(&srv->warm_mu);
+        }
+        if (srv->warm_running)
+            wait_ms(&srv->warm_cv, &srv->warm_mu, 60000);
+    }
+    pthread_mutex_unlock(&srv->warm_mu);
+    return NULL;
+}
+
 static void *publisher(void *arg)
 {
     struct rk_server *srv = arg;
     pthread_mutex_lock(&srv->pub_mu);
     while (srv->pub_running) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += srv->publish_ms / 1000;
-        until.tv_nsec += (long)(srv->publish_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&srv->pub_cv, &srv->pub_mu, &until);
+        wait_ms(&srv->pub_cv, &srv->pub_mu, srv->publish_ms);
         if (!srv->pub_running)
             break;
         pthread_mutex_unlock(&srv->pub_mu);
@@ -784,6 +842,8 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     pthread_mutex_init(&srv->view_mu, NULL);
     pthread_mutex_init(&srv->pub_mu, NULL);
     pthread_cond_init(&srv->pub_cv, NULL);
+    pthread_mutex_init(&srv->warm_mu, NULL);
+    pthread_cond_init(&srv->warm_cv, NULL);
     srv->publish_ms = cfg->publish_ms ? cfg->publish_ms : 1000;
     pthread_mutex_init(&srv->rl_mu, NULL);
     uint8_t secret[16];
@@ -874,6 +934,14 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     srv->pub_running = 1;
     if (pthread_create(&srv->pub, NULL, publisher, srv) != 0)
         srv->pub_running = 0;
+    /* A cold cache only costs speed, so a failure here is not one to refuse to start over. */
+    if (!cfg->no_warm && rk_store_open(cfg->db_uri, &srv->warm_store) == RK_OK) {
+        rk_store_attach_cache(srv->warm_store, srv->pool.regcache);
+        rk_store_leave_checkpoints(srv->warm_store);
+        srv->warm_running = 1;
+        if (pthread_create(&srv->warm, NULL, warmer, srv) != 0)
+            srv->warm_running = 0;
+    }
     *out = srv;
     return RK_OK;
 }

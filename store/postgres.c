@@ -81,6 +81,7 @@ enum pq_stmt {
     PQ_SESSION_PURGE,
     PQ_DEVICE_PUT,
     PQ_DEVICE_GET,
+    PQ_DEVICE_LIST,
     PQ_DEVICE_REVOKE,
     PQ_REGISTRY_GEN,
     PQ_COUNT
@@ -245,6 +246,8 @@ static const char *const pq_sql[PQ_COUNT] = {
                       "VALUES($1, $2::bigint, $3::bytea, $4::bigint)",
     [PQ_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
                       "FROM device_keys WHERE key_id = $1",
+    [PQ_DEVICE_LIST] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
+                       "FROM device_keys WHERE key_id > $1 ORDER BY key_id LIMIT " PAGE_ROWS_STR,
     [PQ_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = $2::bigint "
                          "WHERE key_id = $1 AND revoked_at IS NULL",
 };
@@ -1976,6 +1979,16 @@ static int pg_device_put(struct rk_store *s, const struct rk_device_key *k)
     return guarded(P(s), PQ_DEVICE_PUT, &a, NULL);
 }
 
+static void read_device(struct pg_store *q, PGresult *res, int row, struct rk_device_key *out)
+{
+    memset(out, 0, sizeof *out);
+    copy_val(out->key_id, sizeof out->key_id, res, row, 0);
+    out->user_id = ival(res, row, 1);
+    get_fixed(q, res, row, 2, out->pub, RK_DEVICE_PUB_BYTES);
+    out->created_at = ival(res, row, 3);
+    out->revoked_at = ival(res, row, 4);
+}
+
 static int pg_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out)
 {
     struct pg_store *q = P(s);
@@ -1985,18 +1998,37 @@ static int pg_device_get(struct rk_store *s, const char *key_id, struct rk_devic
     int rc = run(q, PQ_DEVICE_GET, &a, &res);
     if (rc != RK_OK)
         return rc;
-    if (PQntuples(res)) {
-        memset(out, 0, sizeof *out);
-        copy_val(out->key_id, sizeof out->key_id, res, 0, 0);
-        out->user_id = ival(res, 0, 1);
-        get_fixed(q, res, 0, 2, out->pub, RK_DEVICE_PUB_BYTES);
-        out->created_at = ival(res, 0, 3);
-        out->revoked_at = ival(res, 0, 4);
-    } else {
+    if (PQntuples(res))
+        read_device(q, res, 0, out);
+    else
         rc = RK_ENOTFOUND;
-    }
     PQclear(res);
     return rc;
+}
+
+/* Page by page after the last key id seen, like the other listings. */
+static int pg_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
+{
+    struct pg_store *q = P(s);
+    char after[RK_KEY_ID_HEX_LEN + 1] = "";
+    for (;;) {
+        struct pargs a = {0};
+        a_text(&a, after);
+        PGresult *res;
+        int rc = run(q, PQ_DEVICE_LIST, &a, &res);
+        if (rc != RK_OK)
+            return rc;
+        int n = PQntuples(res);
+        for (int i = 0; i < n && rc == 0; i++) {
+            struct rk_device_key k;
+            read_device(q, res, i, &k);
+            rc = fn(ud, &k);
+            memcpy(after, k.key_id, sizeof after);
+        }
+        PQclear(res);
+        if (rc != 0 || n < PAGE_ROWS)
+            return rc;
+    }
 }
 
 static int pg_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
@@ -2070,6 +2102,7 @@ static const struct rk_store_ops pg_ops = {
     .session_purge = pg_session_purge,
     .device_put = pg_device_put,
     .device_get = pg_device_get,
+    .device_list = pg_device_list,
     .device_revoke = pg_device_revoke,
 };
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define KEY_MAX 24
+/* The most entries a warm-up may grow the table to (~1.3 GB at ~380 bytes an entry). */
+#define REGCACHE_HARD_MAX ((size_t)1 << 22)
 
 struct entry {
     uint64_t hash;
@@ -124,17 +126,48 @@ bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind k
     return hit;
 }
 
-void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
-                     const char *key, const void *val, size_t len)
+/* Doubles the table (and the entry limit): the warm-up fills past the lazy limit. */
+static bool grow_locked(struct rk_regcache *c)
 {
-    if (strlen(key) >= KEY_MAX || len == 0 || len > UINT32_MAX) return;
+    size_t cap = (c->mask + 1) * 2;
+    if (c->max * 2 > REGCACHE_HARD_MAX) return false;
+    struct entry *slots = calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    struct entry *old = c->slots;
+    size_t old_cap = c->mask + 1;
+    c->slots = slots;
+    c->mask = cap - 1;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].kind) {
+            size_t j = (size_t)old[i].hash & c->mask;
+            while (slots[j].kind)
+                j = (j + 1) & c->mask;
+            slots[j] = old[i];
+        }
+    free(old);
+    c->max *= 2;
+    return true;
+}
+
+/* put (grow = false) or fill (grow = true): true when the value is (or already was) held. */
+static bool store_value(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                        const char *key, const void *val, size_t len, bool grow)
+{
+    if (strlen(key) >= KEY_MAX || len == 0 || len > UINT32_MAX) return false;
     void *copy = malloc(len);
-    if (!copy) return;
+    if (!copy) return false;
     memcpy(copy, val, len);
     uint64_t h = hash(kind, key);
+    bool held = false;
     pthread_mutex_lock(&c->mu);
-    if (gen == c->gen) {
-        if (c->n >= c->max) clear_locked(c);
+    bool room = gen == c->gen;
+    if (room && c->n >= c->max) {
+        if (!grow)
+            clear_locked(c);
+        else
+            room = grow_locked(c);
+    }
+    if (room) {
         struct entry *e = probe(c, h, kind, key);
         if (!e->kind) {
             e->hash = h;
@@ -145,7 +178,37 @@ void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind k
             copy = NULL;
             c->n++;
         }
+        held = true;
     }
     pthread_mutex_unlock(&c->mu);
     free(copy);
+    return held;
+}
+
+void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                     const char *key, const void *val, size_t len)
+{
+    (void)store_value(c, gen, kind, key, val, len, false);
+}
+
+bool rk_regcache_fill(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                      const char *key, const void *val, size_t len)
+{
+    return store_value(c, gen, kind, key, val, len, true);
+}
+
+void rk_regcache_reserve(struct rk_regcache *c, size_t more)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->n + more > c->max && grow_locked(c))
+        ;
+    pthread_mutex_unlock(&c->mu);
+}
+
+size_t rk_regcache_size(struct rk_regcache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->n;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }

@@ -6,7 +6,9 @@
  * for the number of TPS expected in each region (a count over the region's subtree). Exactness
  * comes from a generation number in the database that triggers bump on every change to those tables
  * (migration 6): an entry is only ever served to a reader whose snapshot has the generation it was
- * read at. */
+ * read at. A server warms it at start with every TPS, account and device key
+ * (rk_store_warm_cache), since an upload's own rows are each looked up once and a lazily
+ * filled cache never hits on them. */
 #ifndef REKAP_STORE_REGCACHE_H
 #define REKAP_STORE_REGCACHE_H
 
@@ -38,5 +40,19 @@ bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind k
  * cache has moved to another generation meanwhile. A full cache is emptied first. */
 void rk_regcache_put(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
                      const char *key, const void *val, size_t len);
+
+/* As put, for a warm-up (rk_store_warm_cache): a full cache grows (doubling, up to ~4 million
+ * entries) instead of being emptied. true when the value is now held; false when the cache
+ * moved to another generation, cannot grow or memory ran out (the warm-up then stops). */
+bool rk_regcache_fill(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind kind,
+                      const char *key, const void *val, size_t len);
+
+/* Grows the cache (as fill would) to hold at least more entries beyond those it holds, in
+ * one go rather than by doubling under the fills: each growth rehashes under the lock that
+ * every request thread's lookup takes. */
+void rk_regcache_reserve(struct rk_regcache *c, size_t more);
+
+/* Entries held now. */
+size_t rk_regcache_size(struct rk_regcache *c);
 
 #endif

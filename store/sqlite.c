@@ -66,6 +66,7 @@ enum stmt_id {
     ST_SESSION_PURGE,
     ST_DEVICE_PUT,
     ST_DEVICE_GET,
+    ST_DEVICE_LIST,
     ST_DEVICE_REVOKE,
     ST_REGISTRY_GEN,
     ST_TX_BEGIN,
@@ -209,6 +210,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "VALUES(?1, ?2, ?3, ?4)",
     [ST_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
                       "FROM device_keys WHERE key_id = ?1",
+    [ST_DEVICE_LIST] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
+                       "FROM device_keys ORDER BY key_id",
     [ST_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = ?2 "
                          "WHERE key_id = ?1 AND revoked_at IS NULL",
 #undef USER_COLS
@@ -1646,6 +1649,17 @@ static int sq_device_put(struct rk_store *s, const struct rk_device_key *k)
     return step_done(q, st);
 }
 
+static void read_device(sqlite3_stmt *st, struct rk_device_key *out)
+{
+    memset(out, 0, sizeof *out);
+    copy_col(out->key_id, sizeof out->key_id, st, 0);
+    out->user_id = sqlite3_column_int64(st, 1);
+    if (sqlite3_column_bytes(st, 2) == RK_DEVICE_PUB_BYTES)
+        memcpy(out->pub, sqlite3_column_blob(st, 2), RK_DEVICE_PUB_BYTES);
+    out->created_at = sqlite3_column_int64(st, 3);
+    out->revoked_at = sqlite3_column_int64(st, 4);
+}
+
 static int sq_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out)
 {
     struct sqlite_store *q = S(s);
@@ -1654,17 +1668,33 @@ static int sq_device_get(struct rk_store *s, const char *key_id, struct rk_devic
         return RK_EDB;
     sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        copy_col(out->key_id, sizeof out->key_id, st, 0);
-        out->user_id = sqlite3_column_int64(st, 1);
-        if (sqlite3_column_bytes(st, 2) == RK_DEVICE_PUB_BYTES)
-            memcpy(out->pub, sqlite3_column_blob(st, 2), RK_DEVICE_PUB_BYTES);
-        out->created_at = sqlite3_column_int64(st, 3);
-        out->revoked_at = sqlite3_column_int64(st, 4);
-    }
+    if (rc == SQLITE_ROW)
+        read_device(st, out);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
+}
+
+struct visit_device {
+    rk_device_visit fn;
+    void *ud;
+};
+
+static int device_row(sqlite3_stmt *st, void *ctx)
+{
+    struct visit_device *v = ctx;
+    struct rk_device_key k;
+    read_device(st, &k);
+    return v->fn(v->ud, &k);
+}
+
+static int sq_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_DEVICE_LIST);
+    if (!st)
+        return RK_EDB;
+    struct visit_device v = {fn, ud};
+    return each_row(q, st, device_row, &v);
 }
 
 static int sq_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
@@ -1799,6 +1829,7 @@ static const struct rk_store_ops sqlite_ops = {
     .session_purge = sq_session_purge,
     .device_put = sq_device_put,
     .device_get = sq_device_get,
+    .device_list = sq_device_list,
     .device_revoke = sq_device_revoke,
 };
 

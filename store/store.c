@@ -123,6 +123,60 @@ static void id_key(int64_t id, char key[24])
     snprintf(key, 24, "%lld", (long long)id);
 }
 
+struct warm {
+    struct rk_store *s;
+    int64_t rows;
+};
+
+static int warm_put(struct warm *w, enum rk_regcache_kind kind, const char *key,
+                    const void *val, size_t len)
+{
+    if (!rk_regcache_fill(w->s->cache, w->s->cache_gen, kind, key, val, len))
+        return RK_ECONFLICT;
+    w->rows++;
+    return 0;
+}
+
+static int warm_region(void *ud, const struct rk_region *r)
+{
+    return warm_put(ud, RK_RC_REGION, r->code, r, sizeof *r);
+}
+
+static int warm_user(void *ud, const struct rk_user *u)
+{
+    char key[24];
+    id_key(u->p.user_id, key);
+    return warm_put(ud, RK_RC_USER, key, u, sizeof *u);
+}
+
+static int warm_device(void *ud, const struct rk_device_key *k)
+{
+    return warm_put(ud, RK_RC_DEVICE, k->key_id, k, sizeof *k);
+}
+
+int rk_store_warm_cache(struct rk_store *s, int64_t *rows)
+{
+    struct warm w = {s, 0};
+    if (!s->cache || s->ops->in_transaction(s))
+        return RK_EUNSUPPORTED;
+    int rc = rk_store_read_begin(s);
+    if (rc == RK_OK && !s->cache_on)
+        rc = RK_EUNSUPPORTED;
+    int64_t counts[RK_LEVEL_COUNT];
+    if (rc == RK_OK && (rc = s->ops->region_counts(s, "", counts)) == RK_OK)
+        rk_regcache_reserve(s->cache, (size_t)counts[RK_LEVEL_TPS] * 3); /* TPS, KPPS, device */
+    if (rc == RK_OK)
+        rc = s->ops->region_at_level(s, "", RK_LEVEL_TPS, warm_region, &w);
+    if (rc == RK_OK)
+        rc = s->ops->user_list(s, "", warm_user, &w);
+    if (rc == RK_OK)
+        rc = s->ops->device_list(s, warm_device, &w);
+    rk_store_read_end(s);
+    if (rows)
+        *rows = w.rows;
+    return rc;
+}
+
 /* The body of a cached getter: out from the cache, else from the engine's lookup (an
  * expression giving a status), which is then cached. */
 #define CACHED(s, kind, key, out, len, lookup)                                                 \
@@ -674,6 +728,11 @@ int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device
     if (!key_id)
         return RK_EINVAL;
     CACHED(s, RK_RC_DEVICE, key_id, out, sizeof *out, s->ops->device_get(s, key_id, out));
+}
+
+int rk_store_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
+{
+    return s->ops->device_list(s, fn, ud);
 }
 
 int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)

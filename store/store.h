@@ -25,6 +25,7 @@ typedef int (*rk_region_visit)(void *ud, const struct rk_region *r);
 typedef int (*rk_election_visit)(void *ud, const struct rk_election *e);
 typedef int (*rk_race_visit)(void *ud, const struct rk_race *r);
 typedef int (*rk_user_visit)(void *ud, const struct rk_user *u);
+typedef int (*rk_device_visit)(void *ud, const struct rk_device_key *k);
 
 /* Opens (creating and migrating when needed) the store named by uri: "sqlite:PATH", a bare
  * PATH (SQLite), or "postgres:CONNINFO". On success *out owns the handle. Returns RK_OK,
@@ -84,7 +85,8 @@ void rk_store_read_end(struct rk_store *s);
  * database's registry generation (bumped by triggers on every change to those tables) is the
  * one they were read at, so answers stay exactly those of the database. Outside
  * rk_store_read_begin/_end, or inside a write transaction, the handle reads the database as
- * always. max_entries bounds memory (the cache empties itself when full): 16 .. 16,777,216. */
+ * always. max_entries bounds memory (the cache empties itself when full; only
+ * rk_store_warm_cache grows it): 16 .. 16,777,216. */
 struct rk_regcache;
 int rk_regcache_new(size_t max_entries, struct rk_regcache **out);
 void rk_regcache_free(struct rk_regcache *c);
@@ -92,6 +94,16 @@ void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses
                        long long *clears);
 /* Attaches c (NULL detaches). c must outlive the handle's use of it. */
 void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c);
+
+/* Warms the attached cache with every TPS, account and device key, read in one snapshot by
+ * three sequential scans: what an upload looks up, so that on election night no request
+ * thread reads those rows from the database (each is needed once, so a lazily filled cache
+ * never hits on them). The cache grows past its limit for this (see rk_regcache_fill).
+ * *rows (may be NULL) gets the rows put in. Returns RK_OK; RK_EUNSUPPORTED without an
+ * attached cache or a registry generation; RK_ECONFLICT when the registry changed or the cache
+ * could not grow part way (what was put stays valid: it was read at the cache's generation);
+ * a store error. Costs about 1 s of one core per 100,000 TPS (docs/operations.md). */
+int rk_store_warm_cache(struct rk_store *s, int64_t *rows);
 
 /* Whether an explicit transaction (rk_store_begin) is open on s: lets a function that must be
  * atomic join its caller's transaction (with a savepoint) instead of starting its own. */
@@ -356,6 +368,9 @@ int rk_store_device_put(struct rk_store *s, const struct rk_device_key *k);
 
 /* Looks a device key up by key id, revoked or not. RK_ENOTFOUND when absent. */
 int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out);
+
+/* Visits every device key, revoked or not, in key id order. */
+int rk_store_device_list(struct rk_store *s, rk_device_visit fn, void *ud);
 
 /* Revokes a key at now. RK_ENOTFOUND when absent, RK_ECONFLICT when already revoked. */
 int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now);

@@ -81,6 +81,7 @@ struct rk_store_ops {
     int (*session_purge)(struct rk_store *s, int64_t now, int64_t *n);
     int (*device_put)(struct rk_store *s, const struct rk_device_key *k);
     int (*device_get)(struct rk_store *s, const char *key_id, struct rk_device_key *out);
+    int (*device_list)(struct rk_store *s, rk_device_visit fn, void *ud);
     int (*device_revoke)(struct rk_store *s, const char *key_id, int64_t now);
 };
 

@@ -57,8 +57,8 @@ DB="$T/t.db"
 "$REKAP" serve --db "$DB" --max-body 0 2>/dev/null
 [ $? -eq 2 ] || fail "--max-body 0 should be a usage error"
 
-"$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port" --threads 2 \
-    --access-log "$T/access.log" --max-body 2000 >"$T/out" 2>"$T/err" &
+REKAP_SERVE_STATS=1 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port" \
+    --threads 2 --access-log "$T/access.log" --max-body 2000 >"$T/out" 2>"$T/err" &
 PID=$!
 for _ in $(seq 100); do
     [ -s "$T/port" ] && break
@@ -159,6 +159,22 @@ rc=$?
 PID=
 [ $rc -eq 0 ] || fail "server exit status $rc after SIGTERM"
 [ ! -e "$T/port" ] || fail "port file left behind"
+# The registry warm-up ran at start: the 3 TPS (the fixture has no accounts or device keys).
+grep -q '^regcache: warmed with 3 rows in [0-9]* ms (success)$' "$T/err" || fail "no warm-up line"
+# ... and --no-warm skips it.
+REKAP_SERVE_STATS=1 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port2" \
+    --threads 2 --no-warm >/dev/null 2>"$T/err2" &
+PID=$!
+for _ in $(seq 100); do
+    [ -s "$T/port2" ] && break
+    kill -0 "$PID" 2>/dev/null || fail "server (--no-warm) exited early"
+    sleep 0.05
+done
+kill -TERM "$PID"
+wait "$PID"
+PID=
+! grep -q 'warmed' "$T/err2" || fail "--no-warm still warmed: $(cat "$T/err2")"
+grep -q '^regcache: 0 hits' "$T/err2" || fail "--no-warm: no stats line: $(cat "$T/err2")"
 
 # Access log: one JSON object per request with the status the client saw.
 n=$(wc -l <"$T/access.log")

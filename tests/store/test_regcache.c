@@ -5,6 +5,7 @@
  * the cache is not used. Both engines. */
 #include "testutil.h"
 #include "rekap/status.h"
+#include "store/regcache.h"
 #include "store/store.h"
 
 #include <sqlite3.h>
@@ -215,6 +216,130 @@ static void test_bounded(void **state)
     assert_int_equal(rk_regcache_new(4, &bad), RK_EINVAL);
 }
 
+/* Adds TPS 1101012001002.. with a KPPS account and a device key each (n in all). */
+static void add_tps(struct fx *f, int n)
+{
+    for (int i = 2; i < 2 + n; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "1101012001%03d", i);
+        struct rk_region g;
+        assert_int_equal(rk_region_init(&g, code, 13, "TPS", 3), RK_OK);
+        g.dpt_l = (uint32_t)(100 + i);
+        g.dpt_p = (uint32_t)(200 + i);
+        assert_int_equal(rk_store_region_put(f->w, &g), RK_OK);
+        struct rk_user u;
+        memset(&u, 0, sizeof u);
+        snprintf(u.p.username, sizeof u.p.username, "kpps-%s", code);
+        u.p.role = RK_ROLE_KPPS;
+        snprintf(u.p.scope, sizeof u.p.scope, "%s", code);
+        u.created_at = 1732500000 + i;
+        snprintf(u.pwhash, sizeof u.pwhash,
+                 "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g");
+        assert_int_equal(rk_store_user_put(f->w, &u), RK_OK);
+        struct rk_device_key k = {.user_id = u.p.user_id, .created_at = 1732500100 + i};
+        for (int b = 0; b < RK_DEVICE_PUB_BYTES; b++)
+            k.pub[b] = (uint8_t)(b * 13 + i);
+        rk_auth_device_key_id(k.pub, k.key_id);
+        assert_int_equal(rk_store_device_put(f->w, &k), RK_OK);
+    }
+}
+
+struct keys {
+    int n;
+    char id[64][RK_KEY_ID_HEX_LEN + 1];
+    int64_t user[64];
+};
+
+static int collect_key(void *ud, const struct rk_device_key *k)
+{
+    struct keys *ks = ud;
+    assert_true(ks->n < 64);
+    memcpy(ks->id[ks->n], k->key_id, sizeof ks->id[0]);
+    ks->user[ks->n++] = k->user_id;
+    return 0;
+}
+
+static long long misses(struct fx *f)
+{
+    long long h, m, c;
+    rk_regcache_stats(f->c, &h, &m, &c);
+    return m;
+}
+
+/* The warm-up puts every TPS, account and device key in, growing the cache past its limit
+ * (16 here); afterwards an upload's lookups are all hits with the database's exact answers,
+ * and a change still reaches the next snapshot. */
+static void test_warm(void **state)
+{
+    struct fx *f = *state;
+    add_tps(f, 30); /* 31 TPS, 31 accounts, 31 keys */
+    struct keys ks = {0};
+    assert_int_equal(rk_store_device_list(f->w, collect_key, &ks), RK_OK);
+    assert_int_equal(ks.n, 31);
+    for (int i = 1; i < ks.n; i++)
+        assert_true(strcmp(ks.id[i - 1], ks.id[i]) < 0);
+
+    /* Not without a cache, not inside a write transaction. */
+    assert_int_equal(rk_store_warm_cache(f->w, NULL), RK_EUNSUPPORTED);
+    assert_int_equal(rk_store_begin(f->r), RK_OK);
+    assert_int_equal(rk_store_warm_cache(f->r, NULL), RK_EUNSUPPORTED);
+    assert_int_equal(rk_store_rollback(f->r), RK_OK);
+
+    int64_t rows = 0;
+    assert_int_equal(rk_store_warm_cache(f->r, &rows), RK_OK);
+    assert_int_equal(rows, 93);
+    assert_int_equal(rk_regcache_size(f->c), 93);
+
+    long long h0 = hits(f), m0 = misses(f);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    for (int i = 0; i < ks.n; i++) {
+        struct rk_device_key k, k2;
+        assert_int_equal(rk_store_device_get(f->r, ks.id[i], &k), RK_OK);
+        assert_int_equal(rk_store_device_get(f->w, ks.id[i], &k2), RK_OK); /* uncached */
+        assert_string_equal(k.key_id, k2.key_id);
+        assert_int_equal(k.user_id, k2.user_id);
+        assert_memory_equal(k.pub, k2.pub, RK_DEVICE_PUB_BYTES);
+        assert_int_equal(k.created_at, k2.created_at);
+        assert_int_equal(k.revoked_at, 0);
+        struct rk_user u, u2;
+        assert_int_equal(rk_store_user_get(f->r, k.user_id, &u), RK_OK);
+        assert_int_equal(rk_store_user_get(f->w, k.user_id, &u2), RK_OK);
+        assert_string_equal(u.p.username, u2.p.username);
+        assert_string_equal(u.p.scope, u2.p.scope);
+        assert_int_equal(u.p.role, u2.p.role);
+        assert_string_equal(u.pwhash, u2.pwhash);
+        assert_int_equal(u.created_at, u2.created_at);
+        struct rk_region g, g2;
+        assert_int_equal(rk_store_region_get(f->r, u.p.scope, &g), RK_OK);
+        assert_int_equal(rk_store_region_get(f->w, u.p.scope, &g2), RK_OK);
+        assert_string_equal(g.code, g2.code);
+        assert_string_equal(g.name, g2.name);
+        assert_int_equal(g.level, RK_LEVEL_TPS);
+        assert_int_equal(g.dpt_l, g2.dpt_l);
+        assert_int_equal(g.dpt_p, g2.dpt_p);
+    }
+    rk_store_read_end(f->r);
+    assert_int_equal(hits(f) - h0, 93);
+    assert_int_equal(misses(f) - m0, 0);
+
+    /* A key revoked through another handle: the next snapshot reads it afresh. */
+    assert_int_equal(rk_store_device_revoke(f->w, ks.id[3], 1732600000), RK_OK);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    struct rk_device_key k;
+    assert_int_equal(rk_store_device_get(f->r, ks.id[3], &k), RK_OK);
+    assert_int_equal(k.revoked_at, 1732600000);
+    rk_store_read_end(f->r);
+    assert_int_equal(rk_regcache_size(f->c), 1);
+    /* Warming again serves the revocation too. */
+    assert_int_equal(rk_store_warm_cache(f->r, &rows), RK_OK);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    h0 = hits(f);
+    assert_int_equal(rk_store_device_get(f->r, ks.id[3], &k), RK_OK);
+    assert_int_equal(k.revoked_at, 1732600000);
+    assert_int_equal(hits(f) - h0, 1);
+    rk_store_read_end(f->r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_outside_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
