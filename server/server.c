@@ -724,9 +724,46 @@ static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms)
     pthread_cond_timedwait(cv, mu, &until);
 }
 
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* One warm-up (rk_store_warm_step), paced: after each step of WARM_STEP_ROWS rows it sleeps
+ * three times as long as the step took, so it takes at most a quarter of one core from the
+ * uploads (after a restart in the middle of the night they come first). Not by a lower nice
+ * value: the warm-up takes the cache's lock for every row, and a thread the scheduler puts
+ * off while holding it would stall every request thread behind it. Called and returns with
+ * warm_mu held; stops early when the server stops. */
+#define WARM_STEP_ROWS 2000
+static void warm_once(struct rk_server *srv, bool stats)
+{
+    struct rk_warm w;
+    rk_store_warm_begin(&w);
+    double t0 = mono_ms(), busy = 0;
+    int rc = RK_OK;
+    while (srv->warm_running && !w.done) {
+        pthread_mutex_unlock(&srv->warm_mu);
+        double s0 = mono_ms();
+        rc = rk_store_warm_step(srv->warm_store, &w, WARM_STEP_ROWS);
+        double took = mono_ms() - s0;
+        busy += took;
+        pthread_mutex_lock(&srv->warm_mu);
+        if (rc != RK_OK)
+            break;
+        if (srv->warm_running && !w.done)
+            wait_ms(&srv->warm_cv, &srv->warm_mu, (unsigned)(3 * took) + 1);
+    }
+    if (stats)
+        fprintf(stderr, "regcache: warmed with %lld rows in %.0f ms (%.0f ms working, %s)\n",
+                (long long)w.rows, mono_ms() - t0, busy, rk_strerror(rc));
+}
+
 /* Fills the registry cache with every TPS, account and device key, at start and again (at
  * most once a minute) after a registry change emptied it: an upload then reads none of those
- * rows from the database (store/regcache.h, rk_store_warm_cache). Runs beside the request
+ * rows from the database (store/regcache.h, rk_store_warm_step). Runs beside the request
  * threads, which meanwhile fill the cache as before. */
 static void *warmer(void *arg)
 {
@@ -738,19 +775,8 @@ static void *warmer(void *arg)
         long long hits, misses, clears;
         rk_regcache_stats(srv->pool.regcache, &hits, &misses, &clears);
         if (clears != warmed_at_clears) {
-            pthread_mutex_unlock(&srv->warm_mu);
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            int64_t rows = 0;
-            int rc = rk_store_warm_cache(srv->warm_store, &rows);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-            if (stats)
-                fprintf(stderr, "regcache: warmed with %lld rows in %.0f ms (%s)\n",
-                        (long long)rows, ms, rk_strerror(rc));
             warmed_at_clears = clears;
-            pthread_mutex_lock(&srv->warm_mu);
+            warm_once(srv, stats);
         }
         if (srv->warm_running)
             wait_ms(&srv->warm_cv, &srv->warm_mu, 60000);

@@ -81,7 +81,9 @@ enum pq_stmt {
     PQ_SESSION_PURGE,
     PQ_DEVICE_PUT,
     PQ_DEVICE_GET,
-    PQ_DEVICE_LIST,
+    PQ_REGION_PAGE,
+    PQ_USER_PAGE,
+    PQ_DEVICE_PAGE,
     PQ_DEVICE_REVOKE,
     PQ_REGISTRY_GEN,
     PQ_COUNT
@@ -246,8 +248,11 @@ static const char *const pq_sql[PQ_COUNT] = {
                       "VALUES($1, $2::bigint, $3::bytea, $4::bigint)",
     [PQ_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
                       "FROM device_keys WHERE key_id = $1",
-    [PQ_DEVICE_LIST] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
-                       "FROM device_keys WHERE key_id > $1 ORDER BY key_id LIMIT " PAGE_ROWS_STR,
+    [PQ_REGION_PAGE] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                       "WHERE level = $1::int AND code > $2 ORDER BY code LIMIT $3::int",
+    [PQ_USER_PAGE] = USER_SELECT "WHERE id > $1::bigint ORDER BY id LIMIT $2::int",
+    [PQ_DEVICE_PAGE] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
+                       "FROM device_keys WHERE key_id > $1 ORDER BY key_id LIMIT $2::int",
     [PQ_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = $2::bigint "
                          "WHERE key_id = $1 AND revoked_at IS NULL",
 };
@@ -2006,29 +2011,42 @@ static int pg_device_get(struct rk_store *s, const char *key_id, struct rk_devic
     return rc;
 }
 
-/* Page by page after the last key id seen, like the other listings. */
-static int pg_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
+static int pg_registry_page(struct rk_store *s, enum rk_registry_kind kind, const char *after,
+                            int limit, int (*fn)(void *ud, const void *row), void *ud)
 {
     struct pg_store *q = P(s);
-    char after[RK_KEY_ID_HEX_LEN + 1] = "";
-    for (;;) {
-        struct pargs a = {0};
+    static const enum pq_stmt ids[] = {PQ_REGION_PAGE, PQ_USER_PAGE, PQ_DEVICE_PAGE};
+    if ((unsigned)kind > RK_REGISTRY_DEVICES)
+        return RK_EINVAL;
+    struct pargs a = {0};
+    if (kind == RK_REGISTRY_TPS)
+        a_int(&a, RK_LEVEL_TPS);
+    if (kind == RK_REGISTRY_USERS)
+        a_int(&a, strtoll(after, NULL, 10));
+    else
         a_text(&a, after);
-        PGresult *res;
-        int rc = run(q, PQ_DEVICE_LIST, &a, &res);
-        if (rc != RK_OK)
-            return rc;
-        int n = PQntuples(res);
-        for (int i = 0; i < n && rc == 0; i++) {
+    a_int(&a, limit);
+    PGresult *res;
+    int rc = run(q, ids[kind], &a, &res);
+    if (rc != RK_OK)
+        return rc;
+    int n = PQntuples(res);
+    for (int i = 0; i < n && rc == 0; i++) {
+        union {
+            struct rk_region r;
+            struct rk_user u;
             struct rk_device_key k;
-            read_device(q, res, i, &k);
-            rc = fn(ud, &k);
-            memcpy(after, k.key_id, sizeof after);
-        }
-        PQclear(res);
-        if (rc != 0 || n < PAGE_ROWS)
-            return rc;
+        } row;
+        if (kind == RK_REGISTRY_TPS)
+            read_region(res, i, &row.r);
+        else if (kind == RK_REGISTRY_USERS)
+            read_user(res, i, &row.u);
+        else
+            read_device(q, res, i, &row.k);
+        rc = fn(ud, &row);
     }
+    PQclear(res);
+    return rc;
 }
 
 static int pg_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
@@ -2102,7 +2120,7 @@ static const struct rk_store_ops pg_ops = {
     .session_purge = pg_session_purge,
     .device_put = pg_device_put,
     .device_get = pg_device_get,
-    .device_list = pg_device_list,
+    .registry_page = pg_registry_page,
     .device_revoke = pg_device_revoke,
 };
 

@@ -126,13 +126,9 @@ bool rk_regcache_get(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind k
     return hit;
 }
 
-/* Doubles the table (and the entry limit): the warm-up fills past the lazy limit. */
-static bool grow_locked(struct rk_regcache *c)
+/* Moves every entry into slots (cap entries, zeroed) and makes it the table. */
+static void rehash_locked(struct rk_regcache *c, struct entry *slots, size_t cap, size_t max)
 {
-    size_t cap = (c->mask + 1) * 2;
-    if (c->max * 2 > REGCACHE_HARD_MAX) return false;
-    struct entry *slots = calloc(cap, sizeof *slots);
-    if (!slots) return false;
     struct entry *old = c->slots;
     size_t old_cap = c->mask + 1;
     c->slots = slots;
@@ -145,7 +141,17 @@ static bool grow_locked(struct rk_regcache *c)
             slots[j] = old[i];
         }
     free(old);
-    c->max *= 2;
+    c->max = max;
+}
+
+/* Doubles the table (and the entry limit): the warm-up fills past the lazy limit. */
+static bool grow_locked(struct rk_regcache *c)
+{
+    size_t cap = (c->mask + 1) * 2;
+    if (c->max * 2 > REGCACHE_HARD_MAX) return false;
+    struct entry *slots = calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    rehash_locked(c, slots, cap, c->max * 2);
     return true;
 }
 
@@ -200,8 +206,23 @@ bool rk_regcache_fill(struct rk_regcache *c, int64_t gen, enum rk_regcache_kind 
 void rk_regcache_reserve(struct rk_regcache *c, size_t more)
 {
     pthread_mutex_lock(&c->mu);
-    while (c->n + more > c->max && grow_locked(c))
-        ;
+    size_t need = c->n + more, max = c->max, cap = c->mask + 1, old_max = max;
+    pthread_mutex_unlock(&c->mu);
+    while (max < need && max * 2 <= REGCACHE_HARD_MAX) {
+        max *= 2;
+        cap *= 2;
+    }
+    if (max == old_max) return;
+    /* Allocated and touched outside the lock: the page faults of a table of millions of slots
+     * would otherwise stall every request thread's lookup behind it. */
+    struct entry *slots = malloc(cap * sizeof *slots);
+    if (!slots) return;
+    memset(slots, 0, cap * sizeof *slots);
+    pthread_mutex_lock(&c->mu);
+    if (cap > c->mask + 1)
+        rehash_locked(c, slots, cap, max);
+    else
+        free(slots);
     pthread_mutex_unlock(&c->mu);
 }
 

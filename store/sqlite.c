@@ -66,7 +66,9 @@ enum stmt_id {
     ST_SESSION_PURGE,
     ST_DEVICE_PUT,
     ST_DEVICE_GET,
-    ST_DEVICE_LIST,
+    ST_REGION_PAGE,
+    ST_USER_PAGE,
+    ST_DEVICE_PAGE,
     ST_DEVICE_REVOKE,
     ST_REGISTRY_GEN,
     ST_TX_BEGIN,
@@ -210,8 +212,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "VALUES(?1, ?2, ?3, ?4)",
     [ST_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
                       "FROM device_keys WHERE key_id = ?1",
-    [ST_DEVICE_LIST] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
-                       "FROM device_keys ORDER BY key_id",
+    [ST_REGION_PAGE] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
+                       "WHERE level = ?1 AND code > ?2 ORDER BY code LIMIT ?3",
+    [ST_USER_PAGE] = USER_COLS "WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [ST_DEVICE_PAGE] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
+                       "FROM device_keys WHERE key_id > ?1 ORDER BY key_id LIMIT ?2",
     [ST_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = ?2 "
                          "WHERE key_id = ?1 AND revoked_at IS NULL",
 #undef USER_COLS
@@ -1674,27 +1679,49 @@ static int sq_device_get(struct rk_store *s, const char *key_id, struct rk_devic
     return rc == SQLITE_ROW ? RK_OK : rc == SQLITE_DONE ? RK_ENOTFOUND : fail(q, rc);
 }
 
-struct visit_device {
-    rk_device_visit fn;
+struct visit_page {
+    enum rk_registry_kind kind;
+    int (*fn)(void *ud, const void *row);
     void *ud;
 };
 
-static int device_row(sqlite3_stmt *st, void *ctx)
+static int page_row(sqlite3_stmt *st, void *ctx)
 {
-    struct visit_device *v = ctx;
-    struct rk_device_key k;
-    read_device(st, &k);
-    return v->fn(v->ud, &k);
+    struct visit_page *v = ctx;
+    union {
+        struct rk_region r;
+        struct rk_user u;
+        struct rk_device_key k;
+    } row;
+    if (v->kind == RK_REGISTRY_TPS)
+        read_region(st, &row.r);
+    else if (v->kind == RK_REGISTRY_USERS)
+        read_user(st, &row.u);
+    else
+        read_device(st, &row.k);
+    return v->fn(v->ud, &row);
 }
 
-static int sq_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
+static int sq_registry_page(struct rk_store *s, enum rk_registry_kind kind, const char *after,
+                            int limit, int (*fn)(void *ud, const void *row), void *ud)
 {
     struct sqlite_store *q = S(s);
-    sqlite3_stmt *st = stmt(q, ST_DEVICE_LIST);
+    static const enum stmt_id ids[] = {ST_REGION_PAGE, ST_USER_PAGE, ST_DEVICE_PAGE};
+    if ((unsigned)kind > RK_REGISTRY_DEVICES)
+        return RK_EINVAL;
+    sqlite3_stmt *st = stmt(q, ids[kind]);
     if (!st)
         return RK_EDB;
-    struct visit_device v = {fn, ud};
-    return each_row(q, st, device_row, &v);
+    int i = 1;
+    if (kind == RK_REGISTRY_TPS)
+        sqlite3_bind_int(st, i++, RK_LEVEL_TPS);
+    if (kind == RK_REGISTRY_USERS)
+        sqlite3_bind_int64(st, i++, strtoll(after, NULL, 10));
+    else
+        sqlite3_bind_text(st, i++, after, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, i, limit);
+    struct visit_page v = {kind, fn, ud};
+    return each_row(q, st, page_row, &v);
 }
 
 static int sq_device_revoke(struct rk_store *s, const char *key_id, int64_t now)
@@ -1829,7 +1856,7 @@ static const struct rk_store_ops sqlite_ops = {
     .session_purge = sq_session_purge,
     .device_put = sq_device_put,
     .device_get = sq_device_get,
-    .device_list = sq_device_list,
+    .registry_page = sq_registry_page,
     .device_revoke = sq_device_revoke,
 };
 

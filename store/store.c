@@ -123,55 +123,92 @@ static void id_key(int64_t id, char key[24])
     snprintf(key, 24, "%lld", (long long)id);
 }
 
-struct warm {
+struct warm_ctx {
     struct rk_store *s;
-    int64_t rows;
+    struct rk_warm *w;
 };
 
-static int warm_put(struct warm *w, enum rk_regcache_kind kind, const char *key,
-                    const void *val, size_t len)
+/* One row of a warm-up page into the cache, under the key its getter uses. */
+static int warm_row(void *ud, const void *row)
 {
-    if (!rk_regcache_fill(w->s->cache, w->s->cache_gen, kind, key, val, len))
+    struct rk_store *s = ((struct warm_ctx *)ud)->s;
+    struct rk_warm *w = ((struct warm_ctx *)ud)->w;
+    char key[24];
+    const void *val = row;
+    size_t len;
+    enum rk_regcache_kind kind;
+    switch (w->kind) {
+    case RK_REGISTRY_TPS:
+        kind = RK_RC_REGION;
+        len = sizeof(struct rk_region);
+        snprintf(key, sizeof key, "%s", ((const struct rk_region *)row)->code);
+        break;
+    case RK_REGISTRY_USERS:
+        kind = RK_RC_USER;
+        len = sizeof(struct rk_user);
+        id_key(((const struct rk_user *)row)->p.user_id, key);
+        break;
+    default:
+        kind = RK_RC_DEVICE;
+        len = sizeof(struct rk_device_key);
+        snprintf(key, sizeof key, "%s", ((const struct rk_device_key *)row)->key_id);
+        break;
+    }
+    if (!rk_regcache_fill(s->cache, s->cache_gen, kind, key, val, len))
         return RK_ECONFLICT;
+    memcpy(w->after, key, sizeof w->after);
     w->rows++;
     return 0;
 }
 
-static int warm_region(void *ud, const struct rk_region *r)
+void rk_store_warm_begin(struct rk_warm *w)
 {
-    return warm_put(ud, RK_RC_REGION, r->code, r, sizeof *r);
+    memset(w, 0, sizeof *w);
+    w->gen = -1;
+    w->kind = RK_REGISTRY_TPS;
 }
 
-static int warm_user(void *ud, const struct rk_user *u)
+int rk_store_warm_step(struct rk_store *s, struct rk_warm *w, int max_rows)
 {
-    char key[24];
-    id_key(u->p.user_id, key);
-    return warm_put(ud, RK_RC_USER, key, u, sizeof *u);
-}
-
-static int warm_device(void *ud, const struct rk_device_key *k)
-{
-    return warm_put(ud, RK_RC_DEVICE, k->key_id, k, sizeof *k);
+    if (!s->cache || s->ops->in_transaction(s) || max_rows < 1)
+        return s->cache && max_rows < 1 ? RK_EINVAL : RK_EUNSUPPORTED;
+    if (w->done)
+        return RK_OK;
+    int rc = rk_store_read_begin(s);
+    if (rc == RK_OK && !s->cache_on)
+        rc = RK_EUNSUPPORTED;
+    if (rc == RK_OK && w->gen >= 0 && s->cache_gen != w->gen)
+        rc = RK_ECONFLICT;
+    if (rc == RK_OK && w->gen < 0) {
+        int64_t counts[RK_LEVEL_COUNT];
+        w->gen = s->cache_gen;
+        /* Room for it all at once: TPS, their KPPS accounts and device keys. */
+        if ((rc = s->ops->region_counts(s, "", counts)) == RK_OK)
+            rk_regcache_reserve(s->cache, (size_t)counts[RK_LEVEL_TPS] * 3);
+    }
+    if (rc == RK_OK) {
+        int64_t before = w->rows;
+        struct warm_ctx ctx = {s, w};
+        rc = s->ops->registry_page(s, w->kind, w->after, max_rows, warm_row, &ctx);
+        if (rc == RK_OK && w->rows - before < max_rows) { /* that scan is over */
+            w->after[0] = '\0';
+            if (w->kind == RK_REGISTRY_DEVICES)
+                w->done = true;
+            else
+                w->kind = w->kind == RK_REGISTRY_TPS ? RK_REGISTRY_USERS : RK_REGISTRY_DEVICES;
+        }
+    }
+    rk_store_read_end(s);
+    return rc;
 }
 
 int rk_store_warm_cache(struct rk_store *s, int64_t *rows)
 {
-    struct warm w = {s, 0};
-    if (!s->cache || s->ops->in_transaction(s))
-        return RK_EUNSUPPORTED;
-    int rc = rk_store_read_begin(s);
-    if (rc == RK_OK && !s->cache_on)
-        rc = RK_EUNSUPPORTED;
-    int64_t counts[RK_LEVEL_COUNT];
-    if (rc == RK_OK && (rc = s->ops->region_counts(s, "", counts)) == RK_OK)
-        rk_regcache_reserve(s->cache, (size_t)counts[RK_LEVEL_TPS] * 3); /* TPS, KPPS, device */
-    if (rc == RK_OK)
-        rc = s->ops->region_at_level(s, "", RK_LEVEL_TPS, warm_region, &w);
-    if (rc == RK_OK)
-        rc = s->ops->user_list(s, "", warm_user, &w);
-    if (rc == RK_OK)
-        rc = s->ops->device_list(s, warm_device, &w);
-    rk_store_read_end(s);
+    struct rk_warm w;
+    rk_store_warm_begin(&w);
+    int rc;
+    while ((rc = rk_store_warm_step(s, &w, 5000)) == RK_OK && !w.done)
+        ;
     if (rows)
         *rows = w.rows;
     return rc;
@@ -730,9 +767,31 @@ int rk_store_device_get(struct rk_store *s, const char *key_id, struct rk_device
     CACHED(s, RK_RC_DEVICE, key_id, out, sizeof *out, s->ops->device_get(s, key_id, out));
 }
 
+struct device_pages {
+    rk_device_visit fn;
+    void *ud;
+    char after[RK_KEY_ID_HEX_LEN + 1];
+    int n;
+};
+
+static int device_page_row(void *ud, const void *row)
+{
+    struct device_pages *d = ud;
+    const struct rk_device_key *k = row;
+    memcpy(d->after, k->key_id, sizeof d->after);
+    d->n++;
+    return d->fn(d->ud, k);
+}
+
 int rk_store_device_list(struct rk_store *s, rk_device_visit fn, void *ud)
 {
-    return s->ops->device_list(s, fn, ud);
+    struct device_pages d = {.fn = fn, .ud = ud};
+    for (;;) {
+        d.n = 0;
+        int rc = s->ops->registry_page(s, RK_REGISTRY_DEVICES, d.after, 1000, device_page_row, &d);
+        if (rc != RK_OK || d.n < 1000)
+            return rc;
+    }
 }
 
 int rk_store_device_revoke(struct rk_store *s, const char *key_id, int64_t now)

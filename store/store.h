@@ -95,14 +95,34 @@ void rk_regcache_stats(struct rk_regcache *c, long long *hits, long long *misses
 /* Attaches c (NULL detaches). c must outlive the handle's use of it. */
 void rk_store_attach_cache(struct rk_store *s, struct rk_regcache *c);
 
-/* Warms the attached cache with every TPS, account and device key, read in one snapshot by
- * three sequential scans: what an upload looks up, so that on election night no request
- * thread reads those rows from the database (each is needed once, so a lazily filled cache
- * never hits on them). The cache grows past its limit for this (see rk_regcache_fill).
- * *rows (may be NULL) gets the rows put in. Returns RK_OK; RK_EUNSUPPORTED without an
- * attached cache or a registry generation; RK_ECONFLICT when the registry changed or the cache
- * could not grow part way (what was put stays valid: it was read at the cache's generation);
- * a store error. Costs about 1 s of one core per 100,000 TPS (docs/operations.md). */
+/* Warming the attached cache with every TPS, account and device key: what an upload looks
+ * up, so that on election night no request thread reads those rows from the database (each
+ * is needed once, so a lazily filled cache never hits on them). The cache grows past its
+ * limit for this (see rk_regcache_fill). The work is cut in steps, each one short read
+ * snapshot over at most max_rows rows in key order: a snapshot held for the whole scan
+ * (seconds at national scale) would keep SQLite from recycling its write-ahead log while
+ * uploads pour in, and steps let a server pace the warm-up around live traffic. Every step
+ * checks that the registry generation is still the first step's; rows read in different
+ * snapshots of one generation are all exact (only inserts, which no cached row depends on,
+ * leave it unchanged). Initialise the cursor with rk_store_warm_begin, then call
+ * rk_store_warm_step until w->done. Returns RK_OK; RK_EUNSUPPORTED without an attached cache
+ * or a registry generation, or inside a write transaction; RK_ECONFLICT when the registry
+ * changed since the first step or the cache could not grow (what was put stays valid: it was
+ * read at the cache's generation; begin again later); a store error. */
+enum rk_registry_kind { RK_REGISTRY_TPS, RK_REGISTRY_USERS, RK_REGISTRY_DEVICES };
+struct rk_warm {
+    int64_t gen;                   /* registry generation of the first step; -1 before it */
+    enum rk_registry_kind kind;    /* the scan in progress */
+    char after[24];                /* last key visited in it ("" = none yet) */
+    int64_t rows;                  /* rows put in so far */
+    bool done;
+};
+void rk_store_warm_begin(struct rk_warm *w);
+int rk_store_warm_step(struct rk_store *s, struct rk_warm *w, int max_rows);
+
+/* The whole warm-up in steps of 5,000 rows, back to back (tests and tools; the server paces
+ * its own). *rows (may be NULL) gets the rows put in. Costs about 1 s of one core per 100,000
+ * TPS (docs/operations.md). Returns as rk_store_warm_step. */
 int rk_store_warm_cache(struct rk_store *s, int64_t *rows);
 
 /* Whether an explicit transaction (rk_store_begin) is open on s: lets a function that must be

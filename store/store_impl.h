@@ -81,7 +81,11 @@ struct rk_store_ops {
     int (*session_purge)(struct rk_store *s, int64_t now, int64_t *n);
     int (*device_put)(struct rk_store *s, const struct rk_device_key *k);
     int (*device_get)(struct rk_store *s, const char *key_id, struct rk_device_key *out);
-    int (*device_list)(struct rk_store *s, rk_device_visit fn, void *ud);
+    /* One page of kind's rows (TPS regions, accounts, device keys) whose key (code, decimal
+     * id, key id) follows after ("" = from the start), at most limit, in key order; each row
+     * (struct rk_region / rk_user / rk_device_key) goes to fn. */
+    int (*registry_page)(struct rk_store *s, enum rk_registry_kind kind, const char *after,
+                         int limit, int (*fn)(void *ud, const void *row), void *ud);
     int (*device_revoke)(struct rk_store *s, const char *key_id, int64_t now);
 };
 

@@ -340,6 +340,96 @@ static void test_warm(void **state)
     rk_store_read_end(f->r);
 }
 
+/* The warm-up in small steps, each its own snapshot: it visits every row once across many
+ * steps; an account added meanwhile (an insert, which moves no generation) neither stops it
+ * nor is missed; a revocation between steps (the generation moved) stops it with
+ * RK_ECONFLICT, and what it had put is not served at the new generation. */
+static void test_warm_steps(void **state)
+{
+    struct fx *f = *state;
+    add_tps(f, 30);
+    struct rk_warm w;
+    rk_store_warm_begin(&w);
+    int steps = 0;
+    assert_int_equal(rk_store_warm_step(f->r, &w, 0), RK_EINVAL);
+    while (!w.done) {
+        assert_int_equal(rk_store_warm_step(f->r, &w, 4), RK_OK);
+        steps++;
+        if (steps == 12) { /* in the accounts' scan: one more account, inserted */
+            assert_int_equal(w.kind, RK_REGISTRY_USERS);
+            struct rk_user u;
+            memset(&u, 0, sizeof u);
+            snprintf(u.p.username, sizeof u.p.username, "saksi-baru");
+            u.p.role = RK_ROLE_BAWASLU;
+            snprintf(u.p.scope, sizeof u.p.scope, "11");
+            u.created_at = 1732500000;
+            snprintf(u.pwhash, sizeof u.pwhash,
+                     "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g");
+            assert_int_equal(rk_store_user_put(f->w, &u), RK_OK);
+        }
+    }
+    /* 31 TPS, 32 accounts, 31 keys; each scan ends with a short (or empty) page */
+    assert_int_equal(w.rows, 94);
+    assert_true(steps >= 94 / 4);
+    assert_int_equal(rk_regcache_size(f->c), 94);
+    assert_int_equal(rk_store_warm_step(f->r, &w, 4), RK_OK); /* done stays done */
+    assert_int_equal(w.rows, 94);
+
+    rk_store_warm_begin(&w);
+    assert_int_equal(rk_store_warm_step(f->r, &w, 4), RK_OK);
+    assert_int_equal(rk_store_device_revoke(f->w, f->key_id, 1732600000), RK_OK);
+    assert_int_equal(rk_store_warm_step(f->r, &w, 4), RK_ECONFLICT);
+    assert_false(w.done);
+    assert_int_equal(rk_store_read_begin(f->r), RK_OK);
+    struct rk_device_key k;
+    assert_int_equal(rk_store_device_get(f->r, f->key_id, &k), RK_OK);
+    assert_int_equal(k.revoked_at, 1732600000);
+    rk_store_read_end(f->r);
+}
+
+/* The cache itself: fill grows a full cache (keeping every entry), put empties it, reserve
+ * makes room in one step, and a fill at a stale generation is refused. */
+static void test_fill_grows(void **state)
+{
+    (void)state;
+    struct rk_regcache *c;
+    assert_int_equal(rk_regcache_new(16, &c), RK_OK);
+    rk_regcache_sync(c, 7);
+    char key[24];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_true(rk_regcache_fill(c, 7, RK_RC_USER, key, &i, sizeof i));
+    }
+    assert_int_equal(rk_regcache_size(c), 100);
+    for (int i = 0; i < 100; i++) {
+        int v = -1;
+        snprintf(key, sizeof key, "k%d", i);
+        assert_true(rk_regcache_get(c, 7, RK_RC_USER, key, &v, sizeof v));
+        assert_int_equal(v, i);
+    }
+    assert_false(rk_regcache_fill(c, 6, RK_RC_USER, "old", &c, sizeof c)); /* stale */
+    rk_regcache_reserve(c, 1000);
+    assert_int_equal(rk_regcache_size(c), 100);
+    for (int i = 100; i < 1100; i++) { /* no growth needed now, and no clearing */
+        snprintf(key, sizeof key, "k%d", i);
+        rk_regcache_put(c, 7, RK_RC_USER, key, &i, sizeof i);
+    }
+    assert_int_equal(rk_regcache_size(c), 1100);
+    int v = -1;
+    assert_true(rk_regcache_get(c, 7, RK_RC_USER, "k3", &v, sizeof v));
+    assert_int_equal(v, 3);
+    /* Lazy puts past the limit empty the cache instead of growing it. */
+    for (int i = 1100; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        rk_regcache_put(c, 7, RK_RC_USER, key, &i, sizeof i);
+    }
+    assert_true(rk_regcache_size(c) < 2048);
+    long long h, m, cl;
+    rk_regcache_stats(c, &h, &m, &cl);
+    assert_true(cl >= 1);
+    rk_regcache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +438,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_outside_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_warm_steps, setup, teardown),
+        cmocka_unit_test(test_fill_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
