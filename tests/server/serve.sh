@@ -57,14 +57,19 @@ DB="$T/t.db"
 "$REKAP" serve --db "$DB" --max-body 0 2>/dev/null
 [ $? -eq 2 ] || fail "--max-body 0 should be a usage error"
 
+# wait_port FILE: until the server started last (PID) has written its port there.
+wait_port() {
+    for _ in $(seq 100); do
+        [ -s "$1" ] && return
+        kill -0 "$PID" 2>/dev/null || fail "server exited early"
+        sleep 0.05
+    done
+}
+
 REKAP_SERVE_STATS=1 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port" \
     --threads 2 --access-log "$T/access.log" --max-body 2000 >"$T/out" 2>"$T/err" &
 PID=$!
-for _ in $(seq 100); do
-    [ -s "$T/port" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "server exited early"
-    sleep 0.05
-done
+wait_port "$T/port"
 PORT=$(cat "$T/port") || fail "no port file"
 B="http://127.0.0.1:$PORT"
 grep -q "rekap melayani di http://127.0.0.1:$PORT/" "$T/out" || fail "banner: $(cat "$T/out")"
@@ -160,16 +165,13 @@ PID=
 [ $rc -eq 0 ] || fail "server exit status $rc after SIGTERM"
 [ ! -e "$T/port" ] || fail "port file left behind"
 # The registry warm-up ran at start: the 3 TPS (the fixture has no accounts or device keys).
-grep -q '^regcache: warmed with 3 rows in [0-9]* ms ([0-9]* ms working, success)$' "$T/err" || fail "no warm-up line"
+grep -q '^regcache: warmed with 3 rows in [0-9]* ms ([0-9]* ms working, success)$' "$T/err" ||
+    fail "no warm-up line"
 # ... and --no-warm skips it.
 REKAP_SERVE_STATS=1 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$T/port2" \
     --threads 2 --no-warm >/dev/null 2>"$T/err2" &
 PID=$!
-for _ in $(seq 100); do
-    [ -s "$T/port2" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "server (--no-warm) exited early"
-    sleep 0.05
-done
+wait_port "$T/port2"
 kill -TERM "$PID"
 wait "$PID"
 PID=
