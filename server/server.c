@@ -976,8 +976,13 @@ void rk_server_stop(struct rk_server *srv)
 {
     if (!srv) return;
     atomic_store(&srv->stopping, 1);
+    /* The listening socket is refused new connections at once (shutdown) but closed only after
+     * MHD_stop_daemon: each pool thread takes it out of its own epoll set when it notices the
+     * quiesce, and closing it before that made epoll_ctl fail, which libmicrohttpd answers with
+     * abort() ("Failed to remove listen FD from epoll set", seen once at the end of a
+     * benchmark run) and the last signed tree head was never published. */
     MHD_socket lfd = MHD_quiesce_daemon(srv->d);
-    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    if (lfd != MHD_INVALID_SOCKET) shutdown(lfd, SHUT_RDWR);
     /* In-flight = request line received and not yet completed. Idle keep-alive connections do
      * not count: they are closed by MHD_stop_daemon. */
     struct timespec nap = {0, 10 * 1000 * 1000};
@@ -985,5 +990,6 @@ void rk_server_stop(struct rk_server *srv)
          waited++)
         nanosleep(&nap, NULL);
     MHD_stop_daemon(srv->d);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
     server_free(srv);
 }
