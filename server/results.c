@@ -1232,10 +1232,18 @@ static int dhasil(struct rk_req *req, int pdf)
         if (rk_code_parse(code, strlen(code), canon, &level) != RK_OK)
             return rk_req_fail(req, RK_EINVAL, "malformed region code", "kode wilayah tidak valid");
     }
+    /* The JSON is dated by the latest signed tree head (the one its data_ref names), not by the
+     * clock: an unchanged recap then keeps its bytes and its ETag, so a client polling with
+     * If-None-Match gets 304 (dated by the clock, every answer older than the read cache's
+     * second was new). The printed PDF keeps the time it was made. */
+    int64_t when = rk_now_ms();
+    struct rk_sth_row sth;
+    if (!pdf && rk_store_sth_latest(req->store, &sth) == RK_OK)
+        when = sth.timestamp_ms;
     struct rk_dhasil d;
     struct rk_dhasil_error err;
     rk_dhasil_init(&d);
-    rc = rk_store_dhasil_load(req->store, race, canon, rk_now_ms(), NULL, &d, &err);
+    rc = rk_store_dhasil_load(req->store, race, canon, when, NULL, &d, &err);
     if (rc != RK_OK) {
         rk_dhasil_free(&d);
         struct rk_outcome o;

@@ -369,6 +369,32 @@ static void test_api_flow(void **state)
     assert_int_equal(rk_sth_verify(&sth, pub), RK_OK);
     assert_int_equal(sth.tree_size, nr + 7);
     json_decref(j);
+
+    /* Once a head is signed the D.Hasil JSON is dated by it, not by the clock: asked again in
+     * a later second it is the same bytes, so its ETag answers 304 (clock-dated, every answer
+     * after the read cache's second was new). */
+    snprintf(path, sizeof path, "/api/races/%lld/regions/%s/dhasil.json", (long long)E.race, kec);
+    struct resp r1, r2;
+    rk_thttp_get(E.port, path, NULL, &r1);
+    assert_int_equal(r1.status, 200);
+    char etag[128], when[32];
+    assert_non_null(rk_thttp_header(&r1, "ETag", etag, sizeof etag));
+    time_t head_s = (time_t)(sth.timestamp_ms / 1000);
+    strftime(when, sizeof when, "\"generated_at\":\"%Y-%m-%dT%H:%M:%SZ\"", gmtime(&head_s));
+    assert_non_null(strstr(r1.body, when));
+    struct timespec nap = {1, 100 * 1000 * 1000};
+    nanosleep(&nap, NULL); /* into the next second of the clock */
+    rk_thttp_get(E.port, path, NULL, &r2);
+    assert_int_equal(r2.status, 200);
+    assert_int_equal(r1.body_len, r2.body_len);
+    assert_memory_equal(r1.body, r2.body, r1.body_len);
+    char inm[200];
+    snprintf(inm, sizeof inm, "If-None-Match: %s\r\n", etag);
+    rk_thttp_resp_free(&r2);
+    rk_thttp_get(E.port, path, inm, &r2);
+    assert_int_equal(r2.status, 304);
+    rk_thttp_resp_free(&r1);
+    rk_thttp_resp_free(&r2);
     snprintf(path, sizeof path, "/api/log/entries?start=0&count=%zu", nr + 10);
     j = get_json(path, 200);
     json_t *ents = json_object_get(j, "entries");
