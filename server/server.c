@@ -613,26 +613,28 @@ static int parse_bind(const char *addr, unsigned short port, struct sockaddr_sto
     return RK_EINVAL;
 }
 
+/* Stops a background thread that loops while *running (under mu) and waits on cv; true
+ * when there was one to stop. */
+static bool stop_thread(pthread_mutex_t *mu, pthread_cond_t *cv, int *running, pthread_t t)
+{
+    if (!*running)
+        return false;
+    pthread_mutex_lock(mu);
+    *running = 0;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(t, NULL);
+    return true;
+}
+
 static void server_free(struct rk_server *srv)
 {
-    if (srv->warm_running) {
-        pthread_mutex_lock(&srv->warm_mu);
-        srv->warm_running = 0;
-        pthread_cond_signal(&srv->warm_cv);
-        pthread_mutex_unlock(&srv->warm_mu);
-        pthread_join(srv->warm, NULL);
-    }
+    stop_thread(&srv->warm_mu, &srv->warm_cv, &srv->warm_running, srv->warm);
     rk_store_close(srv->warm_store);
     pthread_mutex_destroy(&srv->warm_mu);
     pthread_cond_destroy(&srv->warm_cv);
-    if (srv->pub_running) {
-        pthread_mutex_lock(&srv->pub_mu);
-        srv->pub_running = 0;
-        pthread_cond_signal(&srv->pub_cv);
-        pthread_mutex_unlock(&srv->pub_mu);
-        pthread_join(srv->pub, NULL);
+    if (stop_thread(&srv->pub_mu, &srv->pub_cv, &srv->pub_running, srv->pub))
         rk_server_publish(srv); /* a last head covering everything accepted */
-    }
     if (srv->batcher && getenv("REKAP_SERVE_STATS")) {
         long long jobs, commits, checkpoints;
         rk_batcher_stats(srv->batcher, &jobs, &commits, &checkpoints);
@@ -708,8 +710,6 @@ int64_t rk_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Background publisher: a signed tree head at most publish_ms after the log grows, so a
- * witness's receipt is covered by a head within a second or so. */
 /* Waits on cv (mu held) for at most ms milliseconds. */
 static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, unsigned ms)
 {
@@ -785,6 +785,8 @@ static void *warmer(void *arg)
     return NULL;
 }
 
+/* Background publisher: a signed tree head at most publish_ms after the log grows, so a
+ * witness's receipt is covered by a head within a second or so. */
 static void *publisher(void *arg)
 {
     struct rk_server *srv = arg;

@@ -44,7 +44,7 @@ struct rk_server_config {
      * no_cache disables it (tests that read their own writes at once). */
     unsigned cache_ms;
     int no_cache;
-    int no_warm;            /* skip the registry warm-up (rk_store_warm_cache at start) */
+    int no_warm;            /* skip the registry warm-up at start (rk_store_warm_step) */
     const char *model_file; /* digit model (models/digits.bin) for POST /api/read; NULL: the
                                photo reader is off and that endpoint answers 415 */
 };

@@ -170,8 +170,10 @@ void rk_store_warm_begin(struct rk_warm *w)
 
 int rk_store_warm_step(struct rk_store *s, struct rk_warm *w, int max_rows)
 {
-    if (!s->cache || s->ops->in_transaction(s) || max_rows < 1)
-        return s->cache && max_rows < 1 ? RK_EINVAL : RK_EUNSUPPORTED;
+    if (!s->cache || s->ops->in_transaction(s))
+        return RK_EUNSUPPORTED;
+    if (max_rows < 1)
+        return RK_EINVAL;
     if (w->done)
         return RK_OK;
     int rc = rk_store_read_begin(s);

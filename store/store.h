@@ -85,8 +85,8 @@ void rk_store_read_end(struct rk_store *s);
  * database's registry generation (bumped by triggers on every change to those tables) is the
  * one they were read at, so answers stay exactly those of the database. Outside
  * rk_store_read_begin/_end, or inside a write transaction, the handle reads the database as
- * always. max_entries bounds memory (the cache empties itself when full; only
- * rk_store_warm_cache grows it): 16 .. 16,777,216. */
+ * always. max_entries bounds memory (the cache empties itself when full; only the warm-up,
+ * rk_store_warm_step, grows it): 16 .. 16,777,216. */
 struct rk_regcache;
 int rk_regcache_new(size_t max_entries, struct rk_regcache **out);
 void rk_regcache_free(struct rk_regcache *c);
@@ -121,8 +121,9 @@ void rk_store_warm_begin(struct rk_warm *w);
 int rk_store_warm_step(struct rk_store *s, struct rk_warm *w, int max_rows);
 
 /* The whole warm-up in steps of 5,000 rows, back to back (tests and tools; the server paces
- * its own). *rows (may be NULL) gets the rows put in. Costs about 1 s of one core per 100,000
- * TPS (docs/operations.md). Returns as rk_store_warm_step. */
+ * its own). *rows (may be NULL) gets the rows put in. Costs about 0.6 s of one core per 100,000
+ * TPS on an idle machine (national: 2.7 s, docs/operations.md). Returns as
+ * rk_store_warm_step. */
 int rk_store_warm_cache(struct rk_store *s, int64_t *rows);
 
 /* Whether an explicit transaction (rk_store_begin) is open on s: lets a function that must be
