@@ -6,7 +6,8 @@
  *   build/bench_reader [--photos N] [--tesseract M] [--reps R] [--data DIR] [--model FILE]
  * Defaults: 20 photos, 300 crops for Tesseract (0 skips it), best of R = 3 timed reads per
  * photo (more filters out other jobs on a shared machine), DIR = $REKAP_SHARED_DATA or
- * ../shared/data, FILE = models/digits.bin. Run from the source tree. */
+ * ../shared/data, FILE = models/digits.bin. Run from the source tree. BENCH_READER_EACH=1 in
+ * the environment also prints each photo's JPEG size and times (stderr). */
 #define _GNU_SOURCE
 #include "cli/photoset.h"
 #include "rekap/image.h"
@@ -190,6 +191,9 @@ int main(int argc, char **argv)
             rk_image_free(&img);
         }
         t_all[i] = best, t_read[i] = best_img;
+        if (getenv("BENCH_READER_EACH"))
+            fprintf(stderr, "photo %d: %zu KB, %.1f ms (%.1f from pixels), %d fields\n", i,
+                    cs.photo.jpeg_len / 1024, best, best_img, res.n);
         /* Accuracy pass, collecting the crops the CNN sees. */
         k.cs = &cs;
         r.on_crop = on_crop, r.crop_ud = &k;
