@@ -13,6 +13,8 @@ PACKAGES=(
   libcmocka-dev curl unzip jq sqlite3 ca-certificates bc fonts-dejavu-core
   # tests/docs/openapi.sh checks docs/openapi.json with the standard library only
   python3
+  # memcheck over the fuzz corpora and a whole server run (tests/e2e/valgrind.sh)
+  valgrind
   # bench/reader.c compares the form reader with Tesseract on the same digit boxes
   tesseract-ocr
   # the PostgreSQL engine's tests start a throwaway server (scripts/pg-throwaway.sh)

@@ -54,3 +54,20 @@ foreach(src ${FUZZ_TARGETS})
   target_link_libraries(replay_${corpus} PRIVATE rekap_app)
   add_test(NAME fuzz/${corpus} COMMAND replay_${corpus} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${corpus})
 endforeach()
+
+# The same corpora under valgrind's memcheck, which also sees into the Debian libraries the
+# parsers call (libjpeg, libpng, zbar, jansson); the plain build only, as valgrind cannot run
+# an ASan binary. tests/valgrind.supp says what is suppressed and why; tests/e2e/valgrind.sh
+# runs the whole server the same way.
+find_program(VALGRIND valgrind)
+if(VALGRIND AND NOT REKAP_SANITIZE)
+  foreach(src ${FUZZ_TARGETS})
+    get_filename_component(name ${src} NAME_WE)
+    string(REGEX REPLACE "^fuzz_" "" corpus ${name})
+    add_test(NAME valgrind/${corpus} COMMAND ${VALGRIND} -q --error-exitcode=99
+      --leak-check=full --errors-for-leak-kinds=definite,indirect
+      --show-leak-kinds=definite,indirect
+      --suppressions=${PROJECT_SOURCE_DIR}/tests/valgrind.supp
+      $<TARGET_FILE:replay_${corpus}> ${PROJECT_SOURCE_DIR}/fuzz/corpus/${corpus})
+  endforeach()
+endif()
