@@ -246,24 +246,33 @@ int rk_api_race_json(struct rk_store *s, const struct rk_race *r, json_t **out)
     return *out ? RK_OK : RK_ENOMEM;
 }
 
-static int h_races(struct rk_req *req)
+/* The races of ?election= (all when absent) concerning ?region=, for GET /api/races and
+ * GET /api/progress. The caller frees b->v. */
+static int races_query(struct rk_req *req, struct rk_region *region, const char **slug,
+                       struct race_buf *b)
 {
-    struct rk_region region;
-    int rc = rk_api_lookup_region(req, rk_req_query(req, "region"), &region);
+    int rc = rk_api_lookup_region(req, rk_req_query(req, "region"), region);
     if (rc != RK_OK) return rc;
-    const char *slug = rk_req_query(req, "election");
+    *slug = rk_req_query(req, "election");
     struct rk_election e = {0};
-    if (slug) {
-        if (rk_election_slug_check(slug) != RK_OK)
+    if (*slug) {
+        if (rk_election_slug_check(*slug) != RK_OK)
             return rk_req_fail(req, RK_EINVAL, "malformed election slug",
                                "slug pemilihan tidak valid");
-        rc = rk_store_election_by_slug(req->store, slug, &e);
+        rc = rk_store_election_by_slug(req->store, *slug, &e);
         if (rc == RK_ENOTFOUND)
             return rk_req_fail(req, rc, "election not found", "pemilihan tidak ditemukan");
         if (rc != RK_OK) return rc;
     }
+    return rk_store_race_list(req->store, e.id, region->code, add_race, b);
+}
+
+static int h_races(struct rk_req *req)
+{
+    struct rk_region region;
+    const char *slug = NULL;
     struct race_buf b = {0};
-    rc = rk_store_race_list(req->store, e.id, region.code, add_race, &b);
+    int rc = races_query(req, &region, &slug, &b);
     json_t *arr = json_array();
     if (rc == RK_OK && !arr) rc = RK_ENOMEM;
     for (size_t i = 0; rc == RK_OK && i < b.n; i++) {
@@ -279,6 +288,65 @@ static int h_races(struct rk_req *req)
     }
     return rk_reply_json(
         req, json_pack("{s:s,s:s?,s:o}", "region", region.code, "election", slug, "races", arr));
+}
+
+/* ---- /api/progress ---- */
+
+/* One race's counting progress inside region code: the TPS of whichever of the two (the
+ * region, the race's own region) is deeper. */
+static json_t *progress_json(struct rk_req *req, const struct rk_race *r, const char *code,
+                             int64_t sums[4], int *rc)
+{
+    const char *where = strlen(code) >= strlen(r->region_code) ? code : r->region_code;
+    int64_t counts[RK_LEVEL_COUNT];
+    struct rk_tally t;
+    if ((*rc = rk_store_region_counts(req->store, where, counts)) != RK_OK ||
+        (*rc = rk_store_tally_get(req->store, r->id, where, &t)) != RK_OK)
+        return NULL;
+    int64_t v[4] = {counts[RK_LEVEL_TPS], t.received, t.flagged, t.approved};
+    for (int i = 0; i < 4; i++)
+        sums[i] += v[i];
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:{s:I,s:I,s:I,s:I}}", "id", (json_int_t)r->id,
+                          "kind", rk_race_kind_code(r->kind), "region_code", r->region_code,
+                          "name", r->name, "progress", "tps_expected", (json_int_t)v[0],
+                          "tps_received", (json_int_t)v[1], "tps_flagged", (json_int_t)v[2],
+                          "tps_approved", (json_int_t)v[3]);
+    if (!j) *rc = RK_ENOMEM;
+    return j;
+}
+
+/* How far the count has come in a region, race by race: for a journalist's overview of the
+ * whole country (no race is national in a Pilkada) or of one province. One read snapshot, so
+ * the rows and their sum agree. */
+static int h_progress(struct rk_req *req)
+{
+    int rc = rk_store_read_begin(req->store);
+    struct rk_region region;
+    const char *slug = NULL;
+    struct race_buf b = {0};
+    if (rc == RK_OK) rc = races_query(req, &region, &slug, &b);
+    if (rc == RK_OK && region.level == RK_LEVEL_TPS)
+        rc = rk_req_fail(req, RK_EINVAL, "a TPS has no progress; see /api/tps/{tps}/races/{race}",
+                         "TPS tidak punya progres; lihat /api/tps/{tps}/races/{race}");
+    json_t *arr = rc == RK_OK ? json_array() : NULL;
+    if (rc == RK_OK && !arr) rc = RK_ENOMEM;
+    int64_t sums[4] = {0, 0, 0, 0};
+    for (size_t i = 0; rc == RK_OK && i < b.n; i++) {
+        json_t *row = progress_json(req, &b.v[i], region.code, sums, &rc);
+        if (row && json_array_append_new(arr, row) != 0) rc = RK_ENOMEM;
+    }
+    rk_store_read_end(req->store);
+    free(b.v);
+    if (rc != RK_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    return rk_reply_json(
+        req, json_pack("{s:o,s:s?,s:{s:I,s:I,s:I,s:I,s:I},s:o}", "region",
+                       rk_api_region_json(&region), "election", slug, "totals", "races",
+                       (json_int_t)b.n, "tps_expected", (json_int_t)sums[0], "tps_received",
+                       (json_int_t)sums[1], "tps_flagged", (json_int_t)sums[2], "tps_approved",
+                       (json_int_t)sums[3], "races", arr));
 }
 
 static int h_race(struct rk_req *req)
@@ -322,6 +390,7 @@ const struct rk_route rk_routes[] = {
     {"POST", "/api/regions/lookup", h_regions_lookup, 1, 0},
     {"GET", "/api/regions/{}", h_region, 1, 0},
     {"GET", "/api/races", h_races, 1, 0},
+    {"GET", "/api/progress", h_progress, 1, 0},
     {"GET", "/api/races/{}", h_race, 1, 0},
     {"GET", "/api/races/{}/results", rk_h_results, 1, 0},
     {"GET", "/api/races/{}/results.csv", rk_h_results_csv, 1, 0},

@@ -72,18 +72,56 @@
     var my = ++seq;
     var reg = get('/api/regions' + (code ? '/' + code : ''));
     var races = code ? get('/api/races?region=' + code) : Promise.resolve({races: []});
-    Promise.all([reg, races]).then(function (a) {
+    // the country and each province also get every race's progress (no Pilkada race is national)
+    var prog = code.length <= 2 ? get('/api/progress' + (code ? '?region=' + code : '')) : Promise.resolve(null);
+    Promise.all([reg, races, prog]).then(function (a) {
       if (my !== seq) return;
-      var d = a[0], list = a[1].races;
+      var d = a[0], list = a[1].races, pr = a[2];
       var race = list.filter(function (r) { return r.id === raceId; })[0] || defaultRace(list, code);
-      if (!race) return renderRegion(d, list, null, null);
+      if (!race) return renderRegion(d, list, null, null, pr);
       return get('/api/races/' + race.id + '/results?region=' + code).then(function (res) {
-        if (my === seq) renderRegion(d, list, race, res);
+        if (my === seq) renderRegion(d, list, race, res, pr);
       });
     }).catch(function (e) { fail(e, my); });
   }
 
-  function renderRegion(d, races, race, res) {
+  // Counting progress race by race: nationally one row per province (its governor race) and one
+  // line for all regent and mayor races; in a province every race held there.
+  function progressCard(pr, code) {
+    var t = pr.totals, card = el('section', null, 'card progress-card');
+    card.appendChild(el('h2', T('Progres penghitungan', 'Counting progress') + (code ? '' : T(' nasional', ' nationwide'))));
+    card.appendChild(R.progressBar(t.tps_received, t.tps_expected,
+      T('TPS masuk, ' + fmt(t.races) + ' pemilihan', 'Polling stations received, ' + fmt(t.races) + ' races')));
+    var chips = el('div', null, 'chips');
+    chips.appendChild(el('span', T('Disetujui ', 'Approved ') + fmt(t.tps_approved), 'chip ok'));
+    chips.appendChild(el('span', T('Ditandai ', 'Flagged ') + fmt(t.tps_flagged), 'chip ' + (t.tps_flagged ? 'warn' : '')));
+    card.appendChild(chips);
+    var rows = code ? pr.races : pr.races.filter(function (r) { return r.region_code.length === 2; });
+    var rest = code ? [] : pr.races.filter(function (r) { return r.region_code.length !== 2; });
+    var wrap = el('div', null, 'tablewrap'), tb = el('table');
+    tb.appendChild(el('tr', [el('th', T('Pemilihan', 'Race')), el('th', T('TPS masuk', 'Received'), 'n'), el('th', '%', 'n'),
+      el('th', T('Ditandai', 'Flagged'), 'n'), el('th', T('Disetujui', 'Approved'), 'n')]));
+    rows.forEach(function (r) {
+      var p = r.progress;
+      tb.appendChild(el('tr', [el('td', [link(r.region_code, r.id, r.name)]), el('td', fmt(p.tps_received) + '/' + fmt(p.tps_expected), 'n'),
+        el('td', pct(p.tps_received, p.tps_expected, 1), 'n'), el('td', fmt(p.tps_flagged), 'n'), el('td', fmt(p.tps_approved), 'n')]));
+    });
+    if (rest.length) {
+      var s = [0, 0, 0, 0];
+      rest.forEach(function (r) {
+        var p = r.progress;
+        s[0] += p.tps_received; s[1] += p.tps_expected; s[2] += p.tps_flagged; s[3] += p.tps_approved;
+      });
+      tb.appendChild(el('tr', [el('td', T('Bupati dan wali kota (' + fmt(rest.length) + ' pemilihan)', 'Regents and mayors (' + fmt(rest.length) + ' races)')),
+        el('td', fmt(s[0]) + '/' + fmt(s[1]), 'n'), el('td', pct(s[0], s[1], 1), 'n'), el('td', fmt(s[2]), 'n'), el('td', fmt(s[3]), 'n')], 'sum'));
+    }
+    wrap.appendChild(tb);
+    card.appendChild(wrap);
+    card.appendChild(downloads([[T('Progres (JSON)', 'Progress (JSON)'), '/api/progress' + (code ? '?region=' + code : '')]]));
+    return card;
+  }
+
+  function renderRegion(d, races, race, res, pr) {
     var r = d.region, code = r.code;
     document.title = (code ? r.name + ' — ' : '') + 'rekap';
     R.clear(main);
@@ -115,7 +153,9 @@
       main.appendChild(el('p', T('Pilih provinsi untuk melihat hasil pemilihan gubernur, bupati dan wali kota.',
         'Choose a province to see the results of the governor, regent and mayor races.'), 'note'));
     }
+    if (pr && !code) main.appendChild(progressCard(pr, code));
     if (race && res) main.appendChild(resultsCard(race, res));
+    if (pr && code) main.appendChild(progressCard(pr, code));
     main.appendChild(childrenCard(d, race, res));
     var dl = [[T('Wilayah (JSON)', 'Region (JSON)'), '/api/regions' + (code ? '/' + code : '')]];
     if (race) {

@@ -489,13 +489,29 @@ async function portal(browser, receipt) {
   const ctx = await browser.newContext({viewport: {width: 412, height: 900}, isMobile: true, deviceScaleFactor: 1});
   const page = await ctx.newPage();
   const errors = watch(page, 'portal');
+  const fmt = (n) => n.toLocaleString('id-ID');
   await page.goto(BASE + '/');
   await page.waitForSelector('.kids a');
+  await page.waitForSelector('.progress-card tr a');
+  // nationally: one row per province's governor race, one line for every regent and mayor race
+  const prog = (await api('/api/progress')).json;
+  const gov = prog.races.filter((r) => r.region_code.length === 2);
+  assert.ok(gov.length >= 1 && prog.races.length > gov.length, 'the demo has governor and regency races');
+  const progText = await page.textContent('.progress-card');
+  assert.ok(progText.includes(`${fmt(prog.totals.tps_received)} / ${fmt(prog.totals.tps_expected)}`),
+    'national progress over every race: ' + progText.slice(0, 200));
+  assert.equal(await page.locator('.progress-card tr:has(a)').count(), gov.length, 'one row per governor race');
+  const g = gov[0].progress;
+  assert.ok(progText.includes(`${fmt(g.tps_received)}/${fmt(g.tps_expected)}`), 'the governor row: ' + progText.slice(0, 300));
+  assert.match(progText, new RegExp(`Bupati dan wali kota \\(${prog.races.length - gov.length} pemilihan\\)`));
   await shot(page, '20-portal-national');
   await page.goto(BASE + '/#/61/1');
   await page.waitForSelector('.chart');
+  // in the province, every race held there
+  await page.waitForSelector('.progress-card');
+  const provProg = (await api('/api/progress?region=61')).json;
+  assert.equal(await page.locator('.progress-card tr:has(a)').count(), provProg.races.length, 'one row per race in the province');
   const res = (await api('/api/races/1/results?region=61')).json;
-  const fmt = (n) => n.toLocaleString('id-ID');
   const text = await page.textContent('main');
   assert.ok(text.includes(fmt(res.tally.sah)), 'province page shows the valid-vote total ' + res.tally.sah);
   assert.ok(text.includes(`${fmt(res.tally.progress.tps_received)} / ${fmt(res.tally.progress.tps_expected)}`), 'progress of TPS received');

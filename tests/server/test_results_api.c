@@ -130,6 +130,46 @@ static const char *errcode(json_t *j)
     return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 }
 
+/* GET /api/progress?region=code: every row's progress is what the race's own results page
+ * says for the same region (the deeper of the two), and the totals are the rows' sums. Returns
+ * the TPS received in all. */
+static long long check_progress(const char *code)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/progress%s%s", code[0] ? "?region=" : "", code);
+    json_t *j = get_json(path, 200);
+    json_t *rows = json_object_get(j, "races"), *row;
+    assert_true(json_array_size(rows) >= 1);
+    static const char *const keys[] = {"tps_expected", "tps_received", "tps_flagged",
+                                       "tps_approved"};
+    long long sum[4] = {0, 0, 0, 0};
+    size_t i;
+    json_array_foreach(rows, i, row)
+    {
+        const char *rc = json_string_value(json_object_get(row, "region_code"));
+        snprintf(path, sizeof path, "/api/races/%lld/results?region=%s",
+                 (long long)json_integer_value(json_object_get(row, "id")),
+                 strlen(code) >= strlen(rc) ? code : rc);
+        json_t *res = get_json(path, 200);
+        json_t *want = json_object_get(json_object_get(res, "tally"), "progress");
+        json_t *got = json_object_get(row, "progress");
+        for (int k = 0; k < 4; k++) {
+            long long g = json_integer_value(json_object_get(got, keys[k]));
+            assert_int_equal(g, json_integer_value(json_object_get(want, keys[k])));
+            sum[k] += g;
+        }
+        json_decref(res);
+    }
+    json_t *tot = json_object_get(j, "totals");
+    assert_int_equal(json_integer_value(json_object_get(tot, "races")), json_array_size(rows));
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(json_integer_value(json_object_get(tot, keys[k])), sum[k]);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "region"), "code")),
+                        code);
+    json_decref(j);
+    return sum[1];
+}
+
 static void test_api_flow(void **state)
 {
     (void)state;
@@ -350,6 +390,22 @@ static void test_api_flow(void **state)
     rk_thttp_get(E.port, path, NULL, &r);
     assert_true(r.status == 400 || r.status == 404);
     rk_thttp_resp_free(&r);
+
+    /* counting progress, race by race: nationally every race (here the province's), each as
+     * its results page has it; in the kecamatan, the races held there; a TPS has none */
+    j = get_json("/api/races", 200);
+    size_t all_races = json_array_size(json_object_get(j, "races"));
+    json_decref(j);
+    j = get_json("/api/progress", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "races")), all_races);
+    json_decref(j);
+    assert_true(check_progress("") >= 1);
+    assert_true(check_progress(kec) >= 1);
+    snprintf(path, sizeof path, "/api/progress?region=%s", E.tps);
+    json_decref(get_json(path, 400));
+    json_decref(get_json("/api/progress?region=99", 404));
+    json_decref(get_json("/api/progress?election=Bad!", 400));
+    json_decref(get_json("/api/progress?election=nope2099", 404));
 
     /* the log: one election_config entry per race (the demo), 3 account entries (setup), the
      * device key the KPPS registered itself (the refused duplicate adds nothing), then upload,
