@@ -343,6 +343,12 @@ static int h_device(void *ctx, const char *key_id, struct rk_audit_device *out)
         rc = RK_EPARSE;
     out->created_at = c;
     out->revoked_at = r;
+    /* absent or null from a server that does not record it (older rekap): not recorded */
+    int64_t li = -1;
+    if (json_object_get(j, "log_index") && !json_is_null(json_object_get(j, "log_index")) &&
+        int_field(j, "log_index", 0, INT64_MAX, &li) != RK_OK)
+        rc = RK_EPARSE;
+    out->log_index = li;
     json_decref(j);
     return rc;
 }

@@ -62,6 +62,17 @@ static void print_verdict(const struct rk_witness *w, const struct rk_witness_ve
                                     "published one)");
     }
     mark(v->included, v->sth_ok, "bukti inklusi sah", "the inclusion proof is valid");
+    if (v->device_found && v->device.log_index < 0)
+        printf("  [  - ] pendaftaran kunci perangkat tidak dicatat posisinya (basis data lama): "
+               "periksa dengan `rekap audit` / the device key's registration index was not "
+               "recorded (older store): `rekap audit` checks it\n");
+    else
+        mark(v->device_registered, v->included,
+             "kunci perangkat terdaftar di log sebelum unggahan ini",
+             "the device key was registered in the log before this upload");
+    if (v->device_registered)
+        printf("        pendaftaran/registration: entri log/log entry #%lld\n",
+               (long long)v->device.log_index);
     if (v->n_later > 0) {
         printf("PERHATIAN / NOTE: ada %d versi lebih baru; versi terkini %d / %d later version(s); "
                "current version %d\n",

@@ -560,6 +560,7 @@ int rk_auth_device_key_init(struct rk_device_key *k, int64_t user_id,
     memcpy(k->pub, pub, RK_DEVICE_PUB_BYTES);
     rk_auth_device_key_id(pub, k->key_id);
     k->created_at = now;
+    k->log_index = -1; /* rk_auth_device_register sets it */
     return RK_OK;
 }
 

@@ -38,11 +38,13 @@ int rk_h_device_get(struct rk_req *req)
         return rc;
     char pub[65];
     rk_hex(d.pub, 32, pub);
-    return rk_reply_json(req, json_pack("{s:s,s:s,s:s,s:s,s:I,s:b,s:I}", "key_id", d.key_id,
+    return rk_reply_json(req, json_pack("{s:s,s:s,s:s,s:s,s:I,s:b,s:I,s:o}", "key_id", d.key_id,
                                         "public_key", pub, "owner", d.owner, "scope", d.scope,
                                         "created_at", (json_int_t)d.created_at, "revoked",
                                         d.revoked_at != 0, "revoked_at",
-                                        (json_int_t)d.revoked_at));
+                                        (json_int_t)d.revoked_at, "log_index",
+                                        d.log_index >= 0 ? json_integer(d.log_index)
+                                                         : json_null()));
 }
 
 int rk_h_verify(struct rk_req *req)

@@ -153,6 +153,7 @@ static int st_device(void *ctx, const char *key_id, struct rk_audit_device *out)
     snprintf(out->scope, sizeof out->scope, "%s", u.p.scope);
     out->created_at = k.created_at;
     out->revoked_at = k.revoked_at;
+    out->log_index = k.log_index;
     return RK_OK;
 }
 
@@ -304,6 +305,43 @@ static void find_later(const struct rk_audit_src *src, const struct rk_witness *
     }
 }
 
+/* The entry at the device's published log index registers exactly this key for its published
+ * owner, comes before the upload, and is included under the head v->sth (already verified). */
+static int registration_check(const struct rk_audit_src *src, const struct rk_witness *w,
+                              const struct rk_witness_verdict *v)
+{
+    const struct rk_audit_device *d = &v->device;
+    if ((uint64_t)d->log_index >= w->log_index)
+        return RK_EVALIDATION;
+    uint8_t ebuf[RK_LOG_ENTRY_MAX];
+    size_t elen;
+    struct rk_logentry e;
+    int rc = src->entry(src->ctx, (uint64_t)d->log_index, ebuf, sizeof ebuf, &elen);
+    if (rc == RK_OK)
+        rc = rk_logentry_decode(ebuf, elen, &e);
+    if (rc != RK_OK)
+        return rc;
+    char st[RK_STATEMENT_BUF];
+    size_t slen;
+    uint8_t h[32];
+    if (e.seq != (uint64_t)d->log_index || e.kind != RK_LOGENTRY_DEVICE_KEY || !e.has_device ||
+        memcmp(e.device_key_id, w->device, RK_KEY_ID_LEN) != 0 ||
+        rk_statement_device(d->owner, d->key_id, d->pub, RK_DEVICE_REGISTER, st, sizeof st,
+                            &slen) != RK_OK)
+        return RK_EVALIDATION;
+    crypto_hash_sha256(h, (const unsigned char *)st, slen);
+    if (memcmp(h, e.payload_hash, 32) != 0)
+        return RK_EVALIDATION;
+    struct rk_merkle_proof proof;
+    uint8_t leaf[32];
+    rk_merkle_leaf_hash(ebuf, elen, leaf);
+    rc = src->inclusion(src->ctx, (uint64_t)d->log_index, v->sth.tree_size, &proof);
+    if (rc == RK_OK)
+        rc = rk_merkle_verify_inclusion((uint64_t)d->log_index, v->sth.tree_size, leaf, &proof,
+                                        v->sth.root);
+    return rc == RK_OK ? RK_OK : RK_EPROOF;
+}
+
 int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w,
                       const uint8_t *log_pub, const char *log_id, struct rk_witness_verdict *v)
 {
@@ -440,6 +478,18 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
         goto out;
     }
     v->included = true;
+
+    /* 5. the device key was registered in the log before the upload, under the same head */
+    if (v->device.log_index >= 0) {
+        rc = registration_check(src, w, v);
+        if (rc != RK_OK) {
+            verdict_fail(v, rc, "the device key's registration is not in the log where published",
+                         "pendaftaran kunci perangkat tidak ada di log pada posisi yang "
+                         "dipublikasikan");
+            goto out;
+        }
+        v->device_registered = true;
+    }
     v->valid = true;
     v->status = RK_OK;
 out:
@@ -460,10 +510,11 @@ json_t *rk_witness_verdict_json(const struct rk_witness *w, const struct rk_witn
 {
     char receipt[RK_WITNESS_MAX + 1] = "";
     rk_witness_format(w, receipt, sizeof receipt);
-    json_t *checks = json_pack("{s:b,s:b,s:b,s:b,s:b,s:b}", "version_matches", v->version_matches,
-                               "device_signature", v->signature_ok, "log_entry", v->entry_ok,
-                               "sth_signature", v->sth_ok, "inclusion", v->included, "key_pinned",
-                               v->key_pinned);
+    json_t *checks = json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b}", "version_matches",
+                               v->version_matches, "device_signature", v->signature_ok,
+                               "log_entry", v->entry_ok, "sth_signature", v->sth_ok, "inclusion",
+                               v->included, "device_registered", v->device_registered,
+                               "key_pinned", v->key_pinned);
     json_t *later = json_array();
     for (int i = 0; later && i < v->n_later && i < RK_WITNESS_LATER_MAX; i++) {
         const struct rk_witness_later *l = &v->later[i];

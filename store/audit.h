@@ -8,7 +8,8 @@
  * rk_witness_verify checks one witness receipt (rekap/witness.h): the stored version matches
  * it, the device signature over the upload statement is valid for the registered device key,
  * the log entry commits to that statement, the entry is included under a signed tree head
- * whose signature verifies, and whether later versions replaced it. */
+ * whose signature verifies, the device key's own registration entry is in the log before it
+ * (where the store recorded its index), and whether later versions replaced it. */
 #ifndef REKAP_AUDIT_H
 #define REKAP_AUDIT_H
 
@@ -46,6 +47,7 @@ struct rk_audit_device {
     char scope[RK_CODE_MAX + 1];
     int64_t created_at; /* Unix seconds */
     int64_t revoked_at; /* Unix seconds, 0 = valid */
+    int64_t log_index;  /* its registration's log entry; -1 = not recorded (older store) */
 };
 
 /* One published TPS state of a race (GET /api/races/{id}/tps). */
@@ -130,6 +132,10 @@ struct rk_witness_verdict {
     bool entry_ok;         /* log entry index commits to that statement and signature */
     bool sth_ok;           /* the tree head's signature verifies with the log key */
     bool included;         /* the entry's inclusion proof verifies against that head */
+    bool device_registered; /* the device key's registration entry (at its published index)
+                               names this key and owner, precedes the upload and is included
+                               under the same head; false when the store did not record the
+                               index (keys registered before it did): then not checked */
     bool key_pinned;       /* the log key was given by the caller, not taken from the source */
     struct rk_audit_device device;
     bool device_found;

@@ -127,15 +127,14 @@ static int log_account(struct rk_store *s, const char *actor, const struct rk_pr
 /* Appends the device statement of k (owned by owner); the caller holds the transaction. */
 static int log_device(struct rk_store *s, const char *actor, const struct rk_principal *owner,
                       const struct rk_device_key *k, enum rk_device_action action,
-                      int64_t now_ms)
+                      int64_t now_ms, int64_t *idx)
 {
     char st[RK_STATEMENT_BUF];
     size_t len;
-    int64_t idx;
     int rc = rk_statement_device(owner->username, k->key_id, k->pub, action, st, sizeof st, &len);
     if (rc == RK_OK)
         rc = rk_log_append_statement(s, RK_LOGENTRY_DEVICE_KEY, actor ? actor : owner->username,
-                                     owner->scope, NULL, st, len, k->key_id, NULL, now_ms, &idx);
+                                     owner->scope, NULL, st, len, k->key_id, NULL, now_ms, idx);
     return rc;
 }
 
@@ -238,13 +237,21 @@ int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_
     if ((rc = tx_open(s, &own)) != RK_OK)
         return rc;
     struct rk_user u;
-    rc = rk_store_device_put(s, &k);
+    /* The registration's entry is the next one in the log: the key is stored with its index
+     * (for witnesses, GET /api/devices/{id}) in the same insert, so no later update of the
+     * row invalidates the registry cache. */
+    int64_t at = -1;
+    rc = rk_store_log_size(s, &k.log_index);
+    if (rc == RK_OK)
+        rc = rk_store_device_put(s, &k);
     if (rc == RK_OK) {
         rc = rk_store_user_get(s, user_id, &u);
         sodium_memzero(u.pwhash, sizeof u.pwhash);
     }
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now_ms);
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now_ms, &at);
+    if (rc == RK_OK && at != k.log_index)
+        rc = RK_EINTERNAL; /* something else was logged in between: nothing is stored */
     if ((rc = tx_close(s, own, rc)) == RK_OK && out)
         *out = k;
     return rc;
@@ -269,7 +276,7 @@ int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key
     if (rc == RK_OK)
         rc = rk_store_device_revoke(s, key_id, now_ms / 1000);
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now_ms);
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now_ms, &(int64_t){0});
     return tx_close(s, own, rc);
 }
 

@@ -208,15 +208,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
     [ST_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
-    [ST_DEVICE_PUT] = "INSERT INTO device_keys(key_id, user_id, public_key, created_at) "
-                      "VALUES(?1, ?2, ?3, ?4)",
-    [ST_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
-                      "FROM device_keys WHERE key_id = ?1",
+    [ST_DEVICE_PUT] = "INSERT INTO device_keys(key_id, user_id, public_key, created_at, log_index) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_DEVICE_GET] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0), "
+                      "log_index FROM device_keys WHERE key_id = ?1",
     [ST_REGION_PAGE] = "SELECT code, name, level, dpt_l, dpt_p FROM region "
                        "WHERE level = ?1 AND code > ?2 ORDER BY code LIMIT ?3",
     [ST_USER_PAGE] = USER_COLS "WHERE id > ?1 ORDER BY id LIMIT ?2",
-    [ST_DEVICE_PAGE] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0) "
-                       "FROM device_keys WHERE key_id > ?1 ORDER BY key_id LIMIT ?2",
+    [ST_DEVICE_PAGE] = "SELECT key_id, user_id, public_key, created_at, coalesce(revoked_at, 0), "
+                       "log_index FROM device_keys WHERE key_id > ?1 ORDER BY key_id LIMIT ?2",
     [ST_DEVICE_REVOKE] = "UPDATE device_keys SET revoked_at = ?2 "
                          "WHERE key_id = ?1 AND revoked_at IS NULL",
 #undef USER_COLS
@@ -404,6 +404,9 @@ static const char *const migrations[] = {
     "  UPDATE registry_gen SET n = n + 1 WHERE id = 1; END;",
     /* 7: kecamatan and desa totals are computed from tps_state from now on (tally_stored). */
     "DELETE FROM tally WHERE length(region_code) IN (6, 10);",
+    /* 8: where each device key's registration sits in the log (-1: registered before this
+     * was recorded), so a witness can check it without reading the whole log. */
+    "ALTER TABLE device_keys ADD COLUMN log_index INTEGER NOT NULL DEFAULT -1;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1651,6 +1654,7 @@ static int sq_device_put(struct rk_store *s, const struct rk_device_key *k)
     sqlite3_bind_int64(st, 2, k->user_id);
     sqlite3_bind_blob(st, 3, k->pub, RK_DEVICE_PUB_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, k->created_at);
+    sqlite3_bind_int64(st, 5, k->log_index);
     return step_done(q, st);
 }
 
@@ -1663,6 +1667,7 @@ static void read_device(sqlite3_stmt *st, struct rk_device_key *out)
         memcpy(out->pub, sqlite3_column_blob(st, 2), RK_DEVICE_PUB_BYTES);
     out->created_at = sqlite3_column_int64(st, 3);
     out->revoked_at = sqlite3_column_int64(st, 4);
+    out->log_index = sqlite3_column_int64(st, 5);
 }
 
 static int sq_device_get(struct rk_store *s, const char *key_id, struct rk_device_key *out)

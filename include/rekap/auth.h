@@ -94,6 +94,7 @@ struct rk_device_key {
     uint8_t pub[RK_DEVICE_PUB_BYTES];
     int64_t created_at;
     int64_t revoked_at;                   /* 0 while the key is valid */
+    int64_t log_index; /* the registration's log entry; -1 when registered before it was kept */
 };
 
 /* Cost profile of a stored password hash. */

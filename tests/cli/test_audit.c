@@ -332,6 +332,85 @@ static void test_receipts(void **state)
     assert_int_equal(status, 400);
 }
 
+/* A witness check also finds the device key's registration in the log, at the index the key
+ * is published with: a wrong index (another key's registration, or the upload itself) makes
+ * the copy invalid; a key from before the index was recorded is valid but says it is unchecked. */
+static void test_receipt_registration(void **state)
+{
+    (void)state;
+    const struct rk_race *rs[4];
+    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
+    struct rk_witness w;
+    char text[RK_WITNESS_MAX + 1];
+    receipt_of(W.w.dev[0].tps, rs[0]->id, 1, &w, text);
+    struct rk_device_key k, k1;
+    assert_int_equal(rk_store_device_get(W.w.s, W.w.dev[0].key_id, &k), RK_OK);
+    assert_int_equal(rk_store_device_get(W.w.s, W.w.dev[1].key_id, &k1), RK_OK);
+    assert_true(k.log_index >= 0 && (uint64_t)k.log_index < w.log_index);
+    assert_true(k1.log_index >= 0 && k1.log_index != k.log_index);
+    /* the published index is that of a device_key entry for this key */
+    uint8_t ebuf[RK_LOG_ENTRY_MAX];
+    size_t elen;
+    struct rk_logentry e;
+    assert_int_equal(rk_store_log_get(W.w.s, k.log_index, ebuf, sizeof ebuf, &elen, NULL), RK_OK);
+    assert_int_equal(rk_logentry_decode(ebuf, elen, &e), RK_OK);
+    assert_int_equal(e.kind, RK_LOGENTRY_DEVICE_KEY);
+    char kid[17];
+    rk_hex(e.device_key_id, RK_KEY_ID_LEN, kid);
+    assert_string_equal(kid, k.key_id);
+
+    struct rk_http_src hs;
+    struct rk_audit_src http;
+    assert_int_equal(rk_http_src_init(&hs, W.url, &http), RK_OK);
+    struct rk_audit_store_ctx sc = {.s = W.w.s, .log_id = "rekap"};
+    memcpy(sc.pub, W.log_pub, 32);
+    struct rk_audit_src file;
+    rk_audit_src_store(&file, &sc);
+    struct rk_witness_verdict *v = malloc(sizeof *v);
+    assert_non_null(v);
+    assert_int_equal(rk_witness_verify(&http, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_true(v->valid && v->device_registered);
+    assert_int_equal(v->device.log_index, k.log_index);
+    assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_true(v->valid && v->device_registered);
+
+    char q[256];
+    /* another key's registration entry, then the upload's own entry: invalid */
+    snprintf(q, sizeof q, "UPDATE device_keys SET log_index = %lld WHERE key_id = '%s'",
+             (long long)k1.log_index, k.key_id);
+    sql(q);
+    assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    assert_true(v->included);
+    assert_false(v->device_registered);
+    assert_non_null(strstr(v->problem_en, "registration"));
+    snprintf(q, sizeof q, "UPDATE device_keys SET log_index = %llu WHERE key_id = '%s'",
+             (unsigned long long)w.log_index, k.key_id);
+    sql(q);
+    assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_false(v->valid);
+    /* not recorded (a key from an older rekap): valid, and the command says it is unchecked */
+    snprintf(q, sizeof q, "UPDATE device_keys SET log_index = -1 WHERE key_id = '%s'", k.key_id);
+    sql(q);
+    assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
+    assert_true(v->valid);
+    assert_false(v->device_registered);
+    char *out;
+    char *a[] = {"verify", text, "--db", W.db, NULL};
+    assert_int_equal(run(rk_cmd_verify, a, &out), 0);
+    assert_non_null(strstr(out, "not recorded"));
+    free(out);
+    snprintf(q, sizeof q, "UPDATE device_keys SET log_index = %lld WHERE key_id = '%s'",
+             (long long)k.log_index, k.key_id);
+    sql(q);
+    assert_int_equal(run(rk_cmd_verify, a, &out), 0);
+    assert_non_null(strstr(out, "registered in the log before this upload"));
+    free(out);
+    free(v);
+    rk_http_src_free(&hs);
+    rk_audit_store_ctx_free(&sc);
+}
+
 static void test_audit_passes(void **state)
 {
     (void)state;
@@ -724,7 +803,8 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_receipts),      cmocka_unit_test(test_audit_passes),
+        cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_receipt_registration),      cmocka_unit_test(test_audit_passes),
         cmocka_unit_test(test_export),        cmocka_unit_test(test_tamper_tally),
         cmocka_unit_test(test_tamper_tps_state),
         cmocka_unit_test(test_tamper_candidates),

@@ -503,7 +503,23 @@ static void test_device_flow(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(pk2, sk2);
     struct rk_device_key k;
+    int64_t size0;
+    assert_int_equal(rk_store_log_size(f->s, &size0), RK_OK);
     assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, &k), RK_OK);
+    /* stored with the index of its registration entry, which is that entry */
+    assert_int_equal(k.log_index, size0);
+    struct rk_device_key got;
+    assert_int_equal(rk_store_device_get(f->s, k.key_id, &got), RK_OK);
+    assert_int_equal(got.log_index, size0);
+    uint8_t ebuf[RK_LOG_ENTRY_MAX];
+    size_t elen;
+    struct rk_logentry e;
+    assert_int_equal(rk_store_log_get(f->s, size0, ebuf, sizeof ebuf, &elen, NULL), RK_OK);
+    assert_int_equal(rk_logentry_decode(ebuf, elen, &e), RK_OK);
+    assert_int_equal(e.kind, RK_LOGENTRY_DEVICE_KEY);
+    char kid[17];
+    rk_hex(e.device_key_id, RK_KEY_ID_LEN, kid);
+    assert_string_equal(kid, k.key_id);
     assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, pk, 100000, NULL), RK_EEXIST);
     uint8_t zero[32] = {0};
     assert_int_equal(rk_auth_device_register(f->s, NULL, u.p.user_id, zero, 100000, NULL),
