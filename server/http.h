@@ -125,6 +125,10 @@ const struct rk_signer *rk_server_signer(const struct rk_server *srv);
 enum rk_rate_kind { RK_RATE_LOGIN, RK_RATE_WRITE };
 int rk_server_rate(struct rk_req *req, enum rk_rate_kind kind, const char *key);
 struct rk_batcher *rk_server_batcher(const struct rk_server *srv);
+/* The registry warm-up for GET /api/health: "off" (--no-warm), "warming" (running, or waiting
+ * to run again after a registry change emptied the cache) or "warm"; *rows the rows the last
+ * complete warm-up loaded (0 before one). */
+const char *rk_server_warm_state(struct rk_server *srv, long long *rows);
 const char *rk_server_log_id(const struct rk_server *srv);
 int64_t rk_now_ms(void);
 const char *rk_server_web_dir(const struct rk_server *srv);

@@ -41,9 +41,12 @@ static int h_health(struct rk_req *req)
     int rc = rk_store_schema_version(req->store, &version);
     if (rc != RK_OK)
         return rk_req_fail(req, RK_EDB, "store not reachable", "penyimpanan tidak dapat diakses");
-    return rk_reply_json(req, json_pack("{s:s,s:s,s:s,s:i}", "status", "ok", "version",
+    long long rows = 0;
+    const char *warm = rk_server_warm_state(req->srv, &rows);
+    return rk_reply_json(req, json_pack("{s:s,s:s,s:s,s:i,s:s,s:I}", "status", "ok", "version",
                                         rk_server_version, "store", rk_store_engine(req->store),
-                                        "schema", version));
+                                        "schema", version, "registry_cache", warm,
+                                        "registry_cache_rows", (json_int_t)rows));
 }
 
 /* ---- /api/elections ---- */

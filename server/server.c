@@ -73,6 +73,9 @@ struct rk_server {
     struct rk_store *warm_store;
     pthread_t warm;
     int warm_running;
+    int warm_ok;              /* the last warm-up completed and no registry change came since */
+    long long warm_rows;      /* rows it loaded */
+    long long warm_clears;    /* the cache's clear count it started at */
     pthread_mutex_t warm_mu;
     pthread_cond_t warm_cv;
     int limits_on;
@@ -756,9 +759,29 @@ static void warm_once(struct rk_server *srv, bool stats)
         if (srv->warm_running && !w.done)
             wait_ms(&srv->warm_cv, &srv->warm_mu, (unsigned)(3 * took) + 1);
     }
+    if (rc == RK_OK && w.done) {
+        srv->warm_ok = 1;
+        srv->warm_rows = (long long)w.rows;
+    }
     if (stats)
         fprintf(stderr, "regcache: warmed with %lld rows in %.0f ms (%.0f ms working, %s)\n",
                 (long long)w.rows, mono_ms() - t0, busy, rk_strerror(rc));
+}
+
+const char *rk_server_warm_state(struct rk_server *srv, long long *rows)
+{
+    if (!srv->warm_store || !srv->pool.regcache) {
+        *rows = 0;
+        return "off";
+    }
+    long long hits, misses, clears;
+    rk_regcache_stats(srv->pool.regcache, &hits, &misses, &clears);
+    pthread_mutex_lock(&srv->warm_mu);
+    *rows = srv->warm_rows;
+    /* a registry change since emptied the cache: cold until the next warm-up */
+    bool warm = srv->warm_ok && clears == srv->warm_clears;
+    pthread_mutex_unlock(&srv->warm_mu);
+    return warm ? "warm" : "warming";
 }
 
 /* Fills the registry cache with every TPS, account and device key, at start and again (at
@@ -776,6 +799,8 @@ static void *warmer(void *arg)
         rk_regcache_stats(srv->pool.regcache, &hits, &misses, &clears);
         if (clears != warmed_at_clears) {
             warmed_at_clears = clears;
+            srv->warm_ok = 0;
+            srv->warm_clears = clears;
             warm_once(srv, stats);
         }
         if (srv->warm_running)
@@ -967,8 +992,11 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         rk_store_attach_cache(srv->warm_store, srv->pool.regcache);
         rk_store_leave_checkpoints(srv->warm_store);
         srv->warm_running = 1;
-        if (pthread_create(&srv->warm, NULL, warmer, srv) != 0)
+        if (pthread_create(&srv->warm, NULL, warmer, srv) != 0) {
             srv->warm_running = 0;
+            rk_store_close(srv->warm_store);
+            srv->warm_store = NULL;
+        }
     }
     *out = srv;
     return RK_OK;

@@ -86,6 +86,13 @@ check() {
 
 check health 200 '"status":"ok"' "$B/api/health"
 check health-store 200 '"store":"sqlite"' "$B/api/health"
+# ... and says when the registry warm-up is done: an operator's "ready for the evening"
+for _ in $(seq 100); do
+    curl -s "$B/api/health" | grep -q '"registry_cache":"warm","registry_cache_rows":3' && break
+    sleep 0.1
+done
+curl -s "$B/api/health" | grep -q '"registry_cache":"warm","registry_cache_rows":3' ||
+    fail "health does not report the warm registry cache: $(curl -s "$B/api/health")"
 check elections 200 '"slug":"pilkada2024"' "$B/api/elections"
 check root 200 '"counts":{"provinsi":1,"kabkota":2,"kecamatan":2,"desa":2,"tps":3}' "$B/api/regions"
 check root-dpt 200 '"dpt":{"l":450,"p":471,"total":921}' "$B/api/regions"
@@ -172,6 +179,8 @@ REKAP_SERVE_STATS=1 "$REKAP" serve --db "$DB" --listen 127.0.0.1:0 --port-file "
     --threads 2 --no-warm >/dev/null 2>"$T/err2" &
 PID=$!
 wait_port "$T/port2"
+curl -s "http://127.0.0.1:$(cat "$T/port2")/api/health" | grep -q '"registry_cache":"off"' ||
+    fail "--no-warm: health does not say off"
 kill -TERM "$PID"
 wait "$PID"
 PID=
