@@ -305,41 +305,51 @@ static void find_later(const struct rk_audit_src *src, const struct rk_witness *
     }
 }
 
+/* Log entry index from src, raw (ebuf, RK_LOG_ENTRY_MAX bytes) and decoded. */
+static int entry_read(const struct rk_audit_src *src, uint64_t index, uint8_t *ebuf,
+                      size_t *elen, struct rk_logentry *e)
+{
+    int rc = src->entry(src->ctx, index, ebuf, RK_LOG_ENTRY_MAX, elen);
+    return rc == RK_OK ? rk_logentry_decode(ebuf, *elen, e) : rc;
+}
+
+/* Whether raw entry index is included under sth: RK_OK or RK_EPROOF. */
+static int entry_included(const struct rk_audit_src *src, uint64_t index, const uint8_t *ebuf,
+                          size_t elen, const struct rk_sth *sth)
+{
+    struct rk_merkle_proof proof;
+    uint8_t leaf[32];
+    rk_merkle_leaf_hash(ebuf, elen, leaf);
+    if (src->inclusion(src->ctx, index, sth->tree_size, &proof) != RK_OK ||
+        rk_merkle_verify_inclusion(index, sth->tree_size, leaf, &proof, sth->root) != RK_OK)
+        return RK_EPROOF;
+    return RK_OK;
+}
+
 /* The entry at the device's published log index registers exactly this key for its published
  * owner, comes before the upload, and is included under the head v->sth (already verified). */
 static int registration_check(const struct rk_audit_src *src, const struct rk_witness *w,
                               const struct rk_witness_verdict *v)
 {
     const struct rk_audit_device *d = &v->device;
-    if ((uint64_t)d->log_index >= w->log_index)
+    uint64_t at = (uint64_t)d->log_index;
+    if (at >= w->log_index)
         return RK_EVALIDATION;
     uint8_t ebuf[RK_LOG_ENTRY_MAX];
     size_t elen;
     struct rk_logentry e;
-    int rc = src->entry(src->ctx, (uint64_t)d->log_index, ebuf, sizeof ebuf, &elen);
-    if (rc == RK_OK)
-        rc = rk_logentry_decode(ebuf, elen, &e);
+    int rc = entry_read(src, at, ebuf, &elen, &e);
     if (rc != RK_OK)
         return rc;
     char st[RK_STATEMENT_BUF];
     size_t slen;
-    uint8_t h[32];
-    if (e.seq != (uint64_t)d->log_index || e.kind != RK_LOGENTRY_DEVICE_KEY || !e.has_device ||
+    if (e.seq != at || e.kind != RK_LOGENTRY_DEVICE_KEY || !e.has_device ||
         memcmp(e.device_key_id, w->device, RK_KEY_ID_LEN) != 0 ||
         rk_statement_device(d->owner, d->key_id, d->pub, RK_DEVICE_REGISTER, st, sizeof st,
-                            &slen) != RK_OK)
+                            &slen) != RK_OK ||
+        rk_logentry_verify_payload(&e, (const uint8_t *)st, slen, NULL) != RK_OK)
         return RK_EVALIDATION;
-    crypto_hash_sha256(h, (const unsigned char *)st, slen);
-    if (memcmp(h, e.payload_hash, 32) != 0)
-        return RK_EVALIDATION;
-    struct rk_merkle_proof proof;
-    uint8_t leaf[32];
-    rk_merkle_leaf_hash(ebuf, elen, leaf);
-    rc = src->inclusion(src->ctx, (uint64_t)d->log_index, v->sth.tree_size, &proof);
-    if (rc == RK_OK)
-        rc = rk_merkle_verify_inclusion((uint64_t)d->log_index, v->sth.tree_size, leaf, &proof,
-                                        v->sth.root);
-    return rc == RK_OK ? RK_OK : RK_EPROOF;
+    return entry_included(src, at, ebuf, elen, &v->sth);
 }
 
 int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w,
@@ -419,9 +429,7 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
     uint8_t ebuf[RK_LOG_ENTRY_MAX];
     size_t elen;
     struct rk_logentry e;
-    rc = src->entry(src->ctx, w->log_index, ebuf, sizeof ebuf, &elen);
-    if (rc == RK_OK)
-        rc = rk_logentry_decode(ebuf, elen, &e);
+    rc = entry_read(src, w->log_index, ebuf, &elen, &e);
     if (rc != RK_OK) {
         verdict_fail(v, rc, "the log entry is missing or malformed",
                      "entri log tidak ada atau rusak");
@@ -466,13 +474,7 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
                      "kepala pohon terakhir belum mencakup entri ini");
         goto out;
     }
-    struct rk_merkle_proof proof;
-    uint8_t leaf[32];
-    rk_merkle_leaf_hash(ebuf, elen, leaf);
-    rc = src->inclusion(src->ctx, w->log_index, v->sth.tree_size, &proof);
-    if (rc != RK_OK ||
-        rk_merkle_verify_inclusion(w->log_index, v->sth.tree_size, leaf, &proof, v->sth.root) !=
-            RK_OK) {
+    if (entry_included(src, w->log_index, ebuf, elen, &v->sth) != RK_OK) {
         verdict_fail(v, RK_EPROOF, "the entry is not included under the signed tree head",
                      "entri tidak termasuk dalam kepala pohon bertanda tangan");
         goto out;
