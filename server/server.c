@@ -75,7 +75,7 @@ struct rk_server {
     int warm_running;
     int warm_ok;              /* the last warm-up completed and no registry change came since */
     long long warm_rows;      /* rows it loaded */
-    long long warm_clears;    /* the cache's clear count it started at */
+    long long warm_clears;    /* the cache's clear count the last warm-up started at (-1: none) */
     pthread_mutex_t warm_mu;
     pthread_cond_t warm_cv;
     int limits_on;
@@ -791,14 +791,12 @@ const char *rk_server_warm_state(struct rk_server *srv, long long *rows)
 static void *warmer(void *arg)
 {
     struct rk_server *srv = arg;
-    long long warmed_at_clears = -1;
     bool stats = getenv("REKAP_SERVE_STATS") != NULL;
     pthread_mutex_lock(&srv->warm_mu);
     while (srv->warm_running) {
         long long hits, misses, clears;
         rk_regcache_stats(srv->pool.regcache, &hits, &misses, &clears);
-        if (clears != warmed_at_clears) {
-            warmed_at_clears = clears;
+        if (clears != srv->warm_clears) {
             srv->warm_ok = 0;
             srv->warm_clears = clears;
             warm_once(srv, stats);
@@ -992,6 +990,7 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         rk_store_attach_cache(srv->warm_store, srv->pool.regcache);
         rk_store_leave_checkpoints(srv->warm_store);
         srv->warm_running = 1;
+        srv->warm_clears = -1; /* never warmed */
         if (pthread_create(&srv->warm, NULL, warmer, srv) != 0) {
             srv->warm_running = 0;
             rk_store_close(srv->warm_store);
