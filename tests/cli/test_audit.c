@@ -203,18 +203,46 @@ static void receipt_of(const char *tps, int64_t race, int version, struct rk_wit
     free(v);
 }
 
+/* The two sources a witness check can read: the server over HTTP, and the database file. */
+struct sources {
+    struct rk_http_src hs;
+    struct rk_audit_src http;
+    struct rk_audit_store_ctx sc;
+    struct rk_audit_src file;
+};
+
+static void sources_open(struct sources *s)
+{
+    assert_int_equal(rk_http_src_init(&s->hs, W.url, &s->http), RK_OK);
+    s->sc = (struct rk_audit_store_ctx){.s = W.w.s, .log_id = "rekap"};
+    memcpy(s->sc.pub, W.log_pub, 32);
+    rk_audit_src_store(&s->file, &s->sc);
+}
+
+static void sources_close(struct sources *s)
+{
+    rk_http_src_free(&s->hs);
+    rk_audit_store_ctx_free(&s->sc);
+}
+
+/* Version 1 of TPS 0's first race (superseded by the device's own version 2). */
+static void first_receipt(struct rk_witness *w, char *text)
+{
+    const struct rk_race *rs[4];
+    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
+    receipt_of(W.w.dev[0].tps, rs[0]->id, 1, w, text);
+}
+
 static void test_receipts(void **state)
 {
     (void)state;
-    const struct rk_race *rs[4];
-    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
     struct rk_witness w;
     char text[RK_WITNESS_MAX + 1];
     /* version 1 of TPS 0's first race: valid, superseded by the device's own version 2 */
-    receipt_of(W.w.dev[0].tps, rs[0]->id, 1, &w, text);
-    struct rk_http_src hs;
-    struct rk_audit_src http;
-    assert_int_equal(rk_http_src_init(&hs, W.url, &http), RK_OK);
+    first_receipt(&w, text);
+    struct sources src;
+    sources_open(&src);
+    struct rk_audit_src http = src.http, file = src.file;
     struct rk_witness_verdict *v = malloc(sizeof *v);
     assert_non_null(v);
     assert_int_equal(rk_witness_verify(&http, &w, W.log_pub, "rekap", v), RK_OK);
@@ -227,10 +255,6 @@ static void test_receipts(void **state)
     assert_int_equal(v->later[0].kind, RK_VERSION_UPLOAD);
     assert_string_equal(v->device.owner, W.w.dev[0].who.username);
     /* the same on the file */
-    struct rk_audit_store_ctx sc = {.s = W.w.s, .log_id = "rekap"};
-    memcpy(sc.pub, W.log_pub, 32);
-    struct rk_audit_src file;
-    rk_audit_src_store(&file, &sc);
     assert_int_equal(rk_witness_verify(&file, &w, W.log_pub, "rekap", v), RK_OK);
     assert_true(v->valid);
     /* a forged signature, another document, a wrong log index, another log key: invalid */
@@ -260,8 +284,7 @@ static void test_receipts(void **state)
     assert_int_equal(rk_witness_from_version(ver, "x", &bad), RK_EINVAL);
     free(ver);
     free(v);
-    rk_http_src_free(&hs);
-    rk_audit_store_ctx_free(&sc);
+    sources_close(&src);
 
     /* the command: exit 0 for the valid copy (with the later version named), 1 for a forgery */
     char *out;
@@ -338,11 +361,9 @@ static void test_receipts(void **state)
 static void test_receipt_registration(void **state)
 {
     (void)state;
-    const struct rk_race *rs[4];
-    rk_dw_races_of(&W.w, W.w.dev[0].tps, rs);
     struct rk_witness w;
     char text[RK_WITNESS_MAX + 1];
-    receipt_of(W.w.dev[0].tps, rs[0]->id, 1, &w, text);
+    first_receipt(&w, text);
     struct rk_device_key k, k1;
     assert_int_equal(rk_store_device_get(W.w.s, W.w.dev[0].key_id, &k), RK_OK);
     assert_int_equal(rk_store_device_get(W.w.s, W.w.dev[1].key_id, &k1), RK_OK);
@@ -359,13 +380,9 @@ static void test_receipt_registration(void **state)
     rk_hex(e.device_key_id, RK_KEY_ID_LEN, kid);
     assert_string_equal(kid, k.key_id);
 
-    struct rk_http_src hs;
-    struct rk_audit_src http;
-    assert_int_equal(rk_http_src_init(&hs, W.url, &http), RK_OK);
-    struct rk_audit_store_ctx sc = {.s = W.w.s, .log_id = "rekap"};
-    memcpy(sc.pub, W.log_pub, 32);
-    struct rk_audit_src file;
-    rk_audit_src_store(&file, &sc);
+    struct sources src;
+    sources_open(&src);
+    struct rk_audit_src http = src.http, file = src.file;
     struct rk_witness_verdict *v = malloc(sizeof *v);
     assert_non_null(v);
     assert_int_equal(rk_witness_verify(&http, &w, W.log_pub, "rekap", v), RK_OK);
@@ -407,8 +424,7 @@ static void test_receipt_registration(void **state)
     assert_non_null(strstr(out, "registered in the log before this upload"));
     free(out);
     free(v);
-    rk_http_src_free(&hs);
-    rk_audit_store_ctx_free(&sc);
+    sources_close(&src);
 }
 
 static void test_audit_passes(void **state)
