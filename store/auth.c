@@ -124,17 +124,19 @@ static int log_account(struct rk_store *s, const char *actor, const struct rk_pr
     return rc;
 }
 
-/* Appends the device statement of k (owned by owner); the caller holds the transaction. */
+/* Appends the device statement of k (owned by owner) as log entry at, the log's size read
+ * in this transaction; the caller holds the transaction. */
 static int log_device(struct rk_store *s, const char *actor, const struct rk_principal *owner,
                       const struct rk_device_key *k, enum rk_device_action action,
-                      int64_t now_ms, int64_t *idx)
+                      int64_t now_ms, int64_t at)
 {
     char st[RK_STATEMENT_BUF];
     size_t len;
+    int64_t idx;
     int rc = rk_statement_device(owner->username, k->key_id, k->pub, action, st, sizeof st, &len);
     if (rc == RK_OK)
-        rc = rk_log_append_statement(s, RK_LOGENTRY_DEVICE_KEY, actor ? actor : owner->username,
-                                     owner->scope, NULL, st, len, k->key_id, NULL, now_ms, idx);
+        rc = rk_log_append_at(s, RK_LOGENTRY_DEVICE_KEY, actor ? actor : owner->username,
+                              owner->scope, NULL, st, len, k->key_id, NULL, now_ms, at, &idx);
     return rc;
 }
 
@@ -239,8 +241,7 @@ int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_
     struct rk_user u;
     /* The registration's entry is the next one in the log: the key is stored with its index
      * (for witnesses, GET /api/devices/{id}) in the same insert, so no later update of the
-     * row invalidates the registry cache. */
-    int64_t at = -1;
+     * row invalidates the registry cache; rk_log_append_at refuses any other index. */
     rc = rk_store_log_size(s, &k.log_index);
     if (rc == RK_OK)
         rc = rk_store_device_put(s, &k);
@@ -249,9 +250,7 @@ int rk_auth_device_register(struct rk_store *s, const char *actor, int64_t user_
         sodium_memzero(u.pwhash, sizeof u.pwhash);
     }
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now_ms, &at);
-    if (rc == RK_OK && at != k.log_index)
-        rc = RK_EINTERNAL; /* something else was logged in between: nothing is stored */
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REGISTER, now_ms, k.log_index);
     if ((rc = tx_close(s, own, rc)) == RK_OK && out)
         *out = k;
     return rc;
@@ -268,6 +267,7 @@ int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key
         return rc;
     struct rk_device_key k;
     struct rk_user u;
+    int64_t at;
     rc = rk_store_device_get(s, key_id, &k);
     if (rc == RK_OK) {
         rc = rk_store_user_get(s, k.user_id, &u);
@@ -276,7 +276,9 @@ int rk_auth_device_revoke(struct rk_store *s, const char *actor, const char *key
     if (rc == RK_OK)
         rc = rk_store_device_revoke(s, key_id, now_ms / 1000);
     if (rc == RK_OK)
-        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now_ms, &(int64_t){0});
+        rc = rk_store_log_size(s, &at);
+    if (rc == RK_OK)
+        rc = log_device(s, actor, &u.p, &k, RK_DEVICE_REVOKE, now_ms, at);
     return tx_close(s, own, rc);
 }
 

@@ -56,9 +56,7 @@ int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_M
     return rc;
 }
 
-/* rk_log_append_statement for a caller that already read the log's size in this transaction:
- * the entry must get index size (RK_EINTERNAL otherwise). */
-static int append_at(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+int rk_log_append_at(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
                      const char *region, const char *race_ref, const char *payload, size_t len,
                      const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t size,
                      int64_t *index)
@@ -105,8 +103,8 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
     int rc = rk_store_log_size(s, &size);
     if (rc != RK_OK)
         return rc;
-    return append_at(s, kind, actor, region, race_ref, payload, len, device_hex, sig, now_ms,
-                     size, index);
+    return rk_log_append_at(s, kind, actor, region, race_ref, payload, len, device_hex, sig,
+                            now_ms, size, index);
 }
 
 int rk_log_race_config(struct rk_store *s, const char *actor, int64_t race_id, int64_t now_ms)
@@ -146,8 +144,8 @@ static int log_entry(struct rk_store *s, enum rk_logentry_kind kind, const char 
         rc = rk_store_log_size(s, &size);
     if (rc != RK_OK)
         return rc;
-    return append_at(s, kind, actor, tps, ref, payload, plen, device_hex, sig, now_ms, size,
-                     index);
+    return rk_log_append_at(s, kind, actor, tps, ref, payload, plen, device_hex, sig, now_ms,
+                            size, index);
 }
 
 /* Checks that the race exists, is held where the TPS is, and matches the document's columns;
@@ -279,7 +277,7 @@ static int write_version(struct rk_store *s, struct rk_version *v, const struct 
         return rc;
     char ref[RK_LOGENTRY_RACE_MAX + 1];
     snprintf(ref, sizeof ref, "%s", known_ref);
-    /* append_at refuses any index but size: the one the version row already names */
+    /* rk_log_append_at refuses any index but size: the one the version row already names */
     rc = log_entry(s, kind, v->actor, v->tps, v->race_id, payload, plen,
                    v->kind == RK_VERSION_UPLOAD ? v->device : NULL, sig, v->created_ms, size,
                    &idx, ref);

@@ -100,6 +100,14 @@ int rk_log_append_statement(struct rk_store *s, enum rk_logentry_kind kind, cons
                             size_t len, const char *device_hex, const uint8_t *sig,
                             int64_t now_ms, int64_t *index);
 
+/* rk_log_append_statement for a caller that already read the log's size in this transaction
+ * (and, say, stored it with a row that names the entry): the entry must get index size, else
+ * RK_EINTERNAL (the caller rolls back). */
+int rk_log_append_at(struct rk_store *s, enum rk_logentry_kind kind, const char *actor,
+                     const char *region, const char *race_ref, const char *payload, size_t len,
+                     const char *device_hex, const uint8_t *sig, int64_t now_ms, int64_t size,
+                     int64_t *index);
+
 /* Records a race's definition (its stable name, region, kind, name, and every column's ballot
  * number, kolom kosong mark and name: rk_statement_race) as an election_config log entry by
  * actor. Call it in the transaction that stores the race and its candidates, after them, and
