@@ -89,6 +89,12 @@ int rk_api_race_json(struct rk_store *s, const struct rk_race *r, json_t **out);
 void rk_api_root_region(struct rk_region *r);
 /* Resolves a ?region= style code ("" or NULL = national root); 400/404 with messages. */
 int rk_api_lookup_region(struct rk_req *req, const char *code, struct rk_region *r);
+/* A race's numbers in region code are those of whichever is deeper, the region or the race's
+ * own region (a province's governor race seen nationally is its province). *where (may be
+ * NULL) gets that code, *tps its TPS count. RK_OK or a store error
+ * (server/results.c). */
+int rk_api_race_scope(struct rk_store *s, const char *code, const char *race_region,
+                      const char **where, int64_t *tps);
 
 /* Results, accounts and log handlers (server/results.c). */
 int rk_h_login(struct rk_req *req);

@@ -676,13 +676,15 @@ static int overlaps(const char *code, const char *race_region)
     return strncmp(code, race_region, a < b ? a : b) == 0;
 }
 
-/* TPS expected for race in region code: those of whichever of the two is deeper. */
-static int expected_tps(struct rk_store *s, const char *code, const char *race_region, int64_t *n)
+int rk_api_race_scope(struct rk_store *s, const char *code, const char *race_region,
+                      const char **where, int64_t *tps)
 {
+    const char *w = strlen(code) >= strlen(race_region) ? code : race_region;
+    if (where)
+        *where = w;
     int64_t counts[RK_LEVEL_COUNT];
-    int rc = rk_store_region_counts(s, strlen(code) >= strlen(race_region) ? code : race_region,
-                                    counts);
-    *n = counts[RK_LEVEL_TPS];
+    int rc = rk_store_region_counts(s, w, counts);
+    *tps = counts[RK_LEVEL_TPS];
     return rc;
 }
 
@@ -701,7 +703,7 @@ static int child_row(void *ud, const struct rk_region *r, const struct rk_tally 
     int64_t expected = 0;
     if (r->level == RK_LEVEL_TPS)
         expected = 1;
-    else if (expected_tps(c->s, r->code, c->race_region, &expected) != RK_OK)
+    else if (rk_api_race_scope(c->s, r->code, c->race_region, NULL, &expected) != RK_OK)
         return RK_EDB;
     json_t *row = rk_api_region_json(r);
     json_object_set_new(row, "tally", tally_json(t, c->ncand, expected));
@@ -765,7 +767,8 @@ static int results(struct rk_req *req)
             t = st.tally;
         expected = 1;
     } else if ((rc = rk_store_tally_get(req->store, race.id, region.code, &t)) != RK_OK ||
-               (rc = expected_tps(req->store, region.code, race.region_code, &expected)) != RK_OK) {
+               (rc = rk_api_race_scope(req->store, region.code, race.region_code, NULL,
+                                       &expected)) != RK_OK) {
         return rc;
     }
     json_t *rj = NULL;

@@ -300,13 +300,13 @@ static int h_races(struct rk_req *req)
 static json_t *progress_json(struct rk_req *req, const struct rk_race *r, const char *code,
                              int64_t sums[4], int *rc)
 {
-    const char *where = strlen(code) >= strlen(r->region_code) ? code : r->region_code;
-    int64_t counts[RK_LEVEL_COUNT];
+    const char *where;
+    int64_t expected;
     struct rk_tally t;
-    if ((*rc = rk_store_region_counts(req->store, where, counts)) != RK_OK ||
+    if ((*rc = rk_api_race_scope(req->store, code, r->region_code, &where, &expected)) != RK_OK ||
         (*rc = rk_store_tally_get(req->store, r->id, where, &t)) != RK_OK)
         return NULL;
-    int64_t v[4] = {counts[RK_LEVEL_TPS], t.received, t.flagged, t.approved};
+    int64_t v[4] = {expected, t.received, t.flagged, t.approved};
     for (int i = 0; i < 4; i++)
         sums[i] += v[i];
     json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:{s:I,s:I,s:I,s:I}}", "id", (json_int_t)r->id,
