@@ -101,19 +101,15 @@
     var wrap = el('div', null, 'tablewrap'), tb = el('table');
     tb.appendChild(el('tr', [el('th', T('Pemilihan', 'Race')), el('th', T('TPS masuk', 'Received'), 'n'), el('th', '%', 'n'),
       el('th', T('Ditandai', 'Flagged'), 'n'), el('th', T('Disetujui', 'Approved'), 'n')]));
-    rows.forEach(function (r) {
-      var p = r.progress;
-      tb.appendChild(el('tr', [el('td', [link(r.region_code, r.id, r.name)]), el('td', fmt(p.tps_received) + '/' + fmt(p.tps_expected), 'n'),
-        el('td', pct(p.tps_received, p.tps_expected, 1), 'n'), el('td', fmt(p.tps_flagged), 'n'), el('td', fmt(p.tps_approved), 'n')]));
-    });
+    function row(label, p, cls) {
+      return el('tr', [el('td', label), el('td', fmt(p.tps_received) + '/' + fmt(p.tps_expected), 'n'),
+        el('td', pct(p.tps_received, p.tps_expected, 1), 'n'), el('td', fmt(p.tps_flagged), 'n'), el('td', fmt(p.tps_approved), 'n')], cls);
+    }
+    rows.forEach(function (r) { tb.appendChild(row([link(r.region_code, r.id, r.name)], r.progress)); });
     if (rest.length) {
-      var s = [0, 0, 0, 0];
-      rest.forEach(function (r) {
-        var p = r.progress;
-        s[0] += p.tps_received; s[1] += p.tps_expected; s[2] += p.tps_flagged; s[3] += p.tps_approved;
-      });
-      tb.appendChild(el('tr', [el('td', T('Bupati dan wali kota (' + fmt(rest.length) + ' pemilihan)', 'Regents and mayors (' + fmt(rest.length) + ' races)')),
-        el('td', fmt(s[0]) + '/' + fmt(s[1]), 'n'), el('td', pct(s[0], s[1], 1), 'n'), el('td', fmt(s[2]), 'n'), el('td', fmt(s[3]), 'n')], 'sum'));
+      var sum = {tps_received: 0, tps_expected: 0, tps_flagged: 0, tps_approved: 0};
+      rest.forEach(function (r) { Object.keys(sum).forEach(function (k) { sum[k] += r.progress[k]; }); });
+      tb.appendChild(row(T('Bupati dan wali kota (' + fmt(rest.length) + ' pemilihan)', 'Regents and mayors (' + fmt(rest.length) + ' races)'), sum, 'sum'));
     }
     wrap.appendChild(tb);
     card.appendChild(wrap);
