@@ -401,11 +401,26 @@ static void test_api_flow(void **state)
     json_decref(j);
     assert_true(check_progress("") >= 1);
     assert_true(check_progress(kec) >= 1);
+    static const struct {
+        const char *query;
+        int status;
+        const char *code;
+    } bad_progress[] = {
+        {"?region=99", 404, "not_found"},
+        {"?election=Bad!", 400, "invalid"},
+        {"?election=nope2099", 404, "not_found"},
+        {"?region=11.0x", 400, "invalid"},
+    };
     snprintf(path, sizeof path, "/api/progress?region=%s", E.tps);
-    json_decref(get_json(path, 400));
-    json_decref(get_json("/api/progress?region=99", 404));
-    json_decref(get_json("/api/progress?election=Bad!", 400));
-    json_decref(get_json("/api/progress?election=nope2099", 404));
+    j = get_json(path, 400);
+    assert_string_equal(errcode(j), "invalid");
+    json_decref(j);
+    for (size_t i = 0; i < sizeof bad_progress / sizeof bad_progress[0]; i++) {
+        snprintf(path, sizeof path, "/api/progress%s", bad_progress[i].query);
+        j = get_json(path, bad_progress[i].status);
+        assert_string_equal(errcode(j), bad_progress[i].code);
+        json_decref(j);
+    }
 
     /* the log: one election_config entry per race (the demo), 3 account entries (setup), the
      * device key the KPPS registered itself (the refused duplicate adds nothing), then upload,
