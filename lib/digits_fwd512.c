@@ -6,6 +6,7 @@
 #ifdef RK_HAVE_AVX512
 #define RK_FWD_VL 16
 #define RK_FWD_MAXV 16
+#define RK_FWD_MAXP 4
 #define RK_FWD_FN rk_digits_forward_v16
 #define RK_FWD_ATTR RK_AVX512
 #include "digits_fwd.c"
