@@ -13,7 +13,8 @@
 //      the app opens again with no network (service worker); a second version queued offline
 //      is refused ("ditolak", with the reason) once the PPK has corrected and approved, while
 //      the other race's form, queued offline beside it, goes out in the same request and is
-//      accepted;
+//      accepted; with every page closed, a form queued offline is sent by the service worker
+//      (Background Sync) when the signal returns, and the reopened app shows its receipt;
 //   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
 //      reason, the witness check of a receipt, the English switch, CSV download.
@@ -369,28 +370,34 @@ async function kppsStaleFix(k) {
   // Still without signal, the regent's race too: both forms now wait together.
   const other = (await k.page.$$eval('[data-fill]', (els) => els.map((e) => e.dataset.fill))).find((id) => id !== '1');
   assert.ok(other, 'the TPS holds a second race');
-  await k.page.click(`[data-fill="${other}"]`);
-  await k.page.waitForSelector('input[data-f="suara_total"]');
-  for (const p of [0, 1]) {
-    await k.page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
-    await k.page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
-  }
-  const pairs = await k.page.$$eval('input[data-f^="suara_paslon_"]', (els) => els.map((e) => e.dataset.f));
-  assert.ok(pairs.length >= 2, 'a race has at least two columns (a pair and kolom kosong)');
-  for (const [f, v] of Object.entries(KPPS_DOC))
-    if (!f.startsWith('suara_paslon_')) await k.page.fill(`input[data-f="${f}"]`, String(v));
-  for (const [i, f] of pairs.entries()) await k.page.fill(`input[data-f="${f}"]`, String([180, 120][i] || 0));
-  await k.page.click('#review');
-  await k.page.waitForSelector('#send');
-  await k.page.check('#agree');
-  await k.page.click('#send');
-  await k.page.waitForSelector(`[data-race="${other}"] [data-status="antre"]`);
+  await fillOther(k.page, other, [180, 120]);
   k.other = other;
 }
 
+// Fills the regent's (or mayor's) race offline, the pairs' votes as given, and sends it: queued.
+async function fillOther(page, other, votes) {
+  await page.click(`[data-fill="${other}"]`);
+  await page.waitForSelector('input[data-f="suara_total"]');
+  for (const p of [0, 1]) {
+    await page.setInputFiles(`input[data-page="${p}"]`, path.join(TMP, `page${p + 1}.png`));
+    await page.waitForFunction((n) => document.querySelectorAll('.page.has img').length >= n, p + 1);
+  }
+  const pairs = await page.$$eval('input[data-f^="suara_paslon_"]', (els) => els.map((e) => e.dataset.f));
+  assert.ok(pairs.length >= 2, 'a race has at least two columns (a pair and kolom kosong)');
+  for (const [f, v] of Object.entries(KPPS_DOC))
+    if (!f.startsWith('suara_paslon_')) await page.fill(`input[data-f="${f}"]`, String(v));
+  for (const [i, f] of pairs.entries()) await page.fill(`input[data-f="${f}"]`, String(votes[i] || 0));
+  await page.click('#review');
+  await page.waitForSelector('#send');
+  await page.check('#agree');
+  await page.click('#send');
+  await page.waitForSelector(`[data-race="${other}"] [data-status="antre"]`);
+}
+
 async function kppsRejected(k) {
+  // From the page or from the service worker (a Background Sync may win the race to send them).
   const posts = [];
-  k.page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/submissions')) posts.push(r.postData()); });
+  k.ctx.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/submissions')) posts.push(r.postData()); });
   await k.ctx.setOffline(false);
   await k.page.waitForSelector('[data-race="1"] [data-status="ditolak"]', {timeout: 20000});
   await k.page.waitForSelector(`[data-race="${k.other}"] [data-status="diterima"]`, {timeout: 20000});
@@ -410,6 +417,46 @@ async function kppsRejected(k) {
   await shot(k.page, '11-kpps-rejected');
   log('kpps: stale upload refused after approval: ' + reason);
   assert.deepEqual(k.errors, []);
+}
+
+// Background Sync: a form signed with no signal goes out when the signal returns although the
+// app was closed: the service worker sends it. Then the reopened app shows the receipt.
+async function kppsBackgroundSync(k) {
+  await k.ctx.setOffline(true);
+  await fillOther(k.page, k.other, [170, 130]);
+  const tags = await k.page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.sync.getTags()));
+  assert.deepEqual(tags, ['rekap-outbox'], 'the queued form asked for a Background Sync');
+  const before = (await api(`/api/tps/${TPS}/races/${k.other}`)).json.current.version;
+  await k.page.close();
+  assert.equal(k.ctx.pages().length, 0, 'no page of the app is open');
+  const posts = [];
+  k.ctx.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/api/submissions')) posts.push(r.serviceWorker() ? 'worker' : 'page');
+  });
+  await k.ctx.setOffline(false);
+  let st = null;
+  for (let i = 0; i < 100; i++) {
+    st = (await api(`/api/tps/${TPS}/races/${k.other}`)).json;
+    if (st.current.version > before) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(st.current.version, before + 1, 'the service worker sent the form with the app closed');
+  assert.equal(st.current.document.suara_paslon_1, 170);
+  assert.ok(posts.length >= 1 && posts.every((w) => w === 'worker'), 'sent by the worker: ' + posts.join(','));
+  log(`kpps: background sync sent race ${k.other} v${st.current.version} with the app closed`);
+  // The app, opened again, shows the receipt and knows the new version.
+  const page = await k.ctx.newPage();
+  const errors = watch(page, 'kpps');
+  await page.goto(BASE + '/kpps/');
+  await page.waitForSelector(`[data-race="${k.other}"] [data-status="diterima"]`);
+  const state = await page.evaluate(() => JSON.parse(localStorage.getItem('rekap.kpps.state')));
+  assert.equal(state[k.other].version, before + 1);
+  const q = await page.evaluate(() => rekapQueue());
+  const last = q.filter((it) => String(it.race) === String(k.other)).pop();
+  assert.equal(last.status, 'diterima');
+  assert.equal(last.receipt.version, before + 1);
+  await shot(page, '12-kpps-background-sync');
+  assert.deepEqual(errors, []);
   await k.ctx.close();
 }
 
@@ -571,6 +618,7 @@ async function portal(browser, receipt) {
     await kppsStaleFix(receipt);
     await consoleTest(browser, seeded);
     await kppsRejected(receipt);
+    await kppsBackgroundSync(receipt);
     await portal(browser, receipt);
   } catch (e) {
     if (lastPage) await lastPage.screenshot({path: path.join(SHOTS, 'FAILED.png'), fullPage: true}).catch(() => {});

@@ -1,8 +1,9 @@
 // rekap KPPS app: the polling-station officer logs in, photographs each page of the C.Hasil form,
 // types every number (checked live against the form's arithmetic), signs the document with the
 // device's Ed25519 key and sends it. Offline first: a signed form and its photos wait in
-// IndexedDB and go out by themselves when the network returns (the online event, plus retries
-// with growing waits); resending is harmless, the server answers "duplicate". After acceptance a
+// IndexedDB (outbox.js) and go out by themselves when the network returns (the online event,
+// retries with growing waits, and a Background Sync that wakes the service worker even with the
+// app closed); resending is harmless, the server answers "duplicate". After acceptance a
 // receipt shows a QR code that a witness scans to open the same signed copy on the public portal.
 //
 // The digit reader (POST /api/read) pre-fills the numbers from each page photo and draws what it
@@ -22,7 +23,6 @@
   // The reader needs the printed marks, QR and digit boxes sharp: it gets the camera's own file
   // when that is a JPEG/PNG under the server's cap, else a copy this large (docs/reader.md).
   var READ_EDGE = 3000, READ_MAX = 11 * 1024 * 1024;
-  var BACKOFF_MIN = 2000, BACKOFF_MAX = 5 * 60 * 1000;
 
   // ---- small persistent state ----
 
@@ -30,40 +30,7 @@
   function lsSet(k, v) { try { localStorage.setItem(LS + k, JSON.stringify(v)); } catch (e) { /* full */ } }
   function lsDel(k) { try { localStorage.removeItem(LS + k); } catch (e) { /* ignore */ } }
 
-  // IndexedDB: kv (device key), queue (signed forms waiting or sent), drafts (numbers + photos).
-  var dbp = null;
-  function db() {
-    if (dbp) return dbp;
-    dbp = new Promise(function (ok, bad) {
-      var rq = indexedDB.open('rekap-kpps', 1);
-      rq.onupgradeneeded = function () {
-        var d = rq.result;
-        d.createObjectStore('kv');
-        d.createObjectStore('queue', {keyPath: 'id', autoIncrement: true});
-        d.createObjectStore('drafts');
-      };
-      rq.onsuccess = function () { ok(rq.result); };
-      rq.onerror = function () { bad(rq.error); };
-    });
-    return dbp;
-  }
-  function tx(store, mode, fn) {
-    return db().then(function (d) {
-      return new Promise(function (ok, bad) {
-        var t = d.transaction(store, mode), s = t.objectStore(store), out;
-        var r = fn(s);
-        if (r) r.onsuccess = function () { out = r.result; };
-        t.oncomplete = function () { ok(out); };
-        t.onerror = t.onabort = function () { bad(t.error); };
-      });
-    });
-  }
-  var idb = {
-    get: function (st, k) { return tx(st, 'readonly', function (s) { return s.get(k); }); },
-    put: function (st, v, k) { return tx(st, 'readwrite', function (s) { return k === undefined ? s.put(v) : s.put(v, k); }); },
-    del: function (st, k) { return tx(st, 'readwrite', function (s) { return s.delete(k); }); },
-    all: function (st) { return tx(st, 'readonly', function (s) { return s.getAll(); }); }
-  };
+  var idb = Outbox.idb; // kv (device key), queue (signed forms), drafts (numbers + photos)
 
   // ---- session and context ----
 
@@ -126,88 +93,29 @@
 
   function notify() { listeners.forEach(function (f) { f(); }); }
 
-  function backoff(tries) { return Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, Math.max(0, tries - 1))); }
-
-  function reject(item, e) {
-    item.status = 'ditolak';
-    item.reason = e.message;
-    item.violations = e.body && e.body.error && e.body.error.violations || null;
-    item.code = e.code;
-  }
-
-  // The server takes up to this many signed forms in one request (RK_SUBMISSION_BULK_MAX).
-  var BULK_MAX = 4;
-
-  function accepted(item, receipt) {
-    item.status = 'diterima';
-    item.reason = null;
-    item.receipt = receipt;
-    item.receipt.at = Date.now();
-    S.state[item.race] = {version: receipt.version, approved: false, doc: receipt.doc_sha256};
-    lsSet('state', S.state);
-    return idb.del('drafts', item.race);
-  }
-
-  function failed(item, e) {
-    if (e.status === 0 || e.status >= 500 || e.status === 429) {
-      item.status = 'antre';
-      item.tries = (item.tries || 0) + 1;
-      item.nextAt = Date.now() + backoff(item.tries);
-      item.reason = e.status ? e.message : null;
-    } else if (e.status === 401 && e.code === 'unauthenticated') {
-      // The session ran out while the form waited: it stays queued until the officer logs in.
-      item.status = 'antre';
-      item.nextAt = Date.now() + BACKOFF_MAX;
-      item.reason = T('Sesi berakhir: masuk lagi untuk mengirim.', 'Session expired: log in again to send.');
-      item.needsLogin = true;
-    } else reject(item, e);
-  }
-
-  // Uploads an item's photos, each idempotent by its hash.
-  function sendPhotos(item) {
-    var chain = Promise.resolve();
-    item.photos.forEach(function (p) {
-      chain = chain.then(function () {
-        if (p.sent) return;
-        return R.api('/api/photos', {token: S.token, raw: p.blob, type: p.blob.type || 'image/jpeg'}).then(function (r) {
-          if (r.body.sha256 !== p.sha) throw new Error('photo hash mismatch');
-          p.sent = true;
-        });
-      });
+  // The latest accepted version of each race, from the receipts in the queue: a form may have
+  // been accepted while the app was closed (the service worker sent it).
+  function adopt(items) {
+    var changed = false;
+    items.forEach(function (it) {
+      if (it.status !== 'diterima' || !it.receipt) return;
+      var st = S.state[it.race];
+      if (st && st.version >= it.receipt.version) return;
+      S.state[it.race] = {version: it.receipt.version, approved: false, doc: it.receipt.doc_sha256};
+      changed = true;
     });
-    return chain;
+    if (changed) lsSet('state', S.state);
   }
 
-  // Sends queued forms: their photos first, then the signed forms. Forms that waited together
-  // (the races of this TPS, after a stretch without signal) go in one request: one round trip
-  // on a weak network, each form still answered on its own.
-  function send(items) {
-    items.forEach(function (it) { it.status = 'mengirim'; });
-    return Promise.all(items.map(function (it) { return idb.put('queue', it); })).then(notify).then(function () {
-      return items.reduce(function (chain, it) { return chain.then(function () { return sendPhotos(it); }); }, Promise.resolve());
-    }).then(function () {
-      if (items.length === 1)
-        return R.api('/api/submissions', {body: items[0].body}).then(function (r) { return [{ok: true, receipt: r.body}]; });
-      var body = '[' + items.map(function (it) { return it.body; }).join(',') + ']';
-      return R.api('/api/submissions', {body: body}).then(function (r) {
-        var res = r.body && r.body.results;
-        if (!res || res.length !== items.length) throw R.ApiError(502, null);
-        return res.map(function (x) {
-          return x.status < 300 ? {ok: true, receipt: x.receipt} : {ok: false, error: R.ApiError(x.status, {error: x.error})};
-        });
-      });
-    }).then(function (outcomes) {
-      return Promise.all(items.map(function (it, i) {
-        return outcomes[i].ok ? accepted(it, outcomes[i].receipt) : failed(it, outcomes[i].error);
-      }));
-    }, function (e) {
-      items.forEach(function (it) { failed(it, e); });
-    }).then(function () {
-      return Promise.all(items.map(function (it) { return idb.put('queue', it); }));
-    }).then(function () {
-      // Refused because the TPS moved on (approved, corrected): show where it stands now.
-      if (items.some(function (it) { return it.code === 'conflict'; })) return loadState();
-    }).then(notify);
+  // What the outbox's last round changed: receipts to adopt, refusals because the TPS moved on
+  // (approved, corrected) to show where it stands now, and a Background Sync for what is left.
+  function settled(res) {
+    return idb.all('queue').then(function (items) {
+      adopt(items);
+      notify();
+      if (res && res.retry) Outbox.requestSync();
+      if (res && res.conflict) return loadState().then(notify);
+    });
   }
 
   function flush() {
@@ -215,14 +123,9 @@
     flushing = true;
     clearTimeout(timer);
     timer = null;
-    return idb.all('queue').then(function (items) {
-      var now = Date.now(), due = items.filter(function (it) {
-        return (it.status === 'antre' || it.status === 'mengirim') && (it.nextAt || 0) <= now && !(it.needsLogin && !S.token);
-      }), chain = Promise.resolve();
-      for (var i = 0; i < due.length; i += BULK_MAX)
-        chain = chain.then(function (group) { return online() ? send(group) : null; }.bind(null, due.slice(i, i + BULK_MAX)));
-      return chain;
-    }).catch(function () { /* a storage hiccup: try again later */ }).then(function () {
+    return Outbox.flush({token: S.token, online: online, onChange: notify}).then(settled).catch(function () {
+      /* a storage hiccup: try again later */
+    }).then(function () {
       flushing = false;
       return idb.all('queue');
     }).then(function (items) {
@@ -251,7 +154,7 @@
           signature: s.signature, prev: st.doc || null, photos: photos.map(function (p) { return {blob: p.blob, sha: p.sha}; }),
           status: 'antre', tries: 0, nextAt: 0, created: Date.now()});
       });
-    }).then(function () { notify(); flush(); });
+    }).then(function () { notify(); if (!online()) Outbox.requestSync(); flush(); });
   }
 
   function latestItem(items, raceId) {
@@ -322,7 +225,7 @@
           S.user = r.body.user;
           lsSet('token', S.token);
           lsSet('user', S.user);
-          return loadContext().then(deviceKey).then(loadState);
+          return Outbox.setToken(S.token).then(loadContext).then(deviceKey).then(loadState);
         }).then(function () {
           idb.all('queue').then(function (items) {
             items.forEach(function (it) { if (it.needsLogin) { it.needsLogin = false; it.nextAt = 0; idb.put('queue', it); } });
@@ -396,6 +299,7 @@
   function logout() {
     if (S.token) R.api('/api/logout', {token: S.token, method: 'POST'}).catch(function () {});
     S.token = S.user = null;
+    Outbox.setToken(null).catch(function () {});
     lsDel('token');
     lsDel('user');
     viewLogin();
@@ -915,10 +819,19 @@
   paintNet();
   window.addEventListener('online', function () { paintNet(); notify(); flush(); });
   window.addEventListener('offline', function () { paintNet(); notify(); });
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/kpps/sw.js', {scope: '/kpps/'}).catch(function () {});
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/kpps/sw.js', {scope: '/kpps/'}).catch(function () {});
+    // The service worker sent queued forms (Background Sync): show what came of them.
+    navigator.serviceWorker.addEventListener('message', function (ev) {
+      if (ev.data && ev.data.type === 'outbox' && S.ctx) settled(ev.data);
+    });
+  }
 
   if (!S.token || !S.user || !S.ctx) viewLogin();
   else {
+    // A session from before the token was kept in IndexedDB too, where the worker reads it.
+    Outbox.getToken().then(function (t) { if (t !== S.token) return Outbox.setToken(S.token); }).catch(function () {});
+    idb.all('queue').then(function (items) { adopt(items); notify(); }).catch(function () {});
     viewHome();
     if (online()) {
       R.get('/api/me', S.token).then(function () { return loadState(); }).then(function () { notify(); }, function (e) {

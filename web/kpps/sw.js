@@ -1,11 +1,14 @@
-// Service worker of the KPPS app: keeps the app's own files so it opens with no signal at all.
+// Service worker of the KPPS app: keeps the app's own files so it opens with no signal at all,
+// and sends the queued forms on a Background Sync event (outbox.js): the browser wakes it when the
+// network is back, even with the app closed.
 // Stale-while-revalidate: the cached copy answers at once (a cheap phone on a weak signal should
 // not wait), and a fresh copy is fetched behind it for the next start. Receipt QR codes and
 // form photos are immutable by URL, so they are kept once seen. The API is never cached here:
 // the app keeps what it needs in IndexedDB and localStorage itself.
 'use strict';
-var CACHE = 'rekap-kpps-v2';
-var SHELL = ['/kpps/', '/kpps/app.js', '/kpps/kpps.css', '/kpps/manifest.webmanifest', '/kpps/icon.svg',
+importScripts('/static/common.js', '/kpps/outbox.js');
+var CACHE = 'rekap-kpps-v3';
+var SHELL = ['/kpps/', '/kpps/app.js', '/kpps/outbox.js', '/kpps/kpps.css', '/kpps/manifest.webmanifest', '/kpps/icon.svg',
   '/static/common.js', '/static/chasil.js', '/static/style.css'];
 
 self.addEventListener('install', function (ev) {
@@ -39,6 +42,18 @@ self.addEventListener('fetch', function (ev) {
         return hit;
       }
       return net;
+    });
+  }));
+});
+
+// The forms the page could not send. A rejected promise asks the browser to try again later
+// (it backs off, and gives up after a few tries; the page's own retries go on when it opens).
+self.addEventListener('sync', function (ev) {
+  if (ev.tag !== Outbox.SYNC_TAG) return;
+  ev.waitUntil(Outbox.flush({force: true, worker: true}).then(function (res) {
+    return self.clients.matchAll({includeUncontrolled: true}).then(function (cs) {
+      cs.forEach(function (c) { c.postMessage({type: 'outbox', retry: res.retry, conflict: res.conflict}); });
+      if (res.retry) throw new Error('outbox: forms left to send');
     });
   }));
 });
