@@ -14,7 +14,8 @@
 //      is refused ("ditolak", with the reason) once the PPK has corrected and approved, while
 //      the other race's form, queued offline beside it, goes out in the same request and is
 //      accepted; with every page closed, a form queued offline is sent by the service worker
-//      (Background Sync) when the signal returns, and the reopened app shows its receipt;
+//      (Background Sync) when the signal returns, and the reopened app shows its receipt, whose
+//      QR code shows with no signal (fetched on acceptance);
 //   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
 //      reason, the witness check of a receipt, the English switch, CSV download.
@@ -456,6 +457,14 @@ async function kppsBackgroundSync(k) {
   assert.equal(last.status, 'diterima');
   assert.equal(last.receipt.version, before + 1);
   await shot(page, '12-kpps-background-sync');
+  // Its receipt's QR code, opened where there is no signal: the worker fetched it on acceptance.
+  await k.ctx.setOffline(true);
+  await page.click(`[data-race="${k.other}"] button.primary`);
+  await page.waitForFunction(() => { const q = document.getElementById('qr'); return q && q.complete; });
+  assert.ok(await page.evaluate(() => document.getElementById('qr').naturalWidth > 100), 'the QR code shows offline');
+  await shot(page, '13-kpps-receipt-offline');
+  await k.ctx.setOffline(false);
+  log('kpps: that receipt\'s QR code shows offline');
   assert.deepEqual(errors, []);
   await k.ctx.close();
 }

@@ -770,25 +770,6 @@
   // The witness copy (RKW1|tps|race ref|version|doc|device|sig base64url|log index, see
   // docs/audit-log.md §7) rides in the link as r=, so `rekap verify '<scanned text>'` checks the
   // same QR the portal opens.
-  function hexToB64url(h) {
-    var bin = '';
-    for (var i = 0; i < h.length; i += 2) bin += String.fromCharCode(parseInt(h.substr(i, 2), 16));
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-
-  function witnessCopy(it) {
-    var r = it.receipt, body = it.body;
-    try { if (typeof body === 'string') body = JSON.parse(body); } catch (e) { body = null; }
-    if (!r || !r.race_ref || !body || !body.device || !it.signature) return null;
-    return ['RKW1', r.tps, r.race_ref, r.version, r.doc_sha256, body.device, hexToB64url(it.signature), r.log_index].join('|');
-  }
-
-  function receiptUrl(it) {
-    var w = witnessCopy(it);
-    return location.origin + '/#/' + it.tps + '/' + it.race + '?doc=' + it.docHash + '&sig=' + it.signature +
-      (w ? '&r=' + encodeURIComponent(w) : '');
-  }
-
   function viewReceipt(it) {
     listeners = [];
     render(function () {
@@ -798,8 +779,8 @@
       card.appendChild(el('p', it.raceName));
       card.appendChild(el('p', T('Saksi: pindai kode ini untuk membuka salinan bertanda tangan yang sama di portal publik.',
         'Witnesses: scan this code to open the same signed copy on the public portal.'), 'note'));
-      var url = receiptUrl(it);
-      card.appendChild(el('img', null, 'qr', {src: '/api/qr?text=' + encodeURIComponent(url), alt: url, id: 'qr'}));
+      var url = Outbox.receiptUrl(it);
+      card.appendChild(el('img', null, 'qr', {src: Outbox.qrSrc(it), alt: url, id: 'qr'}));
       card.appendChild(el('p', [el('a', T('Buka salinan publik', 'Open the public copy'), null, {href: url, id: 'publink'})]));
       var tb = el('table');
       [[T('TPS', 'TPS'), r.tps], [T('Versi', 'Version'), String(r.version)], [T('Diterima', 'Accepted'), R.when(r.at)],

@@ -11,6 +11,8 @@
 (function (root) {
   var R = root.R, T = R.T;
   var SYNC_TAG = 'rekap-outbox';
+  // The service worker's cache (sw.js): the app's files, and each receipt's QR code.
+  var CACHE = 'rekap-kpps-v3';
   var BACKOFF_MIN = 2000, BACKOFF_MAX = 5 * 60 * 1000;
   // The server takes up to this many signed forms in one request (RK_SUBMISSION_BULK_MAX).
   var BULK_MAX = 4;
@@ -57,13 +59,46 @@
 
   function backoff(tries) { return Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, Math.max(0, tries - 1))); }
 
+  function hexToB64url(h) {
+    var bin = '';
+    for (var i = 0; i < h.length; i += 2) bin += String.fromCharCode(parseInt(h.substr(i, 2), 16));
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  // The witness copy of an accepted form (docs/web.md): enough to check it offline.
+  function witnessCopy(it) {
+    var r = it.receipt, body = it.body;
+    try { if (typeof body === 'string') body = JSON.parse(body); } catch (e) { body = null; }
+    if (!r || !r.race_ref || !body || !body.device || !it.signature) return null;
+    return ['RKW1', r.tps, r.race_ref, r.version, r.doc_sha256, body.device, hexToB64url(it.signature), r.log_index].join('|');
+  }
+
+  // The public page of an accepted form, which its receipt's QR code holds.
+  function receiptUrl(it) {
+    var w = witnessCopy(it);
+    return root.location.origin + '/#/' + it.tps + '/' + it.race + '?doc=' + it.docHash + '&sig=' + it.signature +
+      (w ? '&r=' + encodeURIComponent(w) : '');
+  }
+
+  function qrSrc(it) { return '/api/qr?text=' + encodeURIComponent(receiptUrl(it)); }
+
+  // Fetches the receipt's QR code into the worker's cache as soon as the form is accepted: the
+  // officer may show it to a witness later, where there is no signal. Best effort.
+  function keepQr(it) {
+    if (!root.caches) return Promise.resolve();
+    var src = qrSrc(it);
+    return root.caches.open(CACHE).then(function (c) {
+      return c.match(src).then(function (hit) { return hit || c.add(src); });
+    }).catch(function () {});
+  }
+
   function accepted(item, receipt) {
     item.status = 'diterima';
     item.reason = null;
     item.needsLogin = false;
     item.receipt = receipt;
     item.receipt.at = Date.now();
-    return idb.del('drafts', item.race);
+    return Promise.all([idb.del('drafts', item.race), keepQr(item)]);
   }
 
   // A try that may work later (no network, server busy or failing, session expired) leaves the
@@ -182,6 +217,6 @@
     }).catch(function () { return false; });
   }
 
-  root.Outbox = {SYNC_TAG: SYNC_TAG, BACKOFF_MAX: BACKOFF_MAX, idb: idb, setToken: setToken, getToken: getToken,
-    flush: flush, requestSync: requestSync};
+  root.Outbox = {SYNC_TAG: SYNC_TAG, CACHE: CACHE, idb: idb, setToken: setToken, getToken: getToken, flush: flush,
+    requestSync: requestSync, receiptUrl: receiptUrl, qrSrc: qrSrc};
 })(self);

@@ -7,7 +7,7 @@
 // the app keeps what it needs in IndexedDB and localStorage itself.
 'use strict';
 importScripts('/static/common.js', '/kpps/outbox.js');
-var CACHE = 'rekap-kpps-v3';
+var CACHE = Outbox.CACHE;
 var SHELL = ['/kpps/', '/kpps/app.js', '/kpps/outbox.js', '/kpps/kpps.css', '/kpps/manifest.webmanifest', '/kpps/icon.svg',
   '/static/common.js', '/static/chasil.js', '/static/style.css'];
 
