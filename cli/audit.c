@@ -140,6 +140,7 @@ struct dev {
     int status; /* RK_OK when the key was published and its id matches */
     uint8_t pub[32];
     int64_t revoked_at;
+    int64_t log_index; /* its registration entry as published; -1 not recorded */
     char owner[RK_ACTOR_MAX + 1], scope[RK_CODE_MAX + 1]; /* as published */
     int role;             /* the owner's role, once its logged creation is found; -1 before */
     bool registered;      /* a device_key entry so far registered exactly this key */
@@ -270,6 +271,7 @@ static struct dev *device(struct audit *a, const uint8_t id[RK_KEY_ID_LEN])
             d->status = RK_ESIGNATURE; /* the published key is not the one with this id */
         memcpy(d->pub, ad.pub, 32);
         d->revoked_at = ad.revoked_at;
+        d->log_index = ad.log_index;
         snprintf(d->owner, sizeof d->owner, "%s", ad.owner);
         snprintf(d->scope, sizeof d->scope, "%s", ad.scope);
     }
@@ -404,6 +406,13 @@ static void replay_device(struct audit *a, uint64_t index, const struct rk_logen
                        "#%llu: device key %s is registered twice",
                     (unsigned long long)index, kid, (unsigned long long)index, kid);
         d->registered = true;
+        /* witnesses look the registration up where the server says it is (rekap verify) */
+        if (d->log_index >= 0 && (uint64_t)d->log_index != index)
+            problem(a, "kunci perangkat %s: indeks pendaftaran yang dipublikasikan (%lld) bukan "
+                       "entri log #%llu yang mendaftarkannya / device key %s: the published "
+                       "registration index (%lld) is not log entry #%llu, which registered it",
+                    kid, (long long)d->log_index, (unsigned long long)index, kid,
+                    (long long)d->log_index, (unsigned long long)index);
         for (int r = 1; r < RK_ROLE_COUNT && d->role < 0; r++)
             if (account_seen(a, d->owner, r, d->scope, RK_ACCOUNT_CREATE) >= 0)
                 d->role = r;
@@ -819,13 +828,14 @@ static int state_save(const char *path, const struct rk_sth *sth, const uint8_t 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: rekap audit URL|FILE [--log-key HEX] [--key FILE] [--log-id NAME]\n"
-               "                   [--state FILE] [--sample N]\n"
+               "                   [--state FILE] [--sample N] [--timeout SECONDS]\n"
                "  URL: http://HOST:PORT dari server rekap / of a rekap server; FILE: salinan basis\n"
                "       data / a copy of the database\n"
                "  --log-key: kunci publik log yang disematkan / pinned log public key (hex)\n"
                "  --state: simpan kepala pohon terakhir untuk membuktikan log hanya bertambah /\n"
                "           keep the last verified head to prove the log only grows\n"
-               "  --sample N: bandingkan N wilayah acak saja / compare N random regions only\n");
+               "  --sample N: bandingkan N wilayah acak saja / compare N random regions only\n"
+               "  --timeout S: batas per permintaan HTTP / limit per HTTP request (default 120)\n");
 }
 
 static void audit_free(struct audit *a)
@@ -1064,7 +1074,9 @@ int rk_cmd_audit(int argc, char **argv)
 {
     const char *key_hex = NULL, *key_file = NULL, *log_id = NULL, *state = NULL;
     long sample = 0;
+    int deadline = 0;
     static const struct option opts[] = {{"log-key", required_argument, 0, 'K'},
+                                         {"timeout", required_argument, 0, 't'},
                                          {"key", required_argument, 0, 'k'},
                                          {"log-id", required_argument, 0, 'L'},
                                          {"state", required_argument, 0, 's'},
@@ -1074,9 +1086,16 @@ int rk_cmd_audit(int argc, char **argv)
     int c;
     uint64_t n;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "K:k:L:s:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "K:k:L:s:n:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'K': key_hex = optarg; break;
+        case 't':
+            if (rk_http_deadline_parse(optarg, &deadline) != RK_OK) {
+                fprintf(stderr, "rekap audit: --timeout harus 1..86400 detik / must be 1..86400 "
+                                "seconds\n");
+                return 2;
+            }
+            break;
         case 'k': key_file = optarg; break;
         case 'L': log_id = optarg; break;
         case 's': state = optarg; break;
@@ -1117,6 +1136,7 @@ int rk_cmd_audit(int argc, char **argv)
                             "http://HOST:PORT: %s\n", target);
             return 2;
         }
+        hs.url.deadline_s = deadline;
     } else {
         if (!have) {
             fprintf(stderr, "rekap audit: kunci log tidak diketahui; beri --log-key atau --key / "

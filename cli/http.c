@@ -3,6 +3,8 @@
 #include "rekap/status.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,31 @@ int rk_http_url_parse(const char *url, struct rk_http_url *u)
     return RK_OK;
 }
 
-static int dial(const struct rk_http_url *u)
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sets fd's receive and send timeouts to the silence limit or what is left before deadline,
+ * whichever is shorter. Returns false when the deadline has passed. */
+static bool set_timeouts(int fd, double deadline)
+{
+    double left = deadline - mono_s();
+    if (left <= 0)
+        return false;
+    if (left > RK_HTTP_TIMEOUT_S)
+        left = RK_HTTP_TIMEOUT_S;
+    struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+    if (tv.tv_sec == 0 && tv.tv_usec == 0)
+        tv.tv_usec = 1; /* zero would mean no timeout at all */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return true;
+}
+
+static int dial(const struct rk_http_url *u, double deadline)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(u->host, u->port, &hints, &res) != 0)
@@ -71,10 +97,7 @@ static int dial(const struct rk_http_url *u)
         fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
         if (fd < 0)
             continue;
-        struct timeval tv = {RK_HTTP_TIMEOUT_S, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        if (!set_timeouts(fd, deadline) || connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
             close(fd);
             fd = -1;
         }
@@ -110,8 +133,8 @@ static long dechunk(char *b, size_t len)
     }
 }
 
-static int http_get_once(const struct rk_http_url *u, const char *path, int *status, char **body,
-                         size_t *len)
+static int http_get_once(const struct rk_http_url *u, const char *path, double deadline,
+                         int *status, char **body, size_t *len)
 {
     *body = NULL;
     *len = 0;
@@ -124,7 +147,7 @@ static int http_get_once(const struct rk_http_url *u, const char *path, int *sta
                      strchr(u->host, ':') ? "]" : "", u->port);
     if (n < 0 || (size_t)n >= sizeof req)
         return RK_ETOOBIG;
-    int fd = dial(u);
+    int fd = dial(u, deadline);
     if (fd < 0)
         return RK_EIO;
     for (size_t off = 0; off < (size_t)n;) {
@@ -151,6 +174,10 @@ static int http_get_once(const struct rk_http_url *u, const char *path, int *sta
             }
             buf = nb;
             cap *= 2;
+        }
+        if (!set_timeouts(fd, deadline)) {
+            rc = RK_EIO; /* past the deadline */
+            break;
         }
         ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
         if (r < 0)
@@ -234,6 +261,17 @@ int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status,
     return *out ? RK_OK : RK_EPARSE;
 }
 
+int rk_http_deadline_parse(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > RK_HTTP_DEADLINE_MAX)
+        return RK_EINVAL;
+    *out = (int)v;
+    return RK_OK;
+}
+
 int rk_http_query_escape(const char *s, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -264,12 +302,17 @@ int rk_http_get(const struct rk_http_url *u, const char *path, int *status, char
                 size_t *len)
 {
     long wait_ms = 100;
+    int limit = u->deadline_s > 0 && u->deadline_s <= RK_HTTP_DEADLINE_MAX ? u->deadline_s
+                                                                            : RK_HTTP_DEADLINE_S;
+    double deadline = mono_s() + limit;
     for (int attempt = 0;; attempt++) {
-        int rc = http_get_once(u, path, status, body, len);
+        int rc = http_get_once(u, path, deadline, status, body, len);
         if (rc != RK_OK || (*status != 429 && *status != 503) || attempt >= 30)
             return rc;
         free(*body);
         *body = NULL;
+        if (mono_s() + (double)wait_ms / 1000 >= deadline)
+            return RK_EIO; /* still busy at the deadline */
         struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         if (wait_ms < 2000)

@@ -341,6 +341,11 @@ static int h_device(void *ctx, const char *key_id, struct rk_audit_device *out)
         int_field(j, "created_at", 0, INT64_MAX, &c) != RK_OK ||
         int_field(j, "revoked_at", 0, INT64_MAX, &r) != RK_OK)
         rc = RK_EPARSE;
+    /* "revoked" must agree with "revoked_at": a key said to be revoked at no time, or revoked
+     * at a time but not revoked, is an answer no honest server gives */
+    json_t *rv = json_object_get(j, "revoked");
+    if (rv && (!json_is_boolean(rv) || json_is_true(rv) != (r > 0)))
+        rc = RK_EPARSE;
     out->created_at = c;
     out->revoked_at = r;
     /* absent or null from a server that does not record it (older rekap): not recorded */

@@ -17,11 +17,12 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: rekap verify RECEIPT (--url URL | --db FILE) [--log-key HEX] [--key FILE]\n"
-               "                    [--log-id NAME] [--json]\n"
+               "                    [--log-id NAME] [--json] [--timeout SECONDS]\n"
                "  RECEIPT: teks QR salinan digital / the witness copy's QR text, RKW1|...\n"
                "  --log-key: kunci publik log yang disematkan / pinned log public key (hex)\n"
                "  --key: berkas kunci log (untuk --db) / the log's key file (with --db; default "
-               "<db>.key)\n");
+               "<db>.key)\n"
+               "  --timeout: batas per permintaan HTTP / limit per HTTP request (default 120 s)\n");
 }
 
 static void mark(bool ok, bool reached, const char *id, const char *en)
@@ -94,8 +95,9 @@ static void print_verdict(const struct rk_witness *w, const struct rk_witness_ve
 int rk_cmd_verify(int argc, char **argv)
 {
     const char *url = NULL, *db = NULL, *key_hex = NULL, *key_file = NULL, *log_id = NULL;
-    int json = 0;
+    int json = 0, deadline = 0;
     static const struct option opts[] = {{"url", required_argument, 0, 'u'},
+                                         {"timeout", required_argument, 0, 't'},
                                          {"db", required_argument, 0, 'd'},
                                          {"log-key", required_argument, 0, 'K'},
                                          {"key", required_argument, 0, 'k'},
@@ -105,9 +107,16 @@ int rk_cmd_verify(int argc, char **argv)
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "u:d:K:k:L:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:d:K:k:L:t:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'u': url = optarg; break;
+        case 't':
+            if (rk_http_deadline_parse(optarg, &deadline) != RK_OK) {
+                fprintf(stderr, "rekap verify: --timeout harus 1..86400 detik / must be 1..86400 "
+                                "seconds\n");
+                return 2;
+            }
+            break;
         case 'd': db = optarg; break;
         case 'K': key_hex = optarg; break;
         case 'k': key_file = optarg; break;
@@ -173,6 +182,7 @@ int rk_cmd_verify(int argc, char **argv)
                             "http://HOST:PORT: %s\n", url);
             return 2;
         }
+        hs.url.deadline_s = deadline;
     } else {
         if (!have) {
             fprintf(stderr, "rekap verify: kunci log tidak diketahui; beri --log-key atau --key / "

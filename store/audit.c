@@ -281,6 +281,30 @@ static int verdict_fail(struct rk_witness_verdict *v, int status, const char *en
     return RK_OK;
 }
 
+/* verdict_fail for something the source could not give: what, and why when it is not plain
+ * absence (a malformed answer from a server, one that could not be reached or was too large),
+ * so a witness can tell a missing record from a server that answers nonsense. */
+static int fetch_fail(struct rk_witness_verdict *v, int status, const char *en, const char *id)
+{
+    const char *why_en = NULL, *why_id = NULL;
+    switch (status) {
+    case RK_ENOTFOUND: break;
+    case RK_EPARSE: why_en = "the answer is malformed", why_id = "jawabannya rusak"; break;
+    case RK_ETOOBIG: why_en = "the answer is too large", why_id = "jawabannya terlalu besar"; break;
+    case RK_EIO:
+        why_en = "the server could not be reached, timed out or answered with an error";
+        why_id = "server tidak dapat dihubungi, terlalu lama, atau menjawab dengan galat";
+        break;
+    default: why_en = why_id = rk_strerror(status); break;
+    }
+    if (!why_en)
+        return verdict_fail(v, status, en, id);
+    char e[320], i[320];
+    snprintf(e, sizeof e, "%s (%s)", en, why_en);
+    snprintf(i, sizeof i, "%s (%s)", id, why_id);
+    return verdict_fail(v, status, e, i);
+}
+
 /* Lists the versions after the receipt's; failures here do not change the verdict on the
  * receipt itself, only what is known about its currency. */
 static void find_later(const struct rk_audit_src *src, const struct rk_witness *w,
@@ -365,9 +389,8 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
     /* 1. the stored version is the one on the receipt */
     int rc = src->version(src->ctx, w->race, w->tps, w->version, ver);
     if (rc != RK_OK) {
-        verdict_fail(v, rc == RK_ENOTFOUND ? RK_ENOTFOUND : rc,
-                     "no such version of this TPS and race is published",
-                     "versi TPS dan pemilihan ini tidak dipublikasikan");
+        fetch_fail(v, rc, "no such version of this TPS and race is published",
+                   "versi TPS dan pemilihan ini tidak dipublikasikan");
         goto out;
     }
     uint8_t h[32];
@@ -395,8 +418,8 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
             memcpy(prev, p->doc_hash, 32);
         free(p);
         if (rc != RK_OK) {
-            verdict_fail(v, rc, "the version this one replaced is not published",
-                         "versi yang digantikan tidak dipublikasikan");
+            fetch_fail(v, rc, "the version this one replaced is not published",
+                       "versi yang digantikan tidak dipublikasikan");
             goto out;
         }
     }
@@ -410,7 +433,7 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
     }
     rc = src->device(src->ctx, dev, &v->device);
     if (rc != RK_OK) {
-        verdict_fail(v, rc, "the device key is not published", "kunci perangkat tidak dipublikasikan");
+        fetch_fail(v, rc, "the device key is not published", "kunci perangkat tidak dipublikasikan");
         goto out;
     }
     v->device_found = true;
@@ -431,8 +454,8 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
     struct rk_logentry e;
     rc = entry_read(src, w->log_index, ebuf, &elen, &e);
     if (rc != RK_OK) {
-        verdict_fail(v, rc, "the log entry is missing or malformed",
-                     "entri log tidak ada atau rusak");
+        fetch_fail(v, rc, "the log entry is missing or malformed",
+                   "entri log tidak ada atau rusak");
         goto out;
     }
     if (e.seq != w->log_index || e.kind != RK_LOGENTRY_SUBMISSION || strcmp(e.region, w->tps) ||
@@ -456,8 +479,8 @@ int rk_witness_verify(const struct rk_audit_src *src, const struct rk_witness *w
     uint8_t src_pub[RK_ED25519_PUBKEY_LEN];
     rc = src->sth(src->ctx, &v->sth, src_pub);
     if (rc != RK_OK) {
-        verdict_fail(v, rc, "no signed tree head is available",
-                     "kepala pohon bertanda tangan tidak tersedia");
+        fetch_fail(v, rc, "no signed tree head is available",
+                   "kepala pohon bertanda tangan tidak tersedia");
         goto out;
     }
     v->key_pinned = log_pub != NULL;

@@ -28,6 +28,10 @@ grep -q "database not found" "$tmp/err"
 expect 2 "$REKAP" audit https://example.org
 expect 2 "$REKAP" audit "$tmp/a.db" --log-key nothex
 expect 2 "$REKAP" audit "$tmp/a.db" --sample 0
+expect 2 "$REKAP" audit http://127.0.0.1:9 --timeout 0
+grep -q "timeout" "$tmp/err"
+expect 2 "$REKAP" verify 'RKW1|x' --url http://127.0.0.1:9 --timeout 5s
+grep -q "timeout" "$tmp/err"
 expect 2 "$REKAP" export --db "$tmp/a.db" --out "$tmp/o" --format xml
 expect 1 "$REKAP" export --db "$tmp/a.db" --out "$tmp/o"
 test ! -e "$tmp/a.db" || { echo "FAIL: a checking command created the database"; exit 1; }
