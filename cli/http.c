@@ -133,6 +133,51 @@ static long dechunk(char *b, size_t len)
     }
 }
 
+int rk_http_response_parse(char *buf, size_t got, int *status, char **body, size_t *len)
+{
+    *body = NULL;
+    *len = 0;
+    *status = 0;
+    char *hend = strstr(buf, "\r\n\r\n");
+    int code;
+    if (!hend || sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1 || code < 100 || code > 599)
+        return RK_EPARSE;
+    *hend = '\0';
+    char *b = hend + 4;
+    size_t blen = got - (size_t)(b - buf);
+    int chunked = 0;
+    long clen = -1;
+    for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+        const char *h = line + 2, *eol = strstr(h, "\r\n"), *c;
+        if (strncasecmp(h, "Transfer-Encoding:", 18) == 0 && (c = strstr(h, "chunked")) &&
+            (!eol || c < eol)) /* on this header line, not a later one */
+            chunked = 1;
+        else if (strncasecmp(h, "Content-Length:", 15) == 0)
+            clen = strtol(h + 15, NULL, 10);
+    }
+    if (chunked) {
+        long d = dechunk(b, blen);
+        if (d < 0)
+            return RK_EPARSE;
+        blen = (size_t)d;
+    } else if (clen >= 0) {
+        if ((size_t)clen > blen)
+            return RK_EIO; /* cut short */
+        blen = (size_t)clen;
+    }
+    if (blen > RK_HTTP_BODY_MAX)
+        return RK_ETOOBIG;
+    char *out = malloc(blen + 1);
+    if (!out)
+        return RK_ENOMEM;
+    memcpy(out, b, blen);
+    out[blen] = '\0';
+    *body = out;
+    *len = blen;
+    *status = code;
+    return RK_OK;
+}
+
 static int http_get_once(const struct rk_http_url *u, const char *path, double deadline,
                          int *status, char **body, size_t *len)
 {
@@ -193,54 +238,9 @@ static int http_get_once(const struct rk_http_url *u, const char *path, double d
         return rc;
     }
     buf[got] = '\0';
-    char *hend = strstr(buf, "\r\n\r\n");
-    int code;
-    if (!hend || sscanf(buf, "HTTP/1.%*1[01] %3d", &code) != 1 || code < 100 || code > 599) {
-        free(buf);
-        return RK_EPARSE;
-    }
-    *hend = '\0';
-    char *b = hend + 4;
-    size_t blen = got - (size_t)(b - buf);
-    int chunked = 0;
-    long clen = -1;
-    for (char *line = strstr(buf, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-        const char *h = line + 2;
-        if (strncasecmp(h, "Transfer-Encoding:", 18) == 0 && strstr(h, "chunked"))
-            chunked = 1;
-        else if (strncasecmp(h, "Content-Length:", 15) == 0)
-            clen = strtol(h + 15, NULL, 10);
-    }
-    if (chunked) {
-        long d = dechunk(b, blen);
-        if (d < 0) {
-            free(buf);
-            return RK_EPARSE;
-        }
-        blen = (size_t)d;
-    } else if (clen >= 0) {
-        if ((size_t)clen > blen) {
-            free(buf);
-            return RK_EIO; /* cut short */
-        }
-        blen = (size_t)clen;
-    }
-    if (blen > RK_HTTP_BODY_MAX) {
-        free(buf);
-        return RK_ETOOBIG;
-    }
-    char *out = malloc(blen + 1);
-    if (!out) {
-        free(buf);
-        return RK_ENOMEM;
-    }
-    memcpy(out, b, blen);
-    out[blen] = '\0';
+    rc = rk_http_response_parse(buf, got, status, body, len);
     free(buf);
-    *body = out;
-    *len = blen;
-    *status = code;
-    return RK_OK;
+    return rc;
 }
 
 int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status, json_t **out)

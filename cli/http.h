@@ -34,6 +34,13 @@ int rk_http_url_parse(const char *url, struct rk_http_url *u);
 int rk_http_get(const struct rk_http_url *u, const char *path, int *status, char **body,
                 size_t *len);
 
+/* Parses a whole HTTP/1.x response of got bytes in buf (buf[got] must be '\0'; buf is changed:
+ * chunks are decoded in place). On RK_OK *status is the status code and *body a malloc'd,
+ * NUL-terminated copy of the body, *len bytes (caller frees). Returns RK_EPARSE (no status line
+ * or header end, bad chunking), RK_EIO (shorter than its Content-Length), RK_ETOOBIG or
+ * RK_ENOMEM. The bytes come from whatever answered: fuzz/fuzz_httpanswer.c. */
+int rk_http_response_parse(char *buf, size_t got, int *status, char **body, size_t *len);
+
 /* rk_http_get, then parses a JSON body of a 200 answer. Other statuses give RK_ENOTFOUND (404)
  * or RK_EIO (anything else), with *status set. */
 int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status, json_t **out);

@@ -322,19 +322,13 @@ static int h_current(void *ctx, const char *ref, const char *tps, int *n)
     return rc;
 }
 
-static int h_device(void *ctx, const char *key_id, struct rk_audit_device *out)
+/* The fields of a published device key (GET /api/devices/{id}). */
+static int parse_device(json_t *j, struct rk_audit_device *out)
 {
-    char path[64];
-    memset(out, 0, sizeof *out);
-    if (strlen(key_id) != 16)
-        return RK_EINVAL;
-    snprintf(path, sizeof path, "/api/devices/%s", key_id);
-    json_t *j;
-    int rc = get(ctx, path, &j);
-    if (rc != RK_OK)
-        return rc;
+    int rc = RK_OK;
     int64_t c = 0, r = 0;
-    if (copy_str(j, "key_id", out->key_id, sizeof out->key_id, 1) != RK_OK ||
+    if (!json_is_object(j) ||
+        copy_str(j, "key_id", out->key_id, sizeof out->key_id, 1) != RK_OK ||
         copy_str(j, "owner", out->owner, sizeof out->owner, 1) != RK_OK ||
         copy_str(j, "scope", out->scope, sizeof out->scope, 1) != RK_OK ||
         hex_field(j, "public_key", out->pub, 32) != RK_OK ||
@@ -354,6 +348,33 @@ static int h_device(void *ctx, const char *key_id, struct rk_audit_device *out)
         int_field(j, "log_index", 0, INT64_MAX, &li) != RK_OK)
         rc = RK_EPARSE;
     out->log_index = li;
+    return rc;
+}
+
+int rk_http_src_parse_device(const char *json, size_t len, struct rk_audit_device *out)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t err;
+    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        return RK_EPARSE;
+    int rc = parse_device(j, out);
+    json_decref(j);
+    return rc;
+}
+
+static int h_device(void *ctx, const char *key_id, struct rk_audit_device *out)
+{
+    char path[64];
+    memset(out, 0, sizeof *out);
+    if (strlen(key_id) != 16)
+        return RK_EINVAL;
+    snprintf(path, sizeof path, "/api/devices/%s", key_id);
+    json_t *j;
+    int rc = get(ctx, path, &j);
+    if (rc != RK_OK)
+        return rc;
+    rc = parse_device(j, out);
     json_decref(j);
     return rc;
 }

@@ -29,4 +29,10 @@ int rk_http_src_init(struct rk_http_src *h, const char *url, struct rk_audit_src
 /* Frees what h cached. */
 void rk_http_src_free(struct rk_http_src *h);
 
+/* Parses a published device key (the JSON body of GET /api/devices/{id}, len bytes) into out:
+ * key id, owner, scope, public key, creation and revocation times (the "revoked" flag must
+ * agree with revoked_at), and the registration's log index (-1 when null or absent). Returns
+ * RK_OK or RK_EPARSE. What h_device uses; also fuzzed (fuzz/fuzz_httpanswer.c). */
+int rk_http_src_parse_device(const char *json, size_t len, struct rk_audit_device *out);
+
 #endif
