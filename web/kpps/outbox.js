@@ -109,6 +109,7 @@
       item.tries = (item.tries || 0) + 1;
       item.nextAt = Date.now() + backoff(item.tries);
       item.reason = e.status ? e.message : null;
+      item.noSignal = e.status === 0; // a busy server is not retried early (see flush)
       return true;
     }
     if (e.status === 401 && e.code === 'unauthenticated') {
@@ -178,10 +179,11 @@
   }
 
   // Sends every form that is due. opts: token (else the stored one), online() (false: send
-  // nothing), onChange() (after each status change), force (ignore the waits between tries: the
-  // browser says the network is back), worker (skip forms waiting for a login: only the page can
-  // log in). Resolves to {retry: some form may go out on a later try, conflict: some form was
-  // refused because the TPS moved on (approved, corrected)}.
+  // nothing), onChange() (after each status change), force (the browser says the network is
+  // back: a form that failed for want of signal need not wait out its backoff; one a busy or
+  // failing server refused still does, so that phones do not pile onto it on election night),
+  // worker (skip forms waiting for a login: only the page can log in). Resolves to {retry: some
+  // form is left for a later try, conflict: some form was refused because the TPS moved on}.
   function flush(opts) {
     opts = opts || {};
     var onChange = opts.onChange || function () {};
@@ -193,7 +195,9 @@
         var due = items.filter(function (it) {
           if (it.status !== 'antre' && it.status !== 'mengirim') return false;
           if (it.needsLogin && (opts.worker || !token)) return false;
-          return opts.force || (it.nextAt || 0) <= now;
+          if ((it.nextAt || 0) <= now || (opts.force && it.noSignal !== false)) return true;
+          out.retry = true; // waiting out a busy server's backoff
+          return false;
         }), chain = Promise.resolve();
         for (var i = 0; i < due.length; i += BULK_MAX)
           chain = chain.then(function (group) {
