@@ -108,12 +108,13 @@
   }
 
   // What the outbox's last round changed: receipts to adopt, refusals because the TPS moved on
-  // (approved, corrected) to show where it stands now, and a Background Sync for what is left.
-  function settled(res) {
+  // (approved, corrected) to show where it stands now, and a Background Sync for what is left
+  // (not when the round was the worker's own: the browser retries that sync itself).
+  function settled(res, fromWorker) {
     return idb.all('queue').then(function (items) {
       adopt(items);
       notify();
-      if (res && res.retry) Outbox.requestSync();
+      if (res && res.retry && !fromWorker) Outbox.requestSync();
       if (res && res.conflict) return loadState().then(notify);
     });
   }
@@ -804,7 +805,7 @@
     navigator.serviceWorker.register('/kpps/sw.js', {scope: '/kpps/'}).catch(function () {});
     // The service worker sent queued forms (Background Sync): show what came of them.
     navigator.serviceWorker.addEventListener('message', function (ev) {
-      if (ev.data && ev.data.type === 'outbox' && S.ctx) settled(ev.data);
+      if (ev.data && ev.data.type === 'outbox' && S.ctx) settled(ev.data, true);
     });
   }
 
