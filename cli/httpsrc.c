@@ -14,8 +14,12 @@
 static int get(struct rk_http_src *h, const char *path, json_t **out)
 {
     int status;
-    int rc = rk_http_get_json(&h->url, path, &status, out);
+    *out = NULL;
+    int rc = h->fetch ? h->fetch(h->fetch_ud, path, out)
+                      : rk_http_get_json(&h->url, path, &status, out);
     h->requests++;
+    if (rc == RK_OK && !*out)
+        rc = RK_EPARSE;
     return rc;
 }
 

@@ -20,6 +20,10 @@ struct rk_http_src {
     uint64_t page_start;
     size_t page_n;
     long requests;               /* HTTP requests made (reports) */
+    /* Where answers come from: NULL is the server at url (rk_http_get_json). Tests and
+     * fuzz/fuzz_httpsrc.c set it to answer without a network; *out is a new reference. */
+    int (*fetch)(void *ud, const char *path, json_t **out);
+    void *fetch_ud;
 };
 
 /* Sets src up to read the server at url ("http://HOST:PORT[/PREFIX]"). Returns RK_OK or the
