@@ -172,6 +172,7 @@ struct audit {
     struct map acct_by_hash; /* account_change payload hash (hex) -> latest log index */
     struct rk_version *v; /* scratch */
     /* counters for the summary */
+    long objections;
     long versions, signatures, approvals, other_entries, regions, tps_checked, accounts, devkeys,
         configs_seen;
 };
@@ -592,6 +593,59 @@ static void replay_approval(struct audit *a, uint64_t index, const struct rk_log
     s->t.approved = 1;
 }
 
+/* A `rejection` entry: a saksi's or Bawaslu's objection to a version of a TPS result. The
+ * published objection at this log index (GET /api/tps/{tps}/races/{race}: "objections") must
+ * be by the entry's actor at its time, name a version the log had recorded by then, and rebuild
+ * the entry's statement with that version's document hash and the published reason. */
+/* Whether objection o of a version with document hash doc rebuilds e's statement. */
+static bool objection_is(const struct rk_logentry *e, const struct rk_objection *o,
+                         const uint8_t doc[32])
+{
+    char st[RK_STATEMENT_BUF];
+    size_t len;
+    uint8_t h[32];
+    if (rk_statement_objection(e->region, o->version, doc, o->reason, st, sizeof st, &len) !=
+        RK_OK)
+        return false;
+    crypto_hash_sha256(h, (const unsigned char *)st, len);
+    return memcmp(h, e->payload_hash, 32) == 0;
+}
+
+static void replay_objection(struct audit *a, uint64_t index, const struct rk_logentry *e,
+                             size_t race)
+{
+    a->objections++;
+    const char *ref = a->races[race].ref;
+    struct slot *s = rk_code_level(e->region) == RK_LEVEL_TPS
+                         ? slot_for(a, race, e->region, false) : NULL;
+    struct rk_objection *ob = malloc(RK_OBJECTIONS_MAX * sizeof *ob);
+    struct rk_version *v = malloc(sizeof *v);
+    int n = 0, found = -1;
+    int rc = ob && v ? a->src->objections(a->src->ctx, ref, e->region, ob, RK_OBJECTIONS_MAX, &n)
+                     : RK_ENOMEM;
+    for (int i = 0; rc == RK_OK && i < n; i++)
+        if (ob[i].log_index == (int64_t)index)
+            found = i;
+    if (!s || s->version == 0 || found < 0) {
+        problem(a, "entri log #%llu: keberatan atas TPS %s pemilihan %s tidak dipublikasikan / log "
+                   "entry #%llu: the objection to TPS %s race %s is not published (%s)",
+                (unsigned long long)index, e->region, ref, (unsigned long long)index, e->region,
+                ref, rc == RK_OK ? "not found" : rk_strerror(rc));
+    } else if (ob[found].version > s->version || strcmp(ob[found].actor, e->actor) != 0 ||
+               ob[found].created_ms != (int64_t)e->timestamp_ms ||
+               a->src->version(a->src->ctx, ref, e->region, ob[found].version, v) != RK_OK ||
+               !objection_is(e, &ob[found], v->doc_hash)) {
+        problem(a, "entri log #%llu: keberatan atas TPS %s pemilihan %s berbeda dari yang "
+                   "dipublikasikan (versi, pengaju, waktu atau alasan) / log entry #%llu: the "
+                   "objection to TPS %s race %s differs from the published one (version, actor, "
+                   "time or reason)",
+                (unsigned long long)index, e->region, ref, (unsigned long long)index, e->region,
+                ref);
+    }
+    free(ob);
+    free(v);
+}
+
 /* ---- 5. comparing with the published results ---- */
 
 static const char *const field_name[] = {"paslon 1", "paslon 2", "paslon 3", "paslon 4",
@@ -958,7 +1012,7 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
         last_ts = e.timestamp_ms;
         size_t race = SIZE_MAX;
         bool versioned = e.kind == RK_LOGENTRY_SUBMISSION || e.kind == RK_LOGENTRY_CORRECTION;
-        if (versioned || e.kind == RK_LOGENTRY_APPROVAL) {
+        if (versioned || e.kind == RK_LOGENTRY_APPROVAL || e.kind == RK_LOGENTRY_REJECTION) {
             race = map_get(&a->race_by_ref, e.race, SIZE_MAX);
             if (race == SIZE_MAX) {
                 problem(a, "entri log #%llu menyebut pemilihan tak dikenal %s / log entry #%llu "
@@ -976,6 +1030,8 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
             replay_version(a, i, &e, race);
         else if (e.kind == RK_LOGENTRY_APPROVAL)
             replay_approval(a, i, &e, race);
+        else if (e.kind == RK_LOGENTRY_REJECTION)
+            replay_objection(a, i, &e, race);
         else if (e.kind == RK_LOGENTRY_ACCOUNT_CHANGE)
             replay_account(a, i, &e);
         else if (e.kind == RK_LOGENTRY_DEVICE_KEY)
@@ -1056,12 +1112,12 @@ static int run_audit(struct audit *a, const uint8_t *pinned, const char *log_id,
     }
     printf("diperiksa / checked: %llu entri/entries, %ld versi/versions, %ld tanda tangan "
            "perangkat/device signatures, %ld persetujuan/approvals, %ld perubahan akun/account "
-           "changes, %ld entri kunci perangkat/device-key entries, %ld pengumuman "
-           "pemilihan/election config entries, %ld entri lain/other entries, %zu "
+           "changes, %ld keberatan/objections, %ld entri kunci perangkat/device-key entries, "
+           "%ld pengumuman pemilihan/election config entries, %ld entri lain/other entries, %zu "
            "pemilihan/races, %ld wilayah/regions, %ld TPS\n",
            (unsigned long long)sth.tree_size, a->versions, a->signatures, a->approvals,
-           a->accounts, a->devkeys, a->configs_seen, a->other_entries, a->nraces, a->regions,
-           a->tps_checked);
+           a->accounts, a->objections, a->devkeys, a->configs_seen, a->other_entries, a->nraces,
+           a->regions, a->tps_checked);
     if (a->problems == 0 && state_path && (rc = state_save(state_path, &sth, pub)) != RK_OK) {
         fprintf(stderr, "rekap audit: berkas status tidak dapat ditulis / cannot write the state "
                         "file %s\n", state_path);

@@ -326,6 +326,48 @@ static int h_current(void *ctx, const char *ref, const char *tps, int *n)
     return rc;
 }
 
+/* The "objections" of GET /api/tps/{tps}/races/{race}. */
+static int h_objections(void *ctx, const char *ref, const char *tps, struct rk_objection *out,
+                        int cap, int *n)
+{
+    struct rk_http_src *h = ctx;
+    int64_t id;
+    *n = 0;
+    int rc = race_id(h, ref, &id);
+    if (rc != RK_OK)
+        return rc;
+    char path[128];
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", tps, (long long)id);
+    json_t *j;
+    if ((rc = get(h, path, &j)) != RK_OK)
+        return rc;
+    json_t *arr = json_object_get(j, "objections");
+    if (!json_is_array(arr) || json_array_size(arr) > (size_t)cap)
+        rc = RK_EPARSE;
+    for (size_t i = 0; rc == RK_OK && i < json_array_size(arr); i++) {
+        json_t *o = json_array_get(arr, i);
+        struct rk_objection *ob = &out[*n];
+        int64_t v, at, li;
+        memset(ob, 0, sizeof *ob);
+        ob->race_id = id;
+        snprintf(ob->tps, sizeof ob->tps, "%s", tps);
+        if (int_field(o, "version", 1, 1000000, &v) != RK_OK ||
+            int_field(o, "created_ms", 0, INT64_MAX, &at) != RK_OK ||
+            int_field(o, "log_index", 0, INT64_MAX, &li) != RK_OK ||
+            copy_str(o, "actor", ob->actor, sizeof ob->actor, 1) != RK_OK ||
+            copy_str(o, "reason", ob->reason, sizeof ob->reason, 1) != RK_OK) {
+            rc = RK_EPARSE;
+            break;
+        }
+        ob->version = (int)v;
+        ob->created_ms = at;
+        ob->log_index = li;
+        (*n)++;
+    }
+    json_decref(j);
+    return rc;
+}
+
 /* The fields of a published device key (GET /api/devices/{id}). */
 static int parse_device(json_t *j, struct rk_audit_device *out)
 {
@@ -503,6 +545,7 @@ int rk_http_src_init(struct rk_http_src *h, const char *url, struct rk_audit_src
     src->races = h_races;
     src->tally = h_tally;
     src->tps_states = h_tps_states;
+    src->objections = h_objections;
     return RK_OK;
 }
 

@@ -61,6 +61,19 @@ int rk_statement_approval(const char *tps, int version, const uint8_t doc[32], c
                 cap, len);
 }
 
+int rk_statement_objection(const char *tps, int version, const uint8_t doc[32],
+                           const char *reason, char *buf, size_t cap, size_t *len)
+{
+    char d[65], r[65];
+    uint8_t rh[32];
+    crypto_hash_sha256(rh, (const unsigned char *)reason, strlen(reason));
+    rk_hex(doc, 32, d);
+    rk_hex(rh, 32, r);
+    return done(snprintf(buf, cap, "rekap-objection-v1\ntps=%s\nversion=%d\ndoc=%s\nreason=%s\n",
+                         tps, version, d, r),
+                cap, len);
+}
+
 /* A value that cannot break the line format: non-empty, printable, no '=' or space. */
 static int field_ok(const char *v)
 {

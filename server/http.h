@@ -106,6 +106,7 @@ int rk_h_tps_race(struct rk_req *req);
 int rk_h_tps_version(struct rk_req *req);
 int rk_h_correct(struct rk_req *req);
 int rk_h_approve(struct rk_req *req);
+int rk_h_object(struct rk_req *req);
 int rk_h_results(struct rk_req *req);
 int rk_h_results_csv(struct rk_req *req);
 int rk_h_race_tps(struct rk_req *req);

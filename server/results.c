@@ -921,6 +921,34 @@ static int add_version(void *ud, const struct rk_version *v)
     return json_array_append_new(ud, version_summary(v)) == 0 ? 0 : RK_ENOMEM;
 }
 
+/* The objections to (race, tps), oldest first: [{version, actor, reason, created_ms,
+ * log_index}]. */
+static int objections_json(struct rk_store *s, int64_t race_id, const char *tps, json_t **out)
+{
+    *out = NULL;
+    struct rk_objection *ob = malloc(RK_OBJECTIONS_MAX * sizeof *ob);
+    int n = 0;
+    int rc = ob ? rk_store_objection_list(s, race_id, tps, ob, RK_OBJECTIONS_MAX, &n) : RK_ENOMEM;
+    json_t *arr = rc == RK_OK ? json_array() : NULL;
+    if (rc == RK_OK && !arr)
+        rc = RK_ENOMEM;
+    for (int i = 0; rc == RK_OK && i < n; i++) {
+        json_t *o = json_pack("{s:i,s:s,s:s,s:I,s:I}", "version", ob[i].version, "actor",
+                              ob[i].actor, "reason", ob[i].reason, "created_ms",
+                              (json_int_t)ob[i].created_ms, "log_index",
+                              (json_int_t)ob[i].log_index);
+        if (!o || json_array_append_new(arr, o) != 0)
+            rc = RK_ENOMEM;
+    }
+    free(ob);
+    if (rc != RK_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return RK_OK;
+}
+
 int rk_h_tps_race(struct rk_req *req)
 {
     char tps[RK_CODE_MAX + 1];
@@ -970,12 +998,50 @@ int rk_h_tps_race(struct rk_req *req)
             return rc;
         }
     }
+    json_t *objections = NULL;
+    if (rc == RK_OK || rc == RK_ENOTFOUND)
+        rc = objections_json(req->store, race_id, tps, &objections);
     json_t *rj = NULL;
-    if ((rc = rk_api_race_json(req->store, &race, &rj)) != RK_OK)
+    if (rc == RK_OK)
+        rc = rk_api_race_json(req->store, &race, &rj);
+    if (rc != RK_OK) {
+        json_decref(state), json_decref(current), json_decref(history), json_decref(objections);
         return rc;
-    return rk_reply_json(req, json_pack("{s:o,s:o,s:o,s:o,s:o}", "tps", rk_api_region_json(&region),
-                                        "race", rj, "state", state, "current", current, "history",
-                                        history));
+    }
+    return rk_reply_json(req, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "tps",
+                                        rk_api_region_json(&region), "race", rj, "state", state,
+                                        "current", current, "history", history, "objections",
+                                        objections));
+}
+
+/* POST /api/tps/{tps}/races/{race}/objections: a saksi's or Bawaslu's objection. */
+int rk_h_object(struct rk_req *req)
+{
+    char tps[RK_CODE_MAX + 1];
+    int64_t race = 0;
+    struct rk_principal who;
+    static const char *const keys[] = {"version", "reason", NULL};
+    int rc;
+    json_t *b = officer_write(req, tps, &race, &who, keys, &rc);
+    if (!b)
+        return rc;
+    json_t *v = json_object_get(b, "version"), *why = json_object_get(b, "reason");
+    struct rk_outcome o;
+    struct rk_receipt r;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000 ||
+        !json_is_string(why)) {
+        rc = rk_req_fail(req, RK_EINVAL, "version (integer) and reason (text) are required",
+                         "version (angka) dan reason (teks) wajib diisi");
+    } else if ((rc = rk_server_rate(req, RK_RATE_WRITE, who.username)) == RK_OK) {
+        rc = rk_pipeline_object(req->store, &who, race, tps, (int)json_integer_value(v),
+                                json_string_value(why), rk_now_ms(), &r, &o);
+        if (rc == RK_OK)
+            rc = reply_code(req, 201, receipt_json(&r));
+        else if (o.message_en[0])
+            rc = outcome_error(req, rc, &o);
+    }
+    json_decref(b);
+    return rc;
 }
 
 int rk_h_tps_version(struct rk_req *req)

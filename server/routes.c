@@ -409,6 +409,7 @@ const struct rk_route rk_routes[] = {
     {"GET", "/api/tps/{}/races/{}/versions/{}", rk_h_tps_version, 1, 0},
     {"POST", "/api/tps/{}/races/{}/corrections", rk_h_correct, 1, 0},
     {"POST", "/api/tps/{}/races/{}/approve", rk_h_approve, 1, 0},
+    {"POST", "/api/tps/{}/races/{}/objections", rk_h_object, 1, 0},
     {"GET", "/api/log/sth", rk_h_log_sth, 1, 0},
     {"POST", "/api/photos", rk_h_photo_put, 1, RK_PHOTO_MAX},
     {"GET", "/api/photos/{}", rk_h_photo_get, 1, 0},

@@ -229,6 +229,16 @@ static int st_tps_states(void *ctx, const struct rk_audit_race *race, const char
     return rk_store_tps_states(c->s, race->id, code, false, pass_tps, &p);
 }
 
+static int st_objections(void *ctx, const char *ref, const char *tps, struct rk_objection *out,
+                         int cap, int *n)
+{
+    struct rk_audit_store_ctx *c = ctx;
+    int64_t id;
+    *n = 0;
+    int rc = find_race(c, ref, &id);
+    return rc != RK_OK ? rc : rk_store_objection_list(c->s, id, tps, out, cap, n);
+}
+
 void rk_audit_src_store(struct rk_audit_src *src, struct rk_audit_store_ctx *ctx)
 {
     memset(src, 0, sizeof *src);
@@ -243,6 +253,7 @@ void rk_audit_src_store(struct rk_audit_src *src, struct rk_audit_store_ctx *ctx
     src->races = st_races;
     src->tally = st_tally;
     src->tps_states = st_tps_states;
+    src->objections = st_objections;
 }
 
 void rk_audit_store_ctx_free(struct rk_audit_store_ctx *ctx)

@@ -89,6 +89,9 @@ struct rk_audit_src {
     /* Published current state of every TPS of race under region code. */
     int (*tps_states)(void *ctx, const struct rk_audit_race *race, const char *code,
                       rk_audit_tps_fn fn, void *ud);
+    /* Published objections to (race ref, tps), oldest first: at most cap into out, *n. */
+    int (*objections)(void *ctx, const char *race_ref, const char *tps,
+                      struct rk_objection *out, int cap, int *n);
 };
 
 /* A source reading store s directly. log_id and pub describe the log's signing key (what the

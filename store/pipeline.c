@@ -539,6 +539,74 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
     return RK_OK;
 }
 
+int rk_pipeline_object(struct rk_store *s, const struct rk_principal *who, int64_t race_id,
+                       const char *tps, int version, const char *reason, int64_t now_ms,
+                       struct rk_receipt *r, struct rk_outcome *o)
+{
+    outcome_reset(o);
+    if (!who || rk_auth_check(who, RK_ACT_FLAG, tps, race_id) != RK_OK)
+        return refuse(o, RK_EFORBIDDEN, "tps", "you may not object to results of this TPS",
+                      "Anda tidak berwenang mengajukan keberatan atas TPS ini");
+    if (!reason || rk_auth_reason_check(reason, strlen(reason)) != RK_OK)
+        return refuse(o, RK_EINVAL, "reason", "an objection needs a reason (at least a sentence)",
+                      "keberatan wajib disertai alasan");
+    struct rk_version *v = malloc(sizeof *v);
+    struct rk_objection *old = malloc(RK_OBJECTIONS_MAX * sizeof *old);
+    int rc = v && old ? rk_store_begin(s) : RK_ENOMEM;
+    if (rc != RK_OK) {
+        free(v), free(old);
+        return rc;
+    }
+    int n = 0;
+    rc = rk_store_version_get(s, race_id, tps, version, v);
+    if (rc == RK_ENOTFOUND)
+        rc = refuse(o, rc, "version", "no such version of this TPS's result",
+                    "versi hasil TPS ini tidak ada");
+    if (rc == RK_OK)
+        rc = rk_store_objection_list(s, race_id, tps, old, RK_OBJECTIONS_MAX, &n);
+    if (rc == RK_OK && n >= RK_OBJECTIONS_MAX)
+        rc = refuse(o, RK_ETOOBIG, "tps", "this TPS's result has as many objections as it may hold",
+                    "keberatan atas hasil TPS ini sudah mencapai batas");
+    char statement[RK_STATEMENT_MAX];
+    size_t slen;
+    int64_t idx = -1;
+    char ref[RK_LOGENTRY_RACE_MAX + 1] = "";
+    if (rc == RK_OK)
+        rc = rk_statement_objection(tps, version, v->doc_hash, reason, statement,
+                                    sizeof statement, &slen);
+    if (rc == RK_OK)
+        rc = log_entry(s, RK_LOGENTRY_REJECTION, who->username, tps, race_id, statement, slen,
+                       NULL, NULL, now_ms, -1, &idx, ref);
+    if (rc == RK_OK) {
+        struct rk_objection *ob = &old[0]; /* reused as the new row */
+        memset(ob, 0, sizeof *ob);
+        ob->race_id = race_id;
+        snprintf(ob->tps, sizeof ob->tps, "%s", tps);
+        ob->version = version;
+        snprintf(ob->actor, sizeof ob->actor, "%s", who->username);
+        snprintf(ob->reason, sizeof ob->reason, "%s", reason);
+        ob->created_ms = now_ms;
+        ob->log_index = idx;
+        rc = rk_store_objection_put(s, ob);
+    }
+    if (rc == RK_OK)
+        rc = rk_store_commit(s);
+    if (rc != RK_OK) {
+        rk_store_rollback(s);
+    } else if (r) {
+        memset(r, 0, sizeof *r);
+        r->race_id = race_id;
+        snprintf(r->tps, sizeof r->tps, "%s", tps);
+        r->version_id = v->id;
+        r->version = version;
+        memcpy(r->doc_hash, v->doc_hash, 32);
+        r->log_index = idx;
+        memcpy(r->race_ref, ref, sizeof r->race_ref);
+    }
+    free(v), free(old);
+    return rc;
+}
+
 /* ---- log publishing ---- */
 
 struct leaf_src {

@@ -84,6 +84,17 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
                         const char *tps, int version, int64_t now_ms, struct rk_receipt *r,
                         struct rk_outcome *o);
 
+/* A saksi's or Bawaslu's objection (keberatan) to version `version` of (race, tps), with a
+ * mandatory reason (rk_auth_reason_check): stored with a `rejection` log entry of the objection
+ * statement (rekap/statement.h), in one transaction. It changes no number, flag or approval:
+ * it is published with the TPS's history for the PPK, the public and the auditors. r gets the
+ * version, its document hash, the entry's log index and the race ref. Returns RK_OK,
+ * RK_EFORBIDDEN (no flag right here), RK_EINVAL (reason), RK_ENOTFOUND (no such version),
+ * RK_ETOOBIG (RK_OBJECTIONS_MAX reached) or a store error; o says why. */
+int rk_pipeline_object(struct rk_store *s, const struct rk_principal *who, int64_t race_id,
+                       const char *tps, int version, const char *reason, int64_t now_ms,
+                       struct rk_receipt *r, struct rk_outcome *o);
+
 /* The stable, installation-independent name of a race in log entries and exports:
  * "<election slug>.<pkwkp|pkwkk|ppwp>[.<region code>]". */
 int rk_race_ref(struct rk_store *s, int64_t race_id, char out[RK_LOGENTRY_RACE_MAX + 1]);

@@ -63,6 +63,8 @@ enum pq_stmt {
     PQ_LOG_GET,
     PQ_LOG_LEAVES,
     PQ_STH_PUT,
+    PQ_OBJECTION_PUT,
+    PQ_OBJECTION_LIST,
     PQ_STH_LATEST,
     PQ_PHOTO_PUT,
     PQ_PHOTO_GET,
@@ -217,6 +219,12 @@ static const char *const pq_sql[PQ_COUNT] = {
                       "AND idx < $1::bigint + $2::bigint ORDER BY idx",
     [PQ_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) "
                    "VALUES($1::bigint, $2::bytea, $3::bigint, $4, $5::bytea)",
+    [PQ_OBJECTION_PUT] = "INSERT INTO objection(race_id, tps_code, version, actor, reason, "
+                         "created_ms, log_index) VALUES($1::bigint, $2, $3::integer, $4, $5, "
+                         "$6::bigint, $7::bigint)",
+    [PQ_OBJECTION_LIST] = "SELECT version, actor, reason, created_ms, log_index FROM objection "
+                          "WHERE race_id = $1::bigint AND tps_code = $2 ORDER BY id "
+                          "LIMIT $3::bigint",
     [PQ_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
     [PQ_PHOTO_PUT] = "INSERT INTO photo(hash, type, bytes, uploader, created_ms) "
                      "VALUES($1, $2, $3, $4, $5::bigint)",
@@ -437,6 +445,17 @@ static const char *const pq_migrations[] = {
     /* 8: where each device key's registration sits in the log (-1: registered before this
      * was recorded), so a witness can check it without reading the whole log. */
     "ALTER TABLE device_keys ADD COLUMN log_index BIGINT NOT NULL DEFAULT -1;",
+    /* 9: objections (keberatan) of saksi and Bawaslu to a TPS result; append-only. */
+    "CREATE TABLE objection(id BIGSERIAL PRIMARY KEY, race_id BIGINT NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL, version INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, log_index BIGINT NOT NULL);"
+    "CREATE INDEX objection_tps ON objection(race_id, tps_code, id);"
+    "CREATE FUNCTION rekap_objection_frozen() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    "BEGIN RAISE EXCEPTION 'objections are append-only'; END $f$;"
+    "CREATE TRIGGER objection_frozen BEFORE UPDATE OR DELETE ON objection"
+    "  FOR EACH ROW EXECUTE FUNCTION rekap_objection_frozen();"
+    "CREATE TRIGGER objection_no_truncate BEFORE TRUNCATE ON objection"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION rekap_objection_frozen();",
 };
 #define PQ_MIGRATION_COUNT ((int)(sizeof pq_migrations / sizeof pq_migrations[0]))
 
@@ -1674,6 +1693,48 @@ static int pg_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8
     return RK_OK;
 }
 
+static int pg_objection_put(struct rk_store *s, const struct rk_objection *o)
+{
+    struct pg_store *q = P(s);
+    struct pargs a = {0};
+    a_int(&a, o->race_id);
+    a_text(&a, o->tps);
+    a_int(&a, o->version);
+    a_text(&a, o->actor);
+    a_text(&a, o->reason);
+    a_int(&a, o->created_ms);
+    a_int(&a, o->log_index);
+    return guarded(q, PQ_OBJECTION_PUT, &a, NULL);
+}
+
+static int pg_objection_list(struct rk_store *s, int64_t race_id, const char *tps,
+                             struct rk_objection *out, int cap, int *n)
+{
+    struct pg_store *q = P(s);
+    struct pargs a = {0};
+    a_int(&a, race_id);
+    a_text(&a, tps);
+    a_int(&a, cap);
+    PGresult *res;
+    int rc = run(q, PQ_OBJECTION_LIST, &a, &res);
+    if (rc != RK_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows && i < cap; i++) {
+        struct rk_objection *o = &out[(*n)++];
+        memset(o, 0, sizeof *o);
+        o->race_id = race_id;
+        snprintf(o->tps, sizeof o->tps, "%s", tps);
+        o->version = (int)ival(res, i, 0);
+        copy_val(o->actor, sizeof o->actor, res, i, 1);
+        copy_val(o->reason, sizeof o->reason, res, i, 2);
+        o->created_ms = ival(res, i, 3);
+        o->log_index = ival(res, i, 4);
+    }
+    PQclear(res);
+    return RK_OK;
+}
+
 static int pg_sth_put(struct rk_store *s, const struct rk_sth_row *h)
 {
     struct pg_store *q = P(s);
@@ -2110,6 +2171,8 @@ static const struct rk_store_ops pg_ops = {
     .registry_gen = pg_registry_gen,
     .log_get = pg_log_get,
     .log_leaves = pg_log_leaves,
+    .objection_put = pg_objection_put,
+    .objection_list = pg_objection_list,
     .sth_put = pg_sth_put,
     .sth_latest = pg_sth_latest,
     .photo_put = pg_photo_put,

@@ -48,6 +48,8 @@ enum stmt_id {
     ST_LOG_GET,
     ST_LOG_LEAVES,
     ST_STH_PUT,
+    ST_OBJECTION_PUT,
+    ST_OBJECTION_LIST,
     ST_STH_LATEST,
     ST_PHOTO_PUT,
     ST_PHOTO_GET,
@@ -185,6 +187,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_GET] = "SELECT entry, leaf FROM log_entry WHERE idx = ?1",
     [ST_LOG_LEAVES] = "SELECT idx, leaf FROM log_entry WHERE idx >= ?1 AND idx < ?1 + ?2 ORDER BY idx",
     [ST_STH_PUT] = "INSERT INTO sth(size, root, ts_ms, key_id, sig) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_OBJECTION_PUT] = "INSERT INTO objection(race_id, tps_code, version, actor, reason, "
+                         "created_ms, log_index) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_OBJECTION_LIST] = "SELECT version, actor, reason, created_ms, log_index FROM objection "
+                          "WHERE race_id = ?1 AND tps_code = ?2 ORDER BY id LIMIT ?3",
     [ST_STH_LATEST] = "SELECT size, root, ts_ms, key_id, sig FROM sth ORDER BY size DESC LIMIT 1",
     [ST_PHOTO_PUT] = "INSERT INTO photo(hash, type, bytes, uploader, created_ms) "
                      "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -407,6 +413,16 @@ static const char *const migrations[] = {
     /* 8: where each device key's registration sits in the log (-1: registered before this
      * was recorded), so a witness can check it without reading the whole log. */
     "ALTER TABLE device_keys ADD COLUMN log_index INTEGER NOT NULL DEFAULT -1;",
+    /* 9: objections (keberatan) of saksi and Bawaslu to a TPS result; append-only, like the
+     * versions they object to. */
+    "CREATE TABLE objection(id INTEGER PRIMARY KEY, race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL, version INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, log_index INTEGER NOT NULL);"
+    "CREATE INDEX objection_tps ON objection(race_id, tps_code, id);"
+    "CREATE TRIGGER objection_no_update BEFORE UPDATE ON objection BEGIN "
+    "  SELECT RAISE(ABORT, 'objections are append-only'); END;"
+    "CREATE TRIGGER objection_no_delete BEFORE DELETE ON objection BEGIN "
+    "  SELECT RAISE(ABORT, 'objections are append-only'); END;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1439,6 +1455,48 @@ static int sq_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8
     return got == count ? RK_OK : RK_ERANGE;
 }
 
+static int sq_objection_put(struct rk_store *s, const struct rk_objection *o)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_OBJECTION_PUT);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, o->race_id);
+    sqlite3_bind_text(st, 2, o->tps, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, o->version);
+    sqlite3_bind_text(st, 4, o->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, o->created_ms);
+    sqlite3_bind_int64(st, 7, o->log_index);
+    return step_done(q, st);
+}
+
+static int sq_objection_list(struct rk_store *s, int64_t race_id, const char *tps,
+                             struct rk_objection *out, int cap, int *n)
+{
+    struct sqlite_store *q = S(s);
+    sqlite3_stmt *st = stmt(q, ST_OBJECTION_LIST);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, cap);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct rk_objection *o = &out[(*n)++];
+        memset(o, 0, sizeof *o);
+        o->race_id = race_id;
+        snprintf(o->tps, sizeof o->tps, "%s", tps);
+        o->version = sqlite3_column_int(st, 0);
+        copy_col(o->actor, sizeof o->actor, st, 1);
+        copy_col(o->reason, sizeof o->reason, st, 2);
+        o->created_ms = sqlite3_column_int64(st, 3);
+        o->log_index = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RK_OK : RK_EDB;
+}
+
 static int sq_sth_put(struct rk_store *s, const struct rk_sth_row *h)
 {
     struct sqlite_store *q = S(s);
@@ -1844,6 +1902,8 @@ static const struct rk_store_ops sqlite_ops = {
     .log_size = sq_log_size,
     .log_get = sq_log_get,
     .log_leaves = sq_log_leaves,
+    .objection_put = sq_objection_put,
+    .objection_list = sq_objection_list,
     .sth_put = sq_sth_put,
     .sth_latest = sq_sth_latest,
     .photo_put = sq_photo_put,

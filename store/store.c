@@ -646,6 +646,22 @@ int rk_store_log_leaves(struct rk_store *s, int64_t start, int64_t count, uint8_
     return s->ops->log_leaves(s, start, count, out);
 }
 
+int rk_store_objection_put(struct rk_store *s, const struct rk_objection *o)
+{
+    if (!o || !o->tps[0] || o->version < 1 || !o->actor[0] || !o->reason[0] || o->log_index < 0)
+        return RK_EINVAL;
+    return s->ops->objection_put(s, o);
+}
+
+int rk_store_objection_list(struct rk_store *s, int64_t race_id, const char *tps,
+                            struct rk_objection *out, int cap, int *n)
+{
+    *n = 0;
+    if (!tps || cap < 0 || (cap > 0 && !out))
+        return RK_EINVAL;
+    return s->ops->objection_list(s, race_id, tps, out, cap, n);
+}
+
 int rk_store_sth_put(struct rk_store *s, const struct rk_sth_row *sth)
 {
     return s->ops->sth_put(s, sth);

@@ -285,6 +285,26 @@ int rk_store_version_list(struct rk_store *s, int64_t race_id, const char *tps, 
 /* Visits every version of every TPS with id > after_id in id order (exports, audits). */
 int rk_store_version_scan(struct rk_store *s, int64_t after_id, rk_version_visit fn, void *ud);
 
+/* An objection (keberatan) of a saksi or Bawaslu to version `version` of a TPS result: kept and
+ * published as made, never changed or removed (a later objection is a new row). */
+struct rk_objection {
+    int64_t race_id;
+    char tps[RK_CODE_MAX + 1];
+    int version;
+    char actor[RK_ACTOR_MAX + 1];
+    char reason[RK_REASON_MAX + 1];
+    int64_t created_ms;
+    int64_t log_index; /* its `rejection` entry in the transparency log */
+};
+#define RK_OBJECTIONS_MAX 100 /* per TPS and race: past it, RK_ETOOBIG */
+
+/* Stores o (inside a transaction). Returns RK_OK or a store error. */
+int rk_store_objection_put(struct rk_store *s, const struct rk_objection *o);
+
+/* The objections to (race, tps), oldest first: at most cap into out, *n of them. */
+int rk_store_objection_list(struct rk_store *s, int64_t race_id, const char *tps,
+                            struct rk_objection *out, int cap, int *n);
+
 /* Sets version's log_index once its transparency-log entry is appended. */
 int rk_store_version_set_log(struct rk_store *s, int64_t version_id, int64_t log_index);
 

@@ -62,6 +62,9 @@ struct rk_store_ops {
     int (*log_get)(struct rk_store *s, int64_t index, uint8_t *buf, size_t cap, size_t *len,
                    uint8_t leaf[32]);
     int (*log_leaves)(struct rk_store *s, int64_t start, int64_t count, uint8_t (*out)[32]);
+    int (*objection_put)(struct rk_store *s, const struct rk_objection *o);
+    int (*objection_list)(struct rk_store *s, int64_t race_id, const char *tps,
+                          struct rk_objection *out, int cap, int *n);
     int (*sth_put)(struct rk_store *s, const struct rk_sth_row *sth);
     int (*sth_latest)(struct rk_store *s, struct rk_sth_row *out);
     int (*photo_put)(struct rk_store *s, const uint8_t hash[32], const void *data, size_t len,

@@ -35,6 +35,11 @@ int rk_statement_correction(const char *tps, const uint8_t doc[32], const uint8_
 int rk_statement_approval(const char *tps, int version, const uint8_t doc[32], char *buf,
                           size_t cap, size_t *len);
 
+/* "rekap-objection-v1\ntps=..\nversion=<n>\ndoc=<that version's document hash>\nreason=<SHA-256
+ * of the reason, UTF-8>\n": a saksi or Bawaslu objects to version n of a TPS result. */
+int rk_statement_objection(const char *tps, int version, const uint8_t doc[32],
+                           const char *reason, char *buf, size_t cap, size_t *len);
+
 /* What happened to an account (the action= line of an account statement). */
 enum rk_account_action {
     RK_ACCOUNT_CREATE = 0,

@@ -121,6 +121,22 @@ static int setup(void **state)
                      RK_OK);
     memcpy(W.corrected_tps, W.w.dev[1].tps, sizeof W.corrected_tps);
     W.corrected_race = rs[0]->id;
+    /* Bawaslu of that kecamatan objects to the version the PPK replaced, and again to the
+     * correction (objections change no number: the audit must replay them, not count them) */
+    struct rk_user bw;
+    memset(&bw, 0, sizeof bw);
+    snprintf(bw.p.username, sizeof bw.p.username, "bawaslu-%s", kec);
+    bw.p.role = RK_ROLE_BAWASLU;
+    memcpy(bw.p.scope, kec, sizeof bw.p.scope);
+    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &bw, NULL, 0, W.w.now, pw), RK_OK);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, W.w.dev[1].tps, 1,
+                                        "Angka di foto C.Hasil berbeda dengan yang diunggah",
+                                        ++W.w.now, &r, &o),
+                     RK_OK);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, W.w.dev[1].tps, 2,
+                                        "Koreksi pleno tanpa berita acara yang ditandatangani saksi",
+                                        ++W.w.now, &r, &o),
+                     RK_OK);
     /* the log key, and the server signing with it */
     uint8_t seed[32];
     assert_int_equal(rk_signer_seed_generate(seed), RK_OK);
@@ -435,12 +451,12 @@ static void test_audit_passes(void **state)
     char *a1[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
     assert_int_equal(run(rk_cmd_audit, a1, &out), 0);
     assert_non_null(strstr(out, "AUDIT LULUS / AUDIT PASSED"));
-    /* one account entry per KPPS and the PPK, one device-key entry per KPPS, one election
-     * config entry per race */
+    /* one account entry per KPPS, the PPK and Bawaslu, two objections, one device-key entry
+     * per KPPS, one election config entry per race */
     char want[240];
-    snprintf(want, sizeof want, "%d perubahan akun/account changes, %d entri kunci "
-             "perangkat/device-key entries, %d pengumuman pemilihan/election config entries, 0 "
-             "entri lain/other entries", W.w.n + 1, W.w.n, W.w.nraces);
+    snprintf(want, sizeof want, "%d perubahan akun/account changes, 2 keberatan/objections, %d "
+             "entri kunci perangkat/device-key entries, %d pengumuman pemilihan/election config "
+             "entries, 0 entri lain/other entries", W.w.n + 2, W.w.n, W.w.nraces);
     if (!strstr(out, want))
         fail_msg("expected '%s'", want);
     assert_null(strstr(out, "BEDA"));
@@ -659,6 +675,32 @@ static void test_tamper_candidates(void **state)
     free(out);
 }
 
+/* An objection published other than logged, or logged and not published, is a difference. */
+static void test_tamper_objection(void **state)
+{
+    (void)state;
+    char *out;
+    char *a1[] = {"audit", W.db, NULL};
+    sql("DROP TRIGGER objection_no_update");
+    sql("UPDATE objection SET reason = 'Tidak ada keberatan apa pun dari kami' WHERE version = 2");
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    char want[200];
+    snprintf(want, sizeof want, "the objection to TPS %s", W.corrected_tps);
+    if (!strstr(out, want) || !strstr(out, "differs from the published one"))
+        fail_msg("expected '%s ... differs from the published one'", want);
+    free(out);
+    sql("UPDATE objection SET reason = 'Koreksi pleno tanpa berita acara yang ditandatangani saksi' "
+        "WHERE version = 2");
+    sql("UPDATE objection SET log_index = log_index + 100000 WHERE version = 1"); /* hidden */
+    assert_int_equal(run(rk_cmd_audit, a1, &out), 1);
+    assert_non_null(strstr(out, "is not published"));
+    free(out);
+    sql("UPDATE objection SET log_index = log_index - 100000 WHERE version = 1");
+    run(rk_cmd_audit, a1, &out); /* earlier tests leave differences of their own */
+    assert_null(strstr(out, "the objection to TPS"));
+    free(out);
+}
+
 static void test_tamper_version(void **state)
 {
     (void)state;
@@ -825,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_tamper_tps_state),
         cmocka_unit_test(test_tamper_candidates),
         cmocka_unit_test(test_tamper_version), cmocka_unit_test(test_device_keys),
+        cmocka_unit_test(test_tamper_objection),
         cmocka_unit_test(test_tamper_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

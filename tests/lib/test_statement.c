@@ -42,6 +42,33 @@ static void test_account(void **state)
                      RK_ETOOBIG);
 }
 
+static void test_objection(void **state)
+{
+    (void)state;
+    char st[RK_STATEMENT_BUF], want[RK_STATEMENT_BUF], rh[65];
+    size_t len;
+    uint8_t doc[32], h[32];
+    memset(doc, 0xab, sizeof doc);
+    const char *why = "angka suara paslon 1 tidak sesuai foto C.Hasil";
+    crypto_hash_sha256(h, (const unsigned char *)why, strlen(why));
+    for (int i = 0; i < 32; i++)
+        snprintf(rh + 2 * i, 3, "%02x", h[i]);
+    assert_int_equal(rk_statement_objection("6101012001001", 2, doc, why, st, sizeof st, &len),
+                     RK_OK);
+    snprintf(want, sizeof want,
+             "rekap-objection-v1\ntps=6101012001001\nversion=2\ndoc=%s\nreason=%s\n",
+             "abababababababababababababababababababababababababababababababab", rh);
+    assert_string_equal(st, want);
+    assert_int_equal(len, strlen(want));
+    /* the reason is bound by its hash, so a line break in it forges nothing */
+    assert_int_equal(rk_statement_objection("6101012001001", 2, doc, "x\nversion=9", st, sizeof st,
+                                            &len),
+                     RK_OK);
+    assert_null(strstr(st, "version=9"));
+    assert_int_equal(rk_statement_objection("6101012001001", 2, doc, why, st, 40, &len),
+                     RK_ETOOBIG);
+}
+
 static void test_device(void **state)
 {
     (void)state;
@@ -143,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_account),
         cmocka_unit_test(test_device),
+        cmocka_unit_test(test_objection),
         cmocka_unit_test(test_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

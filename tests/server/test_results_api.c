@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "rekap/demo.h"
 #include "rekap/form.h"
+#include "rekap/statement.h"
 #include "rekap/status.h"
 #include "server/server.h"
 #include "store/auth.h"
@@ -803,6 +804,154 @@ static void test_bulk_submissions(void **state)
     free(huge);
 }
 
+/* An account for the objection test: a saksi needs its race. */
+static void account(struct rk_store *s, const char *name, enum rk_role role, const char *scope,
+                    int64_t race)
+{
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "%s", name);
+    u.p.role = role;
+    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
+    u.p.race_id = race;
+    int rc = rk_auth_user_create(s, "cli@test", &u, RK_DW_PASSWORD, sizeof RK_DW_PASSWORD - 1,
+                                 INT64_C(1700000000000), NULL);
+    if (rc != RK_OK)
+        fail_msg("account %s (%s): %s", name, scope, rk_strerror(rc));
+}
+
+static int other_kab(void *ud, const struct rk_region *r)
+{
+    if (strncmp(r->code, E.tps, 4) == 0)
+        return 0;
+    snprintf(ud, RK_CODE_MAX + 1, "%s", r->code);
+    return 1;
+}
+
+/* POST /api/tps/{tps}/races/{race}/objections: a saksi of that race or Bawaslu over the TPS may
+ * object to a version, with a reason; nobody else. Each objection is published with the TPS,
+ * logged as a `rejection` entry of the objection statement, and changes no number or state. */
+static void test_objections(void **state)
+{
+    (void)state;
+    struct tps_races t = {0};
+    uint8_t pk[32], sk[64];
+    crypto_sign_keypair(pk, sk);
+    char key_id[RK_KEY_ID_HEX_LEN + 1], kab2[RK_CODE_MAX + 1] = "", kec[RK_CODE_MAX + 1];
+    {
+        struct rk_store *s;
+        assert_int_equal(rk_store_open(E.db, &s), RK_OK);
+        rk_store_race_list(s, 0, E.tps, races_at_tps, &t);
+        assert_true(t.n >= 2);
+        for (int k = 0; k < t.n; k++) {
+            struct rk_candidate c[RK_CANDIDATES_MAX];
+            assert_int_equal(rk_store_candidate_list(s, t.id[k], c, RK_CANDIDATES_MAX, &t.ncand[k]),
+                             RK_OK);
+            t.kk[k] = c[t.ncand[k] - 1].kolom_kosong;
+        }
+        struct rk_user u;
+        char name[64];
+        snprintf(name, sizeof name, "kpps-%s", E.tps);
+        assert_int_equal(rk_store_user_by_name(s, name, &u), RK_OK);
+        struct rk_device_key key;
+        assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, 1732700000000, &key),
+                         RK_OK);
+        memcpy(key_id, key.key_id, sizeof key_id);
+        rk_store_region_at_level(s, "61", RK_LEVEL_KABKOTA, other_kab, kab2);
+        assert_true(kab2[0]);
+        rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
+        char kab[RK_CODE_MAX + 1];
+        rk_code_ancestor(E.tps, RK_LEVEL_KABKOTA, kab);
+        account(s, "saksi-1", RK_ROLE_SAKSI, "61", t.id[0]);
+        account(s, "saksi-2", RK_ROLE_SAKSI, kab, t.id[1]); /* a saksi of the other race here */
+        account(s, "bawaslu-kec", RK_ROLE_BAWASLU, kec, 0);
+        account(s, "bawaslu-lain", RK_ROLE_BAWASLU, kab2, 0);
+        rk_store_close(s);
+    }
+    uint8_t h0[32];
+    char *b0 = signed_body(&t, 0, sk, key_id, 0, h0);
+    json_t *j = post_json("/api/submissions", b0, NULL, 201);
+    json_decref(j);
+    free(b0);
+    char path[128], kpps[64];
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld/objections", E.tps, (long long)t.id[0]);
+    snprintf(kpps, sizeof kpps, "kpps-%s", E.tps);
+    const char *why = "{\"version\":1,\"reason\":\"Jumlah suara paslon 1 tidak sesuai foto C.Hasil\"}";
+    char *tk = login(kpps), *s1 = login("saksi-1"), *s2 = login("saksi-2"),
+         *bw = login("bawaslu-kec"), *bx = login("bawaslu-lain");
+    j = post_json(path, why, NULL, 401);
+    json_decref(j);
+    struct {
+        const char *tok;
+        int want;
+    } refused[] = {{tk, 403}, {s2, 403}, {bx, 403}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        j = post_json(path, why, refused[i].tok, refused[i].want);
+        assert_string_equal(errcode(j), "forbidden");
+        json_decref(j);
+    }
+    j = post_json(path, "{\"version\":1,\"reason\":\"x\"}", s1, 400);
+    json_decref(j);
+    j = post_json(path, "{\"version\":9,\"reason\":\"Jumlah suara paslon 1 tidak sesuai\"}", s1,
+                  404);
+    json_decref(j);
+    j = post_json(path, "{\"version\":1,\"reason\":\"Jumlah suara tidak sesuai\",\"x\":1}", s1,
+                  400);
+    json_decref(j);
+    j = post_json(path, why, s1, 201);
+    int64_t idx1 = json_integer_value(json_object_get(j, "log_index"));
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+    json_decref(j);
+    j = post_json(path, "{\"version\":1,\"reason\":\"PTPS mencatat kejadian khusus saat penghitungan\"}",
+                  bw, 201);
+    int64_t idx2 = json_integer_value(json_object_get(j, "log_index"));
+    json_decref(j);
+    assert_true(idx1 >= 0 && idx2 > idx1);
+
+    /* published with the TPS, oldest first; nothing else about the TPS changed */
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[0]);
+    j = get_json(path, 200);
+    json_t *ob = json_object_get(j, "objections");
+    assert_int_equal(json_array_size(ob), 2);
+    json_t *o1 = json_array_get(ob, 0), *o2 = json_array_get(ob, 1);
+    assert_string_equal(json_string_value(json_object_get(o1, "actor")), "saksi-1");
+    assert_string_equal(json_string_value(json_object_get(o1, "reason")),
+                        "Jumlah suara paslon 1 tidak sesuai foto C.Hasil");
+    assert_int_equal(json_integer_value(json_object_get(o1, "version")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o1, "log_index")), idx1);
+    assert_string_equal(json_string_value(json_object_get(o2, "actor")), "bawaslu-kec");
+    assert_int_equal(json_integer_value(json_object_get(o2, "log_index")), idx2);
+    json_t *st = json_object_get(j, "state");
+    assert_int_equal(json_integer_value(json_object_get(st, "current_version")), 1);
+    assert_false(json_is_true(json_object_get(st, "approved")));
+    assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[1]);
+    j = get_json(path, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "objections")), 0);
+    json_decref(j);
+
+    /* the log entry commits to the objection statement */
+    snprintf(path, sizeof path, "/api/log/entries?start=%lld&count=1", (long long)idx1);
+    j = get_json(path, 200);
+    json_t *e = json_object_get(json_array_get(json_object_get(j, "entries"), 0), "entry");
+    assert_string_equal(json_string_value(json_object_get(e, "kind")), "rejection");
+    assert_string_equal(json_string_value(json_object_get(e, "actor")), "saksi-1");
+    assert_string_equal(json_string_value(json_object_get(e, "region")), E.tps);
+    char stmt[RK_STATEMENT_BUF], hex[65];
+    size_t slen;
+    assert_int_equal(rk_statement_objection(E.tps, 1, h0,
+                                            "Jumlah suara paslon 1 tidak sesuai foto C.Hasil", stmt,
+                                            sizeof stmt, &slen),
+                     RK_OK);
+    uint8_t sh[32];
+    crypto_hash_sha256(sh, (const unsigned char *)stmt, slen);
+    rk_hex(sh, 32, hex);
+    assert_string_equal(json_string_value(json_object_get(e, "payload_sha256")), hex);
+    json_decref(j);
+    free(tk), free(s1), free(s2), free(bw), free(bx);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -812,6 +961,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connections_per_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_submissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_objections, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     rk_form_render_shutdown(); /* the D.Hasil PDF warmed cairo/fontconfig caches */

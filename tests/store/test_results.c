@@ -796,6 +796,51 @@ static int raw_sql(const struct fx *f, const char *sql)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* Objections: kept in order, listed up to a cap, and never changed or removed. */
+static void test_objections(void **state)
+{
+    struct fx *f = *state;
+    struct rk_objection o, got[4];
+    memset(&o, 0, sizeof o);
+    o.race_id = f->race;
+    snprintf(o.tps, sizeof o.tps, "%s", tps_codes[1]);
+    snprintf(o.actor, sizeof o.actor, "bawaslu-1101");
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    for (int i = 0; i < 3; i++) {
+        o.version = i + 1;
+        snprintf(o.reason, sizeof o.reason, "Keberatan nomor %d atas hasil TPS ini", i + 1);
+        o.created_ms = 1732700000000 + i;
+        o.log_index = 40 + i;
+        assert_int_equal(rk_store_objection_put(f->s, &o), RK_OK);
+    }
+    o.reason[0] = '\0';
+    assert_int_equal(rk_store_objection_put(f->s, &o), RK_EINVAL);
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    int n = -1;
+    assert_int_equal(rk_store_objection_list(f->s, f->race, tps_codes[1], got, 4, &n), RK_OK);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "Keberatan nomor %d atas hasil TPS ini", i + 1);
+        assert_int_equal(got[i].version, i + 1);
+        assert_string_equal(got[i].reason, want);
+        assert_string_equal(got[i].actor, "bawaslu-1101");
+        assert_string_equal(got[i].tps, tps_codes[1]);
+        assert_int_equal(got[i].created_ms, 1732700000000 + i);
+        assert_int_equal(got[i].log_index, 40 + i);
+    }
+    assert_int_equal(rk_store_objection_list(f->s, f->race, tps_codes[1], got, 2, &n), RK_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rk_store_objection_list(f->s, f->race, tps_codes[2], got, 4, &n), RK_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(raw_sql(f, "UPDATE objection SET reason = 'tidak ada'"), -1);
+    assert_int_equal(raw_sql(f, "DELETE FROM objection"), -1);
+    if (rk_test_store_is_pg())
+        assert_int_equal(raw_sql(f, "TRUNCATE objection"), -1);
+    assert_int_equal(rk_store_objection_list(f->s, f->race, tps_codes[1], got, 4, &n), RK_OK);
+    assert_int_equal(n, 3);
+}
+
 static void test_append_only(void **state)
 {
     struct fx *f = *state;
@@ -1060,6 +1105,7 @@ int main(void)
         T(test_version_errors),
         T(test_approve),             T(test_states_and_children), T(test_region_at_level),
         T(test_log),                 T(test_sth),                 T(test_append_only),
+        T(test_objections),
         T(test_concurrent_writers),  T(test_connection_lost),     T(test_long_listings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
