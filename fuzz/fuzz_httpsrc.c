@@ -1,7 +1,8 @@
 /* Fuzz target: every parser of the audit source over HTTP (cli/httpsrc.c), fed answers a
  * lying server could give: the input is cut at each "\n\n" into JSON texts, and request k gets
  * text k (cycling), so one input answers the head, a log page, the elections and races, a
- * version, a TPS's state, a device key, a region's results and its TPS list in turn. Besides
+ * version, a TPS's state, a region's results, its TPS list, a TPS's objections and a device
+ * key in turn. Besides
  * not crashing: what is accepted is within its bounds (versions 1..1,000,000, a page's entries
  * within their cap, the candidates of a race within RK_CANDIDATES_MAX). */
 #define _GNU_SOURCE /* memmem */
@@ -86,6 +87,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct rk_tally t;
             src.tally(src.ctx, &races[0], "61", &t, on_tally, NULL);
             src.tps_states(src.ctx, &races[0], "61", on_tps, NULL);
+            struct rk_objection *ob = malloc(RK_OBJECTIONS_MAX * sizeof *ob);
+            int no = 0;
+            if (ob && src.objections(src.ctx, races[0].ref, "6101012001001", ob,
+                                     RK_OBJECTIONS_MAX, &no) == RK_OK) {
+                if (no < 0 || no > RK_OBJECTIONS_MAX)
+                    __builtin_trap();
+                for (int i = 0; i < no; i++)
+                    if (ob[i].version < 1 || ob[i].log_index < 0 ||
+                        !memchr(ob[i].reason, 0, sizeof ob[i].reason))
+                        __builtin_trap();
+            }
+            free(ob);
         }
         free(v);
     }

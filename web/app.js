@@ -377,6 +377,21 @@
     card.appendChild(ol);
     if (st.state && st.state.approved)
       card.appendChild(el('p', '✓ ' + T('Disetujui oleh ', 'Approved by ') + st.state.approved_by + ' — ' + R.when(st.state.approved_ms), 'ok'));
+    var obj = st.objections || [];
+    if (obj.length) {
+      // Objections (keberatan) of saksi and Bawaslu: on the record, they change no number.
+      card.appendChild(el('h3', T('Keberatan (', 'Objections (') + obj.length + ')'));
+      var ul = el('ul', null, 'history objections', {id: 'objections'});
+      obj.forEach(function (o) {
+        var li = el('li', null, null, {'data-version': o.version});
+        li.appendChild(el('div', [T('Atas versi ', 'On version ') + o.version + ' · ' + o.actor + ' · ' + R.when(o.created_ms)]));
+        li.appendChild(el('div', [el('small', T('Alasan: ', 'Reason: ')), o.reason], 'reason'));
+        li.appendChild(el('div', [el('small', [T('log #', 'log #'),
+          el('a', String(o.log_index), null, {href: '/api/log/entries?start=' + o.log_index + '&count=1'})])]));
+        ul.appendChild(li);
+      });
+      card.appendChild(ul);
+    }
     return card;
   }
 

@@ -51,6 +51,8 @@ echo 'kpps-sandi-rahasia' | "$REKAP" user add --db "$DB" --username kpps1 --role
     --scope "$KPPS_TPS" --password-stdin >/dev/null || fail "user add kpps"
 echo 'ppk-sandi-rahasia' | "$REKAP" user add --db "$DB" --username ppk1 --role ppk \
     --scope 610101 --password-stdin >/dev/null || fail "user add ppk"
+echo 'bawaslu-sandi-rahasia' | "$REKAP" user add --db "$DB" --username bawaslu1 --role bawaslu \
+    --scope 610101 --password-stdin >/dev/null || fail "user add bawaslu"
 # Accounts for the TPS of a second desa: the test seeds their uploads through the API.
 "$REKAP" user bulk --db "$DB" --role kpps --region 6101012002 --out "$T/seed.csv" >/dev/null 2>&1 ||
     fail "user bulk"

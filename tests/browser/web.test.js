@@ -16,9 +16,11 @@
 //      accepted; with every page closed, a form queued offline is sent by the service worker
 //      (Background Sync) when the signal returns, and the reopened app shows its receipt, whose
 //      QR code shows with no signal (fetched on acceptance);
-//   2. recap console (PPK): keyboard review, a correction with a reason, approval, filters;
+//   2. a Bawaslu objection (keberatan) through the API; recap console (PPK): the objection in
+//      the review, keyboard review, a correction with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
-//      reason, the witness check of a receipt, the English switch, CSV download.
+//      reason and a Bawaslu objection, the witness check of a receipt, the English switch, CSV
+//      download.
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -456,17 +458,37 @@ async function kppsBackgroundSync(k) {
   const last = q.filter((it) => String(it.race) === String(k.other)).pop();
   assert.equal(last.status, 'diterima');
   assert.equal(last.receipt.version, before + 1);
-  await shot(page, '12-kpps-background-sync');
+  await shot(page, '11b-kpps-background-sync');
   // Its receipt's QR code, opened where there is no signal: the worker fetched it on acceptance.
   await k.ctx.setOffline(true);
   await page.click(`[data-race="${k.other}"] button.primary`);
   await page.waitForFunction(() => { const q = document.getElementById('qr'); return q && q.complete; });
   assert.ok(await page.evaluate(() => document.getElementById('qr').naturalWidth > 100), 'the QR code shows offline');
-  await shot(page, '13-kpps-receipt-offline');
+  await shot(page, '11c-kpps-receipt-offline');
   await k.ctx.setOffline(false);
   log('kpps: that receipt\'s QR code shows offline');
   assert.deepEqual(errors, []);
   await k.ctx.close();
+}
+
+// Bawaslu objects to the KPPS's version 1 of race 1 (keberatan), through the API: the PPK sees it
+// when reviewing the TPS, the portal shows it, and the TPS's numbers and state do not move.
+const OBJECTION = 'PTPS mencatat dua surat suara sah dihitung tidak sah';
+async function bawasluObjects() {
+  const before = (await api(`/api/tps/${TPS}/races/1`)).json;
+  const bw = await api('/api/login', {body: {username: 'bawaslu1', password: 'bawaslu-sandi-rahasia'}});
+  assert.equal(bw.status, 200);
+  const ob = await api(`/api/tps/${TPS}/races/1/objections`, {token: bw.json.token, body: {version: 1, reason: OBJECTION}});
+  assert.equal(ob.status, 201, JSON.stringify(ob.json));
+  const ppk = await api('/api/login', {body: {username: 'ppk1', password: 'ppk-sandi-rahasia'}});
+  const no = await api(`/api/tps/${TPS}/races/1/objections`, {token: ppk.json.token, body: {version: 1, reason: OBJECTION}});
+  assert.equal(no.status, 403, 'a PPK does not object: it corrects');
+  const after = (await api(`/api/tps/${TPS}/races/1`)).json;
+  assert.deepEqual(after.state, before.state, 'an objection moves no state');
+  assert.deepEqual(after.current, before.current, 'nor any number');
+  assert.equal(after.objections.length, 1);
+  log('bawaslu: objection to version 1 on record, log #' + ob.json.log_index);
+  return ob.json;
 }
 
 async function consoleTest(browser, seeded) {
@@ -484,6 +506,8 @@ async function consoleTest(browser, seeded) {
   await page.keyboard.press('j');
   await page.waitForSelector(`#list tr.sel[data-tps="${TPS}"]`);
   await page.waitForFunction(() => { const i = document.getElementById('photo'); return i && i.complete && i.naturalWidth > 0; });
+  await page.waitForSelector('#objections');
+  assert.ok((await page.textContent('#objections')).includes(OBJECTION), 'the reviewer sees the objection');
   await shot(page, '12-console-review');
   await page.keyboard.press('r');
   await page.keyboard.press('+');
@@ -583,9 +607,14 @@ async function portal(browser, receipt) {
   assert.ok(row.includes('300'), 'valid votes of the TPS: ' + row);
   await shot(page, '22-portal-desa');
 
+  // The Bawaslu objection (bawasluObjects) is public, with who, why and its log entry.
+  const ob = receipt.objection, why = OBJECTION;
   await page.goto(BASE + `/#/${TPS}/1`);
   await page.waitForSelector('ol.history');
   assert.equal(await page.locator('ol.history li').count(), 2, 'two versions in the history');
+  const objs = await page.textContent('#objections');
+  assert.ok(objs.includes(why) && objs.includes('bawaslu1') && objs.includes(String(ob.log_index)),
+    'the objection is public, with who, why and its log entry: ' + objs);
   const hist = await page.textContent('ol.history');
   assert.ok(hist.includes('Salah baca: satu suara paslon 2'), 'the correction reason is public');
   assert.ok(hist.includes('ppk1') && hist.includes('kpps1'));
@@ -625,6 +654,7 @@ async function portal(browser, receipt) {
   try {
     const receipt = await kpps(browser);
     await kppsStaleFix(receipt);
+    receipt.objection = await bawasluObjects();
     await consoleTest(browser, seeded);
     await kppsRejected(receipt);
     await kppsBackgroundSync(receipt);

@@ -402,6 +402,18 @@
         el('td', h.actor), el('td', R.when(h.created_ms)), el('td', h.reason || '–'), el('td', [R.flagChips(h.flags)])]));
     });
     card.appendChild(el('div', [tb], 'tablewrap'));
+    var obj = st.objections || [];
+    if (obj.length) {
+      // Keberatan of saksi and Bawaslu: what the reviewer should look at before approving.
+      card.appendChild(el('h3', T('Keberatan saksi / Bawaslu (', 'Objections of saksi / Bawaslu (') + obj.length + ')'));
+      var ot = el('table', null, 'history', {id: 'objections'});
+      ot.appendChild(el('tr', [el('th', T('Versi', 'Version')), el('th', T('Oleh', 'By')), el('th', T('Waktu', 'Time')),
+        el('th', T('Alasan', 'Reason'))]));
+      obj.slice().reverse().forEach(function (o) {
+        ot.appendChild(el('tr', [el('td', String(o.version)), el('td', o.actor), el('td', R.when(o.created_ms)), el('td', o.reason)]));
+      });
+      card.appendChild(el('div', [ot], 'tablewrap'));
+    }
     card.appendChild(el('p', [el('a', T('Lihat di portal publik', 'See on the public portal'), null, {href: '/#/' + st.tps.code + '/' + S.race.id, target: '_blank'})]));
     return card;
   }
