@@ -681,6 +681,34 @@ static char *signed_body(const struct tps_races *t, int k, const uint8_t *sk, co
     return rk_submission_to_json(&sub);
 }
 
+/* The races at E.tps with their columns, and a device key of its KPPS registered behind the
+ * running server's back (its registry cache must see it at once). Returns the store, open. */
+static struct rk_store *tps_and_device(struct tps_races *t, uint8_t sk[64],
+                                       char key_id[RK_KEY_ID_HEX_LEN + 1])
+{
+    uint8_t pk[32];
+    crypto_sign_keypair(pk, sk);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(E.db, &s), RK_OK);
+    rk_store_race_list(s, 0, E.tps, races_at_tps, t);
+    assert_true(t->n >= 2);
+    for (int k = 0; k < t->n; k++) {
+        struct rk_candidate c[RK_CANDIDATES_MAX];
+        assert_int_equal(rk_store_candidate_list(s, t->id[k], c, RK_CANDIDATES_MAX, &t->ncand[k]),
+                         RK_OK);
+        t->kk[k] = c[t->ncand[k] - 1].kolom_kosong;
+    }
+    struct rk_user u;
+    char name[64];
+    snprintf(name, sizeof name, "kpps-%s", E.tps);
+    assert_int_equal(rk_store_user_by_name(s, name, &u), RK_OK);
+    struct rk_device_key key;
+    assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, 1732700000000, &key),
+                     RK_OK);
+    memcpy(key_id, key.key_id, RK_KEY_ID_HEX_LEN + 1);
+    return s;
+}
+
 static json_t *result_at(json_t *j, size_t i, int want_status)
 {
     json_t *one = json_array_get(json_object_get(j, "results"), i);
@@ -697,32 +725,10 @@ static void test_bulk_submissions(void **state)
 {
     (void)state;
     struct tps_races t = {0};
-    uint8_t pk[32], sk[64];
-    crypto_sign_keypair(pk, sk);
+    uint8_t sk[64];
     char key_id[RK_KEY_ID_HEX_LEN + 1];
-    {
-        struct rk_store *s;
-        assert_int_equal(rk_store_open(E.db, &s), RK_OK);
-        rk_store_race_list(s, 0, E.tps, races_at_tps, &t);
-        assert_true(t.n >= 2);
-        for (int k = 0; k < t.n; k++) {
-            struct rk_candidate c[RK_CANDIDATES_MAX];
-            assert_int_equal(rk_store_candidate_list(s, t.id[k], c, RK_CANDIDATES_MAX, &t.ncand[k]),
-                             RK_OK);
-            t.kk[k] = c[t.ncand[k] - 1].kolom_kosong;
-        }
-        /* the device is registered behind the running server's back: its registry cache
-         * must see it at once */
-        struct rk_user u;
-        char name[64];
-        snprintf(name, sizeof name, "kpps-%s", E.tps);
-        assert_int_equal(rk_store_user_by_name(s, name, &u), RK_OK);
-        struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, 1732700000000, &key),
-                         RK_OK);
-        memcpy(key_id, key.key_id, sizeof key_id);
-        rk_store_close(s);
-    }
+    struct rk_store *s = tps_and_device(&t, sk, key_id);
+    rk_store_close(s);
     uint8_t h0[32], h1[32];
     char *b0 = signed_body(&t, 0, sk, key_id, 0, h0), *b1 = signed_body(&t, 1, sk, key_id, 0, h1);
     size_t cap = strlen(b0) + strlen(b1) + 16;
@@ -835,28 +841,10 @@ static void test_objections(void **state)
 {
     (void)state;
     struct tps_races t = {0};
-    uint8_t pk[32], sk[64];
-    crypto_sign_keypair(pk, sk);
+    uint8_t sk[64];
     char key_id[RK_KEY_ID_HEX_LEN + 1], kab2[RK_CODE_MAX + 1] = "", kec[RK_CODE_MAX + 1];
     {
-        struct rk_store *s;
-        assert_int_equal(rk_store_open(E.db, &s), RK_OK);
-        rk_store_race_list(s, 0, E.tps, races_at_tps, &t);
-        assert_true(t.n >= 2);
-        for (int k = 0; k < t.n; k++) {
-            struct rk_candidate c[RK_CANDIDATES_MAX];
-            assert_int_equal(rk_store_candidate_list(s, t.id[k], c, RK_CANDIDATES_MAX, &t.ncand[k]),
-                             RK_OK);
-            t.kk[k] = c[t.ncand[k] - 1].kolom_kosong;
-        }
-        struct rk_user u;
-        char name[64];
-        snprintf(name, sizeof name, "kpps-%s", E.tps);
-        assert_int_equal(rk_store_user_by_name(s, name, &u), RK_OK);
-        struct rk_device_key key;
-        assert_int_equal(rk_auth_device_register(s, NULL, u.p.user_id, pk, 1732700000000, &key),
-                         RK_OK);
-        memcpy(key_id, key.key_id, sizeof key_id);
+        struct rk_store *s = tps_and_device(&t, sk, key_id);
         rk_store_region_at_level(s, "61", RK_LEVEL_KABKOTA, other_kab, kab2);
         assert_true(kab2[0]);
         rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
