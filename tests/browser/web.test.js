@@ -16,8 +16,9 @@
 //      accepted; with every page closed, a form queued offline is sent by the service worker
 //      (Background Sync) when the signal returns, and the reopened app shows its receipt, whose
 //      QR code shows with no signal (fetched on acceptance);
-//   2. a Bawaslu objection (keberatan) through the API; recap console (PPK): the objection in
-//      the review, keyboard review, a correction with a reason, approval, filters;
+//   2. recap console: Bawaslu files an objection (keberatan) to a version, with a reason (no
+//      approve, no correct); the PPK sees it in the review, then keyboard review, a correction
+//      with a reason, approval, filters;
 //   3. public portal: province totals equal the API's, the TPS page shows the history with the
 //      reason and a Bawaslu objection, the witness check of a receipt, the English switch, CSV
 //      download.
@@ -471,15 +472,41 @@ async function kppsBackgroundSync(k) {
   await k.ctx.close();
 }
 
-// Bawaslu objects to the KPPS's version 1 of race 1 (keberatan), through the API: the PPK sees it
-// when reviewing the TPS, the portal shows it, and the TPS's numbers and state do not move.
+// Bawaslu objects to the KPPS's version 1 of race 1 (keberatan) in the recap console: the PPK
+// sees it when reviewing the TPS, the portal shows it, and the TPS's numbers and state do not
+// move; a PPK may not object (it corrects).
 const OBJECTION = 'PTPS mencatat dua surat suara sah dihitung tidak sah';
-async function bawasluObjects() {
+async function bawasluObjects(browser) {
   const before = (await api(`/api/tps/${TPS}/races/1`)).json;
-  const bw = await api('/api/login', {body: {username: 'bawaslu1', password: 'bawaslu-sandi-rahasia'}});
-  assert.equal(bw.status, 200);
-  const ob = await api(`/api/tps/${TPS}/races/1/objections`, {token: bw.json.token, body: {version: 1, reason: OBJECTION}});
-  assert.equal(ob.status, 201, JSON.stringify(ob.json));
+  // In the recap console, Bawaslu reviews and objects; it has no approve or correct.
+  const ctx = await browser.newContext({viewport: {width: 1366, height: 900}});
+  const page = await ctx.newPage();
+  const errors = watch(page, 'bawaslu');
+  await page.goto(BASE + '/console/#/610101/1');
+  await page.fill('#u', 'bawaslu1');
+  await page.fill('#p', 'bawaslu-sandi-rahasia');
+  await page.click('#login');
+  await page.waitForSelector('#list tr[data-tps]');
+  await page.keyboard.press('j');
+  await page.waitForSelector(`#list tr.sel[data-tps="${TPS}"]`);
+  await page.waitForSelector('#obj-reason');
+  assert.equal(await page.locator('#approve, #correct').count(), 0, 'Bawaslu neither approves nor corrects');
+  await page.keyboard.press('c');
+  assert.equal(await page.locator('#numbers input').count(), 0, 'nor edits numbers from the keyboard');
+  await page.selectOption('#obj-version', '1');
+  await page.fill('#obj-reason', 'terlalu');
+  assert.equal(await page.isDisabled('#object'), true, 'a reason is required');
+  await page.fill('#obj-reason', OBJECTION);
+  await page.click('#object');
+  await page.waitForFunction((w) => { const o = document.getElementById('objections'); return o && o.textContent.includes(w); }, OBJECTION);
+  await shot(page, '11d-console-bawaslu-objection');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+  const obs = (await api(`/api/tps/${TPS}/races/1`)).json.objections;
+  assert.equal(obs.length, 1);
+  const ob = {json: obs[0]};
+  assert.equal(ob.json.actor, 'bawaslu1');
+  assert.equal(ob.json.version, 1);
   const ppk = await api('/api/login', {body: {username: 'ppk1', password: 'ppk-sandi-rahasia'}});
   const no = await api(`/api/tps/${TPS}/races/1/objections`, {token: ppk.json.token, body: {version: 1, reason: OBJECTION}});
   assert.equal(no.status, 403, 'a PPK does not object: it corrects');
@@ -654,7 +681,7 @@ async function portal(browser, receipt) {
   try {
     const receipt = await kpps(browser);
     await kppsStaleFix(receipt);
-    receipt.objection = await bawasluObjects();
+    receipt.objection = await bawasluObjects(browser);
     await consoleTest(browser, seeded);
     await kppsRejected(receipt);
     await kppsBackgroundSync(receipt);

@@ -372,7 +372,8 @@
 
   function actions(st) {
     var box = el('div');
-    var can = S.user.role !== 'bawaslu' && S.user.role !== 'saksi' && S.user.role !== 'pps';
+    if (S.user.role === 'bawaslu' || S.user.role === 'saksi') return objectBox(st, box);
+    var can = S.user.role !== 'pps';
     if (!can) return box;
     var row = el('div', null, 'actions');
     if (!S.editing) {
@@ -416,6 +417,34 @@
     }
     card.appendChild(el('p', [el('a', T('Lihat di portal publik', 'See on the public portal'), null, {href: '/#/' + st.tps.code + '/' + S.race.id, target: '_blank'})]));
     return card;
+  }
+
+  // Bawaslu and saksi do not approve or correct: they object (keberatan), with a reason, to a
+  // version of this TPS's result. On the record for the PPK and the public; no number moves.
+  function objectBox(st, box) {
+    if (!st.current) return box;
+    box.appendChild(el('label', T('Keberatan atas versi', 'Objection to version'), null, {'for': 'obj-version'}));
+    var sel = el('select', null, null, {id: 'obj-version'});
+    st.history.slice().reverse().forEach(function (h) {
+      sel.appendChild(el('option', String(h.version) + (h.version === st.current.version ? T(' (terkini)', ' (current)') : ''), null,
+        {value: String(h.version)}));
+    });
+    box.appendChild(sel);
+    box.appendChild(el('label', T('Alasan keberatan (wajib, minimal 10 huruf)', 'Reason for the objection (required, at least 10 characters)'), null, {'for': 'obj-reason'}));
+    var ta = el('textarea', null, null, {id: 'obj-reason', maxlength: 1000,
+      placeholder: T('mis. angka paslon 1 tidak sesuai foto C.Hasil halaman 2', 'e.g. pair 1\'s number does not match the photo of page 2')});
+    var send = el('button', T('Ajukan keberatan', 'File the objection'), 'primary', {type: 'button', id: 'object', disabled: true, onclick: function () {
+      send.disabled = true;
+      R.api('/api/tps/' + st.tps.code + '/races/' + S.race.id + '/objections', {token: S.token,
+        body: {version: Number(sel.value), reason: ta.value.trim()}}).then(function (r) {
+        toast(T('Keberatan tercatat (log #', 'Objection on record (log #') + r.body.log_index + ').', 'note');
+        refresh();
+      }, function (e) { toast(e.message, 'err'); send.disabled = false; });
+    }});
+    ta.addEventListener('input', function () { send.disabled = ta.value.trim().length < 10; });
+    box.appendChild(ta);
+    box.appendChild(el('div', [send], 'actions'));
+    return box;
   }
 
   function approve() {
@@ -491,11 +520,11 @@
       return;
     }
     if (t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT') return;
-    var k = ev.key;
+    var k = ev.key, officer = ['bawaslu', 'saksi', 'pps'].indexOf(S.user && S.user.role) < 0;
     if (k === 'j') move(1);
     else if (k === 'k') move(-1);
-    else if (k === 'a') approve();
-    else if (k === 'c') { ev.preventDefault(); startCorrect(); }
+    else if (k === 'a' && officer) approve();
+    else if (k === 'c' && officer) { ev.preventDefault(); startCorrect(); }
     else if (k === '+' || k === '=') zoom(1.25);
     else if (k === '-') zoom(1 / 1.25);
     else if (k === 'r') rotate();
