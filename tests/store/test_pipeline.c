@@ -336,6 +336,46 @@ static void test_full_flow(void **state)
     struct rk_tally kt;
     assert_int_equal(rk_store_tally_get(W.w.s, rs[0]->id, kec, &kt), RK_OK);
     assert_true(kt.approved > 0 && kt.approved == kt.received);
+    /* 5b. Bawaslu of the kecamatan objects to version 1 (one log entry, no number moves); a
+     * KPPS may not, a reason is required, the version must exist: refusals write nothing */
+    struct rk_user bw;
+    memset(&bw, 0, sizeof bw);
+    snprintf(bw.p.username, sizeof bw.p.username, "bawaslu-%s", kec);
+    bw.p.role = RK_ROLE_BAWASLU;
+    memcpy(bw.p.scope, kec, sizeof bw.p.scope);
+    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &bw, NULL, 0, W.w.now, pw), RK_OK);
+    accepted++; /* its account entry */
+    const char *why = "Saksi paslon 2 tidak menerima salinan C.Hasil";
+    int64_t before;
+    assert_int_equal(rk_store_log_size(W.w.s, &before), RK_OK);
+    assert_int_equal(rk_pipeline_object(W.w.s, &d0->who, rs[0]->id, d0->tps, 1, why, ++W.w.now,
+                                        &r, &o),
+                     RK_EFORBIDDEN);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 1, "singkat",
+                                        ++W.w.now, &r, &o),
+                     RK_EINVAL);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 99, why, ++W.w.now,
+                                        &r, &o),
+                     RK_ENOTFOUND);
+    int64_t after;
+    assert_int_equal(rk_store_log_size(W.w.s, &after), RK_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 1, why, ++W.w.now, &r,
+                                        &o),
+                     RK_OK);
+    accepted++;
+    assert_int_equal(r.log_index, before);
+    assert_int_equal(r.version, 1);
+    struct rk_objection ob[2];
+    int nob = 0;
+    assert_int_equal(rk_store_objection_list(W.w.s, rs[0]->id, d0->tps, ob, 2, &nob), RK_OK);
+    assert_int_equal(nob, 1);
+    assert_string_equal(ob[0].reason, why);
+    assert_string_equal(ob[0].actor, bw.p.username);
+    assert_int_equal(ob[0].log_index, before);
+    struct rk_tally kt2;
+    assert_int_equal(rk_store_tally_get(W.w.s, rs[0]->id, kec, &kt2), RK_OK);
+    assert_memory_equal(&kt2, &kt, sizeof kt);
     /* approved: the KPPS can no longer replace it */
     assert_int_equal(rk_store_tps_state(W.w.s, rs[0]->id, d0->tps, &st), RK_OK);
     struct rk_chasil doc3;
