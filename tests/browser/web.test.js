@@ -453,6 +453,9 @@ async function kppsBackgroundSync(k) {
   const errors = watch(page, 'kpps');
   await page.goto(BASE + '/kpps/');
   await page.waitForSelector(`[data-race="${k.other}"] [data-status="diterima"]`);
+  // Bawaslu's objection to race 1 (bawasluObjects) is shown to the officer too.
+  await page.waitForSelector('[data-race="1"] .objection');
+  assert.ok((await page.textContent('[data-race="1"] .objection')).includes(OBJECTION), 'the officer sees the objection');
   const state = await page.evaluate(() => JSON.parse(localStorage.getItem('rekap.kpps.state')));
   assert.equal(state[k.other].version, before + 1);
   const q = await page.evaluate(() => rekapQueue());

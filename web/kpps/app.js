@@ -61,7 +61,8 @@
       return R.get('/api/tps/' + S.ctx.tps.code + '/races/' + r.id).then(function (st) {
         var last = st.history.length ? st.history[st.history.length - 1] : null;
         S.state[r.id] = {version: st.current ? st.current.version : 0, approved: !!(st.state && st.state.approved),
-          doc: last ? last.doc_sha256 : null};
+          doc: last ? last.doc_sha256 : null,
+          objections: (st.objections || []).map(function (o) { return {version: o.version, actor: o.actor, reason: o.reason}; })};
       });
     })).then(function () { lsSet('state', S.state); }, function () { /* offline: keep the last known */ });
   }
@@ -271,6 +272,11 @@
             else row.appendChild(el('span', T('Belum dikirim', 'Not sent yet'), 'status antre'));
             if (st.approved) row.appendChild(el('span', T('Disetujui PPK', 'Approved by PPK'), 'chip ok'));
             card.appendChild(row);
+            // Objections of saksi or Bawaslu to this TPS's result: the officer should know.
+            (st.objections || []).forEach(function (o) {
+              card.appendChild(el('div', [el('b', T('Keberatan ', 'Objection ') + o.actor + T(' (versi ', ' (version ') + o.version + '): '), o.reason],
+                'warn objection'));
+            });
             if (it && it.status === 'antre') card.appendChild(el('p', it.reason || (online()
               ? T('Menunggu giliran kirim…', 'Waiting to send…')
               : T('Tidak ada sinyal: terkirim otomatis saat sinyal kembali.', 'No network: it will be sent automatically when the network returns.')), 'muted'));
