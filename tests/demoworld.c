@@ -95,14 +95,35 @@ void rk_dw_make_doc(const struct rk_dw *w, const struct rk_dw_device *d, const s
                      RK_OK);
 }
 
-void rk_dw_account(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
+void rk_dw_account_race(struct rk_store *s, const char *name, enum rk_role role,
+                        const char *scope, int64_t race)
 {
     struct rk_user u;
     memset(&u, 0, sizeof u);
     snprintf(u.p.username, sizeof u.p.username, "%s", name);
     u.p.role = role;
     snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    assert_int_equal(rk_auth_user_create(s, "cli@test", &u, RK_DW_PASSWORD,
-                                         sizeof RK_DW_PASSWORD - 1, INT64_C(1700000000000), NULL),
-                     RK_OK);
+    u.p.race_id = race;
+    int rc = rk_auth_user_create(s, "cli@test", &u, RK_DW_PASSWORD, sizeof RK_DW_PASSWORD - 1,
+                                 INT64_C(1700000000000), NULL);
+    if (rc != RK_OK)
+        fail_msg("account %s (%s): %s", name, scope, rk_strerror(rc));
+}
+
+void rk_dw_account(struct rk_store *s, const char *name, enum rk_role role, const char *scope)
+{
+    rk_dw_account_race(s, name, role, scope, 0);
+}
+
+void rk_dw_officer(struct rk_dw *w, enum rk_role role, const char *scope,
+                   struct rk_principal *out)
+{
+    struct rk_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.p.username, sizeof u.p.username, "%s-%s", rk_role_name(role), scope);
+    u.p.role = role;
+    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
+    char pw[RK_GENPW_LEN + 1];
+    assert_int_equal(rk_auth_user_create(w->s, "cli@test", &u, NULL, 0, w->now, pw), RK_OK);
+    *out = u.p;
 }

@@ -52,4 +52,13 @@ void rk_dw_make_doc(const struct rk_dw *w, const struct rk_dw_device *d, const s
 /* Creates account name (role, scope) with RK_DW_PASSWORD in store s; fails the test on error. */
 void rk_dw_account(struct rk_store *s, const char *name, enum rk_role role, const char *scope);
 
+/* rk_dw_account for a saksi of race (0 for any other role). */
+void rk_dw_account_race(struct rk_store *s, const char *name, enum rk_role role,
+                        const char *scope, int64_t race);
+
+/* An official's account "<role>-<scope>" (e.g. ppk-610101) in w's store at w->now, with a
+ * generated password, its principal into out; fails the test on error. */
+void rk_dw_officer(struct rk_dw *w, enum rk_role role, const char *scope,
+                   struct rk_principal *out);
+
 #endif

@@ -91,14 +91,9 @@ static int setup(void **state)
     /* a PPK approves everything in TPS 1's kecamatan, then corrects TPS 1's first race */
     char kec[RK_CODE_MAX + 1];
     rk_code_ancestor(W.w.dev[1].tps, RK_LEVEL_KECAMATAN, kec);
-    struct rk_user ppk;
-    memset(&ppk, 0, sizeof ppk);
-    snprintf(ppk.p.username, sizeof ppk.p.username, "ppk-%s", kec);
-    ppk.p.role = RK_ROLE_PPK;
-    memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
-    char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &ppk, NULL, 0, W.w.now, pw), RK_OK);
-    W.ppk = ppk.p;
+    struct rk_principal ppk;
+    rk_dw_officer(&W.w, RK_ROLE_PPK, kec, &ppk);
+    W.ppk = ppk;
     struct rk_receipt r;
     struct rk_outcome o;
     for (int i = 0; i < W.w.n; i++) {
@@ -123,17 +118,13 @@ static int setup(void **state)
     W.corrected_race = rs[0]->id;
     /* Bawaslu of that kecamatan objects to the version the PPK replaced, and again to the
      * correction (objections change no number: the audit must replay them, not count them) */
-    struct rk_user bw;
-    memset(&bw, 0, sizeof bw);
-    snprintf(bw.p.username, sizeof bw.p.username, "bawaslu-%s", kec);
-    bw.p.role = RK_ROLE_BAWASLU;
-    memcpy(bw.p.scope, kec, sizeof bw.p.scope);
-    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &bw, NULL, 0, W.w.now, pw), RK_OK);
-    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, W.w.dev[1].tps, 1,
+    struct rk_principal bw;
+    rk_dw_officer(&W.w, RK_ROLE_BAWASLU, kec, &bw);
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw, rs[0]->id, W.w.dev[1].tps, 1,
                                         "Angka di foto C.Hasil berbeda dengan yang diunggah",
                                         ++W.w.now, &r, &o),
                      RK_OK);
-    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, W.w.dev[1].tps, 2,
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw, rs[0]->id, W.w.dev[1].tps, 2,
                                         "Koreksi pleno tanpa berita acara yang ditandatangani saksi",
                                         ++W.w.now, &r, &o),
                      RK_OK);

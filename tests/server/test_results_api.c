@@ -810,22 +810,6 @@ static void test_bulk_submissions(void **state)
     free(huge);
 }
 
-/* An account for the objection test: a saksi needs its race. */
-static void account(struct rk_store *s, const char *name, enum rk_role role, const char *scope,
-                    int64_t race)
-{
-    struct rk_user u;
-    memset(&u, 0, sizeof u);
-    snprintf(u.p.username, sizeof u.p.username, "%s", name);
-    u.p.role = role;
-    snprintf(u.p.scope, sizeof u.p.scope, "%s", scope);
-    u.p.race_id = race;
-    int rc = rk_auth_user_create(s, "cli@test", &u, RK_DW_PASSWORD, sizeof RK_DW_PASSWORD - 1,
-                                 INT64_C(1700000000000), NULL);
-    if (rc != RK_OK)
-        fail_msg("account %s (%s): %s", name, scope, rk_strerror(rc));
-}
-
 static int other_kab(void *ud, const struct rk_region *r)
 {
     if (strncmp(r->code, E.tps, 4) == 0)
@@ -850,10 +834,10 @@ static void test_objections(void **state)
         rk_code_ancestor(E.tps, RK_LEVEL_KECAMATAN, kec);
         char kab[RK_CODE_MAX + 1];
         rk_code_ancestor(E.tps, RK_LEVEL_KABKOTA, kab);
-        account(s, "saksi-1", RK_ROLE_SAKSI, "61", t.id[0]);
-        account(s, "saksi-2", RK_ROLE_SAKSI, kab, t.id[1]); /* a saksi of the other race here */
-        account(s, "bawaslu-kec", RK_ROLE_BAWASLU, kec, 0);
-        account(s, "bawaslu-lain", RK_ROLE_BAWASLU, kab2, 0);
+        rk_dw_account_race(s, "saksi-1", RK_ROLE_SAKSI, "61", t.id[0]);
+        rk_dw_account_race(s, "saksi-2", RK_ROLE_SAKSI, kab, t.id[1]); /* the other race here */
+        rk_dw_account(s, "bawaslu-kec", RK_ROLE_BAWASLU, kec);
+        rk_dw_account(s, "bawaslu-lain", RK_ROLE_BAWASLU, kab2);
         rk_store_close(s);
     }
     uint8_t h0[32];

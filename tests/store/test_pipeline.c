@@ -298,17 +298,12 @@ static void test_full_flow(void **state)
     /* 5. PPK approval of every TPS in one kecamatan; KPPS cannot approve */
     char kec[RK_CODE_MAX + 1];
     rk_code_ancestor(d0->tps, RK_LEVEL_KECAMATAN, kec);
-    struct rk_user ppk;
-    memset(&ppk, 0, sizeof ppk);
-    snprintf(ppk.p.username, sizeof ppk.p.username, "ppk-%s", kec);
-    ppk.p.role = RK_ROLE_PPK;
-    memcpy(ppk.p.scope, kec, sizeof ppk.p.scope);
-    char pw[RK_GENPW_LEN + 1];
-    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &ppk, NULL, 0, W.w.now, pw), RK_OK);
+    struct rk_principal ppk;
+    rk_dw_officer(&W.w, RK_ROLE_PPK, kec, &ppk);
     accepted++; /* its account entry */
     assert_int_equal(rk_pipeline_approve(W.w.s, &d0->who, rs[0]->id, d0->tps, 2, ++W.w.now, &r, &o),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, rs[0]->id, d0->tps, 1, ++W.w.now, &r, &o),
+    assert_int_equal(rk_pipeline_approve(W.w.s, &ppk, rs[0]->id, d0->tps, 1, ++W.w.now, &r, &o),
                      RK_ECONFLICT); /* not the current version */
     int approved = 0;
     for (int i = 0; i < W.w.n; i++) {
@@ -316,7 +311,7 @@ static void test_full_flow(void **state)
             /* outside the PPK's kecamatan */
             const struct rk_race *x[4];
             rk_dw_races_of(&W.w, W.w.dev[i].tps, x);
-            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, x[0]->id, W.w.dev[i].tps, 1, ++W.w.now,
+            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk, x[0]->id, W.w.dev[i].tps, 1, ++W.w.now,
                                                  &r, &o),
                              RK_EFORBIDDEN);
             continue;
@@ -325,7 +320,7 @@ static void test_full_flow(void **state)
         int nr = rk_dw_races_of(&W.w, W.w.dev[i].tps, x);
         for (int k = 0; k < nr; k++) {
             assert_int_equal(rk_store_tps_state(W.w.s, x[k]->id, W.w.dev[i].tps, &st), RK_OK);
-            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk.p, x[k]->id, W.w.dev[i].tps,
+            assert_int_equal(rk_pipeline_approve(W.w.s, &ppk, x[k]->id, W.w.dev[i].tps,
                                                  st.current_version, ++W.w.now, &r, &o),
                              RK_OK);
             approved++;
@@ -338,12 +333,8 @@ static void test_full_flow(void **state)
     assert_true(kt.approved > 0 && kt.approved == kt.received);
     /* 5b. Bawaslu of the kecamatan objects to version 1 (one log entry, no number moves); a
      * KPPS may not, a reason is required, the version must exist: refusals write nothing */
-    struct rk_user bw;
-    memset(&bw, 0, sizeof bw);
-    snprintf(bw.p.username, sizeof bw.p.username, "bawaslu-%s", kec);
-    bw.p.role = RK_ROLE_BAWASLU;
-    memcpy(bw.p.scope, kec, sizeof bw.p.scope);
-    assert_int_equal(rk_auth_user_create(W.w.s, "cli@test", &bw, NULL, 0, W.w.now, pw), RK_OK);
+    struct rk_principal bw;
+    rk_dw_officer(&W.w, RK_ROLE_BAWASLU, kec, &bw);
     accepted++; /* its account entry */
     const char *why = "Saksi paslon 2 tidak menerima salinan C.Hasil";
     int64_t before;
@@ -351,16 +342,16 @@ static void test_full_flow(void **state)
     assert_int_equal(rk_pipeline_object(W.w.s, &d0->who, rs[0]->id, d0->tps, 1, why, ++W.w.now,
                                         &r, &o),
                      RK_EFORBIDDEN);
-    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 1, "singkat",
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw, rs[0]->id, d0->tps, 1, "singkat",
                                         ++W.w.now, &r, &o),
                      RK_EINVAL);
-    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 99, why, ++W.w.now,
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw, rs[0]->id, d0->tps, 99, why, ++W.w.now,
                                         &r, &o),
                      RK_ENOTFOUND);
     int64_t after;
     assert_int_equal(rk_store_log_size(W.w.s, &after), RK_OK);
     assert_int_equal(after, before);
-    assert_int_equal(rk_pipeline_object(W.w.s, &bw.p, rs[0]->id, d0->tps, 1, why, ++W.w.now, &r,
+    assert_int_equal(rk_pipeline_object(W.w.s, &bw, rs[0]->id, d0->tps, 1, why, ++W.w.now, &r,
                                         &o),
                      RK_OK);
     accepted++;
@@ -371,7 +362,7 @@ static void test_full_flow(void **state)
     assert_int_equal(rk_store_objection_list(W.w.s, rs[0]->id, d0->tps, ob, 2, &nob), RK_OK);
     assert_int_equal(nob, 1);
     assert_string_equal(ob[0].reason, why);
-    assert_string_equal(ob[0].actor, bw.p.username);
+    assert_string_equal(ob[0].actor, bw.username);
     assert_int_equal(ob[0].log_index, before);
     struct rk_tally kt2;
     assert_int_equal(rk_store_tally_get(W.w.s, rs[0]->id, kec, &kt2), RK_OK);
@@ -383,13 +374,13 @@ static void test_full_flow(void **state)
     assert_int_equal(submit(d0, &doc3, st.current_hash, &r, &o), RK_ECONFLICT);
 
     /* 6. the PPK corrects it with a reason: a new version, history kept, approval reset */
-    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, st.current_hash, "", ++W.w.now, &r, &o),
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk, &doc3, st.current_hash, "", ++W.w.now, &r, &o),
                      RK_EINVAL);
     uint8_t stale[32] = {0};
-    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, stale,
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk, &doc3, stale,
                                          "Salah baca angka pada pleno kecamatan", ++W.w.now, &r, &o),
                      RK_ECONFLICT);
-    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk.p, &doc3, st.current_hash,
+    assert_int_equal(rk_pipeline_correct(W.w.s, &ppk, &doc3, st.current_hash,
                                          "Salah baca angka pada pleno kecamatan", ++W.w.now, &r, &o),
                      RK_OK);
     accepted++;
