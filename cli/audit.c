@@ -1146,11 +1146,8 @@ int rk_cmd_audit(int argc, char **argv)
         switch (c) {
         case 'K': key_hex = optarg; break;
         case 't':
-            if (rk_http_deadline_parse(optarg, &deadline) != RK_OK) {
-                fprintf(stderr, "rekap audit: --timeout harus 1..86400 detik / must be 1..86400 "
-                                "seconds\n");
+            if (rk_http_deadline_parse("rekap audit", optarg, &deadline) != RK_OK)
                 return 2;
-            }
             break;
         case 'k': key_file = optarg; break;
         case 'L': log_id = optarg; break;

@@ -261,13 +261,16 @@ int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status,
     return *out ? RK_OK : RK_EPARSE;
 }
 
-int rk_http_deadline_parse(const char *s, int *out)
+int rk_http_deadline_parse(const char *cmd, const char *s, int *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > RK_HTTP_DEADLINE_MAX)
+    if (errno || end == s || *end || v < 1 || v > RK_HTTP_DEADLINE_MAX) {
+        fprintf(stderr, "%s: --timeout harus 1..%d detik / must be 1..%d seconds\n", cmd,
+                RK_HTTP_DEADLINE_MAX, RK_HTTP_DEADLINE_MAX);
         return RK_EINVAL;
+    }
     *out = (int)v;
     return RK_OK;
 }

@@ -46,8 +46,8 @@ int rk_http_response_parse(char *buf, size_t got, int *status, char **body, size
 int rk_http_get_json(const struct rk_http_url *u, const char *path, int *status, json_t **out);
 
 /* Parses a --timeout value: whole seconds, 1..RK_HTTP_DEADLINE_MAX. Returns RK_OK or
- * RK_EINVAL. */
-int rk_http_deadline_parse(const char *s, int *out);
+ * RK_EINVAL, then with a bilingual message on stderr naming cmd ("rekap verify", ...). */
+int rk_http_deadline_parse(const char *cmd, const char *s, int *out);
 
 /* Percent-encodes s for a query value into out (cap bytes). Returns RK_OK or RK_ETOOBIG. */
 int rk_http_query_escape(const char *s, char *out, size_t cap);

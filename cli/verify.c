@@ -111,11 +111,8 @@ int rk_cmd_verify(int argc, char **argv)
         switch (c) {
         case 'u': url = optarg; break;
         case 't':
-            if (rk_http_deadline_parse(optarg, &deadline) != RK_OK) {
-                fprintf(stderr, "rekap verify: --timeout harus 1..86400 detik / must be 1..86400 "
-                                "seconds\n");
+            if (rk_http_deadline_parse("rekap verify", optarg, &deadline) != RK_OK)
                 return 2;
-            }
             break;
         case 'd': db = optarg; break;
         case 'K': key_hex = optarg; break;

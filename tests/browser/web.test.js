@@ -482,14 +482,7 @@ const OBJECTION = 'PTPS mencatat dua surat suara sah dihitung tidak sah';
 async function bawasluObjects(browser) {
   const before = (await api(`/api/tps/${TPS}/races/1`)).json;
   // In the recap console, Bawaslu reviews and objects; it has no approve or correct.
-  const ctx = await browser.newContext({viewport: {width: 1366, height: 900}});
-  const page = await ctx.newPage();
-  const errors = watch(page, 'bawaslu');
-  await page.goto(BASE + '/console/#/610101/1');
-  await page.fill('#u', 'bawaslu1');
-  await page.fill('#p', 'bawaslu-sandi-rahasia');
-  await page.click('#login');
-  await page.waitForSelector('#list tr[data-tps]');
+  const {ctx, page, errors} = await consoleLogin(browser, 'bawaslu1', 'bawaslu-sandi-rahasia');
   await page.keyboard.press('j');
   await page.waitForSelector(`#list tr.sel[data-tps="${TPS}"]`);
   await page.waitForSelector('#obj-reason');
@@ -521,15 +514,21 @@ async function bawasluObjects(browser) {
   return ob.json;
 }
 
-async function consoleTest(browser, seeded) {
+// The recap console on kecamatan 610101's governor race, logged in as user: its TPS listed.
+async function consoleLogin(browser, user, password) {
   const ctx = await browser.newContext({viewport: {width: 1366, height: 900}});
   const page = await ctx.newPage();
-  const errors = watch(page, 'console');
+  const errors = watch(page, user);
   await page.goto(BASE + '/console/#/610101/1');
-  await page.fill('#u', 'ppk1');
-  await page.fill('#p', 'ppk-sandi-rahasia');
+  await page.fill('#u', user);
+  await page.fill('#p', password);
   await page.click('#login');
   await page.waitForSelector('#list tr[data-tps]');
+  return {ctx, page, errors};
+}
+
+async function consoleTest(browser, seeded) {
+  const {ctx, page, errors} = await consoleLogin(browser, 'ppk1', 'ppk-sandi-rahasia');
   const rows = await page.locator('#list tr[data-tps]').count();
   assert.equal(rows, seeded.count + 1, 'every TPS with a result is listed');
   assert.equal(await page.getAttribute('#dhasil', 'href'), '/api/races/1/regions/610101/dhasil.pdf');
