@@ -226,6 +226,24 @@ static int check_rules(const struct rk_chasil *doc, const struct rk_validate_ctx
     return rc;
 }
 
+/* The receipt of an act on version `version` (id version_id, document doc) of (race, tps): an
+ * approval or an objection, whose own log entry is idx. No flags: the act raises none. */
+static void act_receipt(struct rk_receipt *r, int64_t race_id, const char *tps, int64_t version_id,
+                        int version, const uint8_t doc[32], int64_t idx,
+                        const char ref[RK_LOGENTRY_RACE_MAX + 1])
+{
+    if (!r)
+        return;
+    memset(r, 0, sizeof *r);
+    r->race_id = race_id;
+    snprintf(r->tps, sizeof r->tps, "%s", tps);
+    r->version_id = version_id;
+    r->version = version;
+    memcpy(r->doc_hash, doc, 32);
+    r->log_index = idx;
+    memcpy(r->race_ref, ref, sizeof r->race_ref);
+}
+
 static void fill_receipt(struct rk_receipt *r, const struct rk_version *v)
 {
     if (!r)
@@ -526,16 +544,7 @@ int rk_pipeline_approve(struct rk_store *s, const struct rk_principal *who, int6
         rk_store_rollback(s);
         return rc;
     }
-    if (r) {
-        memset(r, 0, sizeof *r);
-        r->race_id = race_id;
-        snprintf(r->tps, sizeof r->tps, "%s", tps);
-        r->version_id = st.current_id;
-        r->version = version;
-        memcpy(r->doc_hash, st.current_hash, 32);
-        r->log_index = idx;
-        memcpy(r->race_ref, ref, sizeof r->race_ref);
-    }
+    act_receipt(r, race_id, tps, st.current_id, version, st.current_hash, idx, ref);
     return RK_OK;
 }
 
@@ -578,31 +587,19 @@ int rk_pipeline_object(struct rk_store *s, const struct rk_principal *who, int64
         rc = log_entry(s, RK_LOGENTRY_REJECTION, who->username, tps, race_id, statement, slen,
                        NULL, NULL, now_ms, -1, &idx, ref);
     if (rc == RK_OK) {
-        struct rk_objection *ob = &old[0]; /* reused as the new row */
-        memset(ob, 0, sizeof *ob);
-        ob->race_id = race_id;
-        snprintf(ob->tps, sizeof ob->tps, "%s", tps);
-        ob->version = version;
-        snprintf(ob->actor, sizeof ob->actor, "%s", who->username);
-        snprintf(ob->reason, sizeof ob->reason, "%s", reason);
-        ob->created_ms = now_ms;
-        ob->log_index = idx;
-        rc = rk_store_objection_put(s, ob);
+        struct rk_objection ob = {.race_id = race_id, .version = version, .created_ms = now_ms,
+                                  .log_index = idx};
+        snprintf(ob.tps, sizeof ob.tps, "%s", tps);
+        snprintf(ob.actor, sizeof ob.actor, "%s", who->username);
+        snprintf(ob.reason, sizeof ob.reason, "%s", reason);
+        rc = rk_store_objection_put(s, &ob);
     }
     if (rc == RK_OK)
         rc = rk_store_commit(s);
-    if (rc != RK_OK) {
+    if (rc != RK_OK)
         rk_store_rollback(s);
-    } else if (r) {
-        memset(r, 0, sizeof *r);
-        r->race_id = race_id;
-        snprintf(r->tps, sizeof r->tps, "%s", tps);
-        r->version_id = v->id;
-        r->version = version;
-        memcpy(r->doc_hash, v->doc_hash, 32);
-        r->log_index = idx;
-        memcpy(r->race_ref, ref, sizeof r->race_ref);
-    }
+    else
+        act_receipt(r, race_id, tps, v->id, version, v->doc_hash, idx, ref);
     free(v), free(old);
     return rc;
 }
