@@ -593,10 +593,6 @@ static void replay_approval(struct audit *a, uint64_t index, const struct rk_log
     s->t.approved = 1;
 }
 
-/* A `rejection` entry: a saksi's or Bawaslu's objection to a version of a TPS result. The
- * published objection at this log index (GET /api/tps/{tps}/races/{race}: "objections") must
- * be by the entry's actor at its time, name a version the log had recorded by then, and rebuild
- * the entry's statement with that version's document hash and the published reason. */
 /* Whether objection o of a version with document hash doc rebuilds e's statement. */
 static bool objection_is(const struct rk_logentry *e, const struct rk_objection *o,
                          const uint8_t doc[32])
@@ -611,6 +607,10 @@ static bool objection_is(const struct rk_logentry *e, const struct rk_objection 
     return memcmp(h, e->payload_hash, 32) == 0;
 }
 
+/* A `rejection` entry: a saksi's or Bawaslu's objection to a version of a TPS result. The
+ * published objection at this log index (GET /api/tps/{tps}/races/{race}: "objections") must
+ * be by the entry's actor at its time, name a version the log had recorded by then, and rebuild
+ * the entry's statement with that version's document hash and the published reason. */
 static void replay_objection(struct audit *a, uint64_t index, const struct rk_logentry *e,
                              size_t race)
 {
