@@ -102,7 +102,8 @@
       if (it.status !== 'diterima' || !it.receipt) return;
       var st = S.state[it.race];
       if (st && st.version >= it.receipt.version) return;
-      S.state[it.race] = {version: it.receipt.version, approved: false, doc: it.receipt.doc_sha256};
+      S.state[it.race] = {version: it.receipt.version, approved: false, doc: it.receipt.doc_sha256,
+        objections: st && st.objections}; // objections are the TPS's, not the version's
       changed = true;
     });
     if (changed) lsSet('state', S.state);
