@@ -1,5 +1,6 @@
-/* rekap export --out DIR: open data. Per-TPS current results and the full version history as
- * CSV and JSON Lines (format in docs/open-data.md), plus manifest.json (file names, SHA-256,
+/* rekap export --out DIR: open data. Per-TPS current results, the full version history and the
+ * objections (keberatan) of saksi and Bawaslu as CSV and JSON Lines (format in
+ * docs/open-data.md), plus manifest.json (file names, SHA-256,
  * sizes, row counts, and the signed tree head of the log the data corresponds to) and
  * snapshot.json, which binds the manifest to the transparency log: the manifest's SHA-256 is
  * appended as a "snapshot" log entry, a new head is signed, and snapshot.json carries that
@@ -11,7 +12,7 @@
  *
  * The exported data is exactly the log's state at the data head: versions whose log entry lies
  * below its size, approvals replayed from the log (an approval entry after the current version's
- * entry), so a server accepting uploads meanwhile cannot make the files and the head disagree. */
+ * entry), objections whose `rejection` entry lies below it, so a server accepting uploads meanwhile cannot make the files and the head disagree. */
 #include "cli/cli.h"
 #include "cli/httpsrc.h"
 #include "cli/io.h"
@@ -35,7 +36,7 @@
 
 #define MANIFEST "manifest.json"
 #define PROOF "snapshot.json"
-#define FILES_MAX 4
+#define FILES_MAX 6
 
 static int64_t now_ms(void)
 {
@@ -130,6 +131,11 @@ struct race_info {
     char ref[RK_LOGENTRY_RACE_MAX + 1];
 };
 
+struct pair { /* a (race, TPS) some `rejection` entry below the data head names */
+    int64_t race_id;
+    char tps[RK_CODE_MAX + 1];
+};
+
 struct exp {
     struct rk_store *s;
     int64_t size; /* the data head's size */
@@ -141,6 +147,8 @@ struct exp {
     size_t nraces;
     size_t *idx; /* hash index over cur */
     size_t capidx;
+    struct pair *objected;
+    size_t nobjected;
     int rc;
 };
 
@@ -359,9 +367,10 @@ static int history_row(void *ud, const struct rk_version *v)
     return 0;
 }
 
-/* Approvals replayed from the log below the data head: an approval of (race, TPS) after the
- * current version's own entry approves it (the pipeline only approves the current version). */
-static int replay_approvals(struct exp *x)
+/* The log below the data head, replayed: an approval of (race, TPS) after the current
+ * version's own entry approves it (the pipeline only approves the current version); an objection
+ * entry notes its (race, TPS), whose objections are exported after. */
+static int replay_log(struct exp *x)
 {
     for (int64_t i = 0; i < x->size; i++) {
         uint8_t buf[RK_LOG_ENTRY_MAX];
@@ -370,19 +379,109 @@ static int replay_approvals(struct exp *x)
         int rc = rk_store_log_get(x->s, i, buf, sizeof buf, &len, NULL);
         if (rc != RK_OK)
             return rc;
-        if (rk_logentry_decode(buf, len, &e) != RK_OK || e.kind != RK_LOGENTRY_APPROVAL)
+        if (rk_logentry_decode(buf, len, &e) != RK_OK ||
+            (e.kind != RK_LOGENTRY_APPROVAL && e.kind != RK_LOGENTRY_REJECTION))
             continue;
         int64_t race = 0;
         for (size_t k = 0; k < x->nraces && !race; k++)
             if (strcmp(x->races[k].ref, e.race) == 0)
                 race = x->races[k].id;
-        struct cur *c = race ? find_cur(x, race, e.region) : NULL;
+        if (!race) /* no version of that race below the head: nothing to approve or object to */
+            continue;
+        if (e.kind == RK_LOGENTRY_REJECTION) {
+            struct pair *n = realloc(x->objected, (x->nobjected + 1) * sizeof *n);
+            if (!n)
+                return RK_ENOMEM;
+            x->objected = n;
+            n[x->nobjected].race_id = race;
+            snprintf(n[x->nobjected].tps, sizeof n->tps, "%s", e.region);
+            x->nobjected++;
+            continue;
+        }
+        struct cur *c = find_cur(x, race, e.region);
         if (c && c->log_index < i) {
             c->approved = true;
             c->t.approved = 1;
         }
     }
     return RK_OK;
+}
+
+static int cmp_pair(const void *pa, const void *pb)
+{
+    const struct pair *a = pa, *b = pb;
+    if (a->race_id != b->race_id)
+        return a->race_id < b->race_id ? -1 : 1;
+    return strcmp(a->tps, b->tps);
+}
+
+static int cmp_objection(const void *pa, const void *pb)
+{
+    const struct rk_objection *a = pa, *b = pb;
+    return a->log_index < b->log_index ? -1 : a->log_index > b->log_index;
+}
+
+static const char *const header_objections =
+    "race_ref,tps,version,doc_sha256,actor,accepted_ms,log_index,reason\n";
+
+/* objections.csv / .jsonl: every objection whose log entry lies below the data head, in log
+ * order, with the document hash of the version it objects to (what its log statement names). */
+static int export_objections(struct exp *x, struct out *csv, struct out *jsonl)
+{
+    qsort(x->objected, x->nobjected, sizeof *x->objected, cmp_pair);
+    struct rk_objection *all = NULL, *got = malloc(RK_OBJECTIONS_MAX * sizeof *got);
+    struct rk_version *v = malloc(sizeof *v);
+    size_t nall = 0;
+    int rc = got && v ? RK_OK : RK_ENOMEM;
+    for (size_t i = 0; rc == RK_OK && i < x->nobjected; i++) {
+        if (i && cmp_pair(&x->objected[i - 1], &x->objected[i]) == 0)
+            continue; /* several objections to one TPS: listed once */
+        int n = 0;
+        rc = rk_store_objection_list(x->s, x->objected[i].race_id, x->objected[i].tps, got,
+                                     RK_OBJECTIONS_MAX, &n);
+        struct rk_objection *grown = rc == RK_OK ? realloc(all, (nall + (size_t)n + 1) * sizeof *all)
+                                                 : NULL;
+        if (rc == RK_OK && !grown)
+            rc = RK_ENOMEM;
+        if (rc != RK_OK)
+            break;
+        all = grown;
+        for (int k = 0; k < n; k++)
+            if (got[k].log_index >= 0 && got[k].log_index < x->size)
+                all[nall++] = got[k];
+    }
+    if (nall)
+        qsort(all, nall, sizeof *all, cmp_objection);
+    for (size_t i = 0; rc == RK_OK && i < nall; i++) {
+        const struct rk_objection *o = &all[i];
+        rc = rk_store_version_get(x->s, o->race_id, o->tps, o->version, v);
+        if (rc != RK_OK)
+            break;
+        char ver[16], ms[24], idx[24], h[65];
+        const char *ref = race_ref(x, o->race_id);
+        snprintf(ver, sizeof ver, "%d", o->version);
+        snprintf(ms, sizeof ms, "%lld", (long long)o->created_ms);
+        snprintf(idx, sizeof idx, "%lld", (long long)o->log_index);
+        rk_hex(v->doc_hash, 32, h);
+        if (csv->f) {
+            const char *f[] = {ref, o->tps, ver, h, o->actor, ms, idx, o->reason};
+            for (size_t k = 0; k < sizeof f / sizeof *f; k++)
+                csv_field(csv, f[k], k + 1 == sizeof f / sizeof *f);
+            csv->rows++;
+        }
+        if (jsonl->f) {
+            json_t *j = json_pack("{s:s,s:s,s:i,s:s,s:s,s:I,s:I,s:s}", "race_ref", ref, "tps",
+                                  o->tps, "version", o->version, "doc_sha256", h, "actor",
+                                  o->actor, "accepted_ms", (json_int_t)o->created_ms,
+                                  "log_index", (json_int_t)o->log_index, "reason", o->reason);
+            jsonl_row(jsonl, j);
+            json_decref(j);
+        }
+    }
+    free(all);
+    free(got);
+    free(v);
+    return rc;
 }
 
 static int cmp_rows(const void *pa, const void *pb)
@@ -569,7 +668,7 @@ int rk_cmd_export(int argc, char **argv)
     if (rc == RK_OK && x.rc != RK_OK)
         rc = x.rc;
     if (rc == RK_OK)
-        rc = replay_approvals(&x);
+        rc = replay_log(&x);
     /* 3. current results, sorted by race and TPS */
     if (rc == RK_OK)
         qsort(x.cur, x.ncur, sizeof *x.cur, cmp_rows);
@@ -591,8 +690,17 @@ int rk_cmd_export(int argc, char **argv)
             json_decref(j);
         }
     }
-    /* 4. the manifest */
-    struct out *all[FILES_MAX] = {&res_csv, &res_jsonl, &x.hist_csv, &x.hist_jsonl};
+    /* 4. objections */
+    struct out obj_csv = {0}, obj_jsonl = {0};
+    if (rc == RK_OK && x.csv && (rc = out_open(&obj_csv, dir, "objections.csv")) == RK_OK)
+        out_str(&obj_csv, header_objections);
+    if (rc == RK_OK && x.jsonl)
+        rc = out_open(&obj_jsonl, dir, "objections.jsonl");
+    if (rc == RK_OK)
+        rc = export_objections(&x, &obj_csv, &obj_jsonl);
+    /* 5. the manifest */
+    struct out *all[FILES_MAX] = {&res_csv, &res_jsonl, &x.hist_csv, &x.hist_jsonl, &obj_csv,
+                                  &obj_jsonl};
     for (int i = 0; i < FILES_MAX; i++) {
         uint8_t h[32];
         char hex[65];
@@ -615,7 +723,7 @@ int rk_cmd_export(int argc, char **argv)
         rc = write_json_file(dir, MANIFEST, m, mhash);
         json_decref(m);
     }
-    /* 5. bind it to the log: entry, new head, proofs */
+    /* 6. bind it to the log: entry, new head, proofs */
     if (rc == RK_OK)
         rc = append_snapshot(x.s, actor, mhash, now_ms(), &index, ebuf, &elen);
     if (rc == RK_OK)
@@ -656,11 +764,13 @@ int rk_cmd_export(int argc, char **argv)
             rk_cli_error("export", rc);
         code = 1;
     } else {
-        printf("snapshot data terbuka di %s: %zu baris hasil TPS, log %s ukuran %llu; manifest "
-               "dicatat di log #%lld (kepala %llu) / open-data snapshot in %s: %zu TPS result rows, "
-               "log %s size %llu; manifest logged as entry #%lld (head %llu)\n",
-               dir, x.ncur, log_id, (unsigned long long)data_sth.tree_size, (long long)index,
-               (unsigned long long)snap_sth.tree_size, dir, x.ncur, log_id,
+        unsigned long long nobj = x.csv ? obj_csv.rows : obj_jsonl.rows;
+        printf("snapshot data terbuka di %s: %zu baris hasil TPS, %llu keberatan, log %s ukuran "
+               "%llu; manifest dicatat di log #%lld (kepala %llu) / open-data snapshot in %s: %zu "
+               "TPS result rows, %llu objections, log %s size %llu; manifest logged as entry "
+               "#%lld (head %llu)\n",
+               dir, x.ncur, nobj, log_id, (unsigned long long)data_sth.tree_size,
+               (long long)index, (unsigned long long)snap_sth.tree_size, dir, x.ncur, nobj, log_id,
                (unsigned long long)data_sth.tree_size, (long long)index,
                (unsigned long long)snap_sth.tree_size);
     }
@@ -668,6 +778,7 @@ int rk_cmd_export(int argc, char **argv)
     free(x.cur);
     free(x.idx);
     free(x.races);
+    free(x.objected);
     rk_store_close(x.s);
     rk_local_signer_free(&ls);
     return code;

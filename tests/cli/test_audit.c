@@ -532,6 +532,46 @@ static void test_export(void **state)
     assert_int_equal(exported, approved); /* replayed from the log = the published state */
     assert_non_null(strstr(text, "\"kind\":\"correction\""));
     free(text);
+    /* the two objections, in log order, each with the document hash of the version it names */
+    char ref[RK_LOGENTRY_RACE_MAX + 1], line[2][1200];
+    assert_int_equal(rk_race_ref(W.w.s, W.corrected_race, ref), RK_OK);
+    for (int v = 1; v <= 2; v++) {
+        struct rk_version *ver = malloc(sizeof *ver);
+        assert_int_equal(rk_store_version_get(W.w.s, W.corrected_race, W.corrected_tps, v, ver),
+                         RK_OK);
+        char h[65];
+        rk_hex(ver->doc_hash, 32, h);
+        free(ver);
+        struct rk_objection ob[4];
+        int n = 0;
+        assert_int_equal(rk_store_objection_list(W.w.s, W.corrected_race, W.corrected_tps, ob, 4,
+                                                 &n), RK_OK);
+        assert_int_equal(n, 2);
+        snprintf(line[v - 1], sizeof line[v - 1], "%s,%s,%d,%s,%s,%lld,%lld,%s\n",
+                 ref, W.corrected_tps, v, h, ob[v - 1].actor,
+                 (long long)ob[v - 1].created_ms, (long long)ob[v - 1].log_index,
+                 ob[v - 1].reason);
+    }
+    snprintf(path, sizeof path, "%s/objections.csv", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    char got[4096];
+    len = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[len] = '\0';
+    char want[4096];
+    snprintf(want, sizeof want, "race_ref,tps,version,doc_sha256,actor,accepted_ms,log_index,"
+             "reason\n%s%s", line[0], line[1]);
+    assert_string_equal(got, want);
+    snprintf(path, sizeof path, "%s/objections.jsonl", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    len = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[len] = '\0';
+    assert_non_null(strstr(got, "\"version\":1,"));
+    assert_non_null(strstr(got, "\"reason\":\"Koreksi pleno tanpa berita acara yang ditandatangani "
+                                "saksi\"}\n"));
     /* the audit still passes with the snapshot entry in the log */
     publish();
     char *a3[] = {"audit", W.url, "--log-key", W.log_pub_hex, "--state", W.state, NULL};
