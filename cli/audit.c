@@ -124,6 +124,7 @@ struct slot { /* one (race, TPS) as replayed from the log */
     size_t race;
     char tps[RK_CODE_MAX + 1];
     int version;
+    int objections; /* `rejection` entries naming it */
     uint8_t doc[32];
     bool approved, seen;
     struct rk_tally t;
@@ -618,6 +619,8 @@ static void replay_objection(struct audit *a, uint64_t index, const struct rk_lo
     const char *ref = a->races[race].ref;
     struct slot *s = rk_code_level(e->region) == RK_LEVEL_TPS
                          ? slot_for(a, race, e->region, false) : NULL;
+    if (s)
+        s->objections++;
     struct rk_objection *ob = malloc(RK_OBJECTIONS_MAX * sizeof *ob);
     struct rk_version *v = malloc(sizeof *v);
     int n = 0, found = -1;
@@ -751,6 +754,13 @@ static int tps_seen(void *ud, const struct rk_audit_tps *t)
                 t->tps, a->races[w->race].ref, t->version, t->approved ? " disetujui" : "",
                 s->version, s->approved ? " disetujui" : "", t->version,
                 t->approved ? " approved" : "", s->version, s->approved ? " approved" : "");
+    /* each logged objection was found where the log put it (replay_objection); a count above
+     * the log's is one published without a log entry */
+    if (t->objections != s->objections)
+        problem(a, "TPS %s pemilihan/race %s: diumumkan %d keberatan, log: %d / %d objections "
+                   "published, the log has %d",
+                t->tps, a->races[w->race].ref, t->objections, s->objections, t->objections,
+                s->objections);
     compare(a, w->race, "TPS", t->tps, &t->tally, &s->t);
     return 0;
 }

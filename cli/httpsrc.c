@@ -511,15 +511,17 @@ static int h_tps_states(void *ctx, const struct rk_audit_race *race, const char 
     for (size_t i = 0; rc == RK_OK && i < json_array_size(arr); i++) {
         json_t *r = json_array_get(arr, i), *ap = json_object_get(r, "approved");
         struct rk_audit_tps t;
-        int64_t v;
+        int64_t v, nobj;
         memset(&t, 0, sizeof t);
         if ((rc = copy_str(r, "tps", t.tps, sizeof t.tps, 1)) != RK_OK ||
             (rc = int_field(r, "version", 1, 1000000, &v)) != RK_OK || !json_is_boolean(ap) ||
+            (rc = int_field(r, "objections", 0, RK_OBJECTIONS_MAX, &nobj)) != RK_OK ||
             (rc = parse_tally(json_object_get(r, "tally"), race->ncand, &t.tally)) != RK_OK) {
             rc = RK_EPARSE;
             break;
         }
         t.version = (int)v;
+        t.objections = (int)nobj;
         t.approved = json_is_true(ap);
         rc = fn(ud, &t);
     }

@@ -40,7 +40,8 @@ static int on_tally(void *ud, const char *code, enum rk_level level, const struc
 static int on_tps(void *ud, const struct rk_audit_tps *t)
 {
     (void)ud;
-    if (!memchr(t->tps, 0, sizeof t->tps))
+    if (!memchr(t->tps, 0, sizeof t->tps) || t->objections < 0 ||
+        t->objections > RK_OBJECTIONS_MAX)
         __builtin_trap();
     return RK_OK;
 }

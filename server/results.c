@@ -827,9 +827,10 @@ static int tps_row(void *ud, const struct rk_tps_state *st)
         return RK_ETOOBIG;
     const struct rk_tally *t = &st->tally;
     if (a->arr) {
-        json_t *row = json_pack("{s:s,s:i,s:b,s:b,s:o}", "tps", st->tps, "version",
+        json_t *row = json_pack("{s:s,s:i,s:b,s:b,s:i,s:o}", "tps", st->tps, "version",
                                 st->current_version, "approved", (int)st->approved, "flagged",
-                                (int)(t->flagged != 0), "tally", tally_json(t, a->ncand, 1));
+                                (int)(t->flagged != 0), "objections", st->objections, "tally",
+                                tally_json(t, a->ncand, 1));
         return json_array_append_new(a->arr, row) == 0 ? 0 : RK_ENOMEM;
     }
     int rc = csv_add(a, "%s,%d,%d,%d", st->tps, st->current_version, (int)st->approved,

@@ -218,6 +218,7 @@ static int pass_tps(void *ud, const struct rk_tps_state *st)
     t.version = st->current_version;
     t.approved = st->approved;
     t.tally = st->tally;
+    t.objections = st->objections;
     return p->fn(p->ud, &t);
 }
 

@@ -56,6 +56,7 @@ struct rk_audit_tps {
     int version;
     bool approved;
     struct rk_tally tally;
+    int objections; /* how many objections to its versions are published */
 };
 
 typedef int (*rk_audit_tally_fn)(void *ud, const char *code, enum rk_level level,

@@ -105,6 +105,7 @@ enum pq_stmt {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
+#define STATE_NCOLS 21 /* the columns of STATE_COLS */
 #define VERSION_COLS "id, race_id, tps_code, version, kind, actor, device, doc_hash, photos, signature, reason, flags, created_ms, log_index, doc"
 #define TALLY_ADD(c) c " = tally." c " + excluded." c
 #define STATE_SET(c) c " = excluded." c
@@ -169,7 +170,9 @@ static const char *const pq_sql[PQ_COUNT] = {
         STATE_SET("tidak_sah") ", " STATE_SET("total") ", " STATE_SET("pengguna") ", "
         STATE_SET("dpt") ", " STATE_SET("received") ", " STATE_SET("flagged") ", "
         STATE_SET("approved"),
-    [PQ_TPS_STATES] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = $1::bigint "
+    [PQ_TPS_STATES] = "SELECT " STATE_COLS ", (SELECT count(*) FROM objection o WHERE "
+                      "o.race_id = tps_state.race_id AND o.tps_code = tps_state.tps_code) "
+                      "FROM tps_state WHERE race_id = $1::bigint "
                       "AND tps_code >= $2 AND tps_code < $2 || ':' AND tps_code > $4 "
                       "AND ($3::int = 0 OR flagged = 1) ORDER BY tps_code LIMIT " PAGE_ROWS_STR,
     [PQ_VERSION_INSERT] = "INSERT INTO version(race_id, tps_code, version, kind, actor, device, "
@@ -1400,6 +1403,7 @@ static int pg_tps_states(struct rk_store *s, int64_t race_id, const char *code, 
         for (int i = 0; i < n && rc == 0; i++) {
             struct rk_tps_state o;
             read_state(q, res, i, &o);
+            o.objections = (int)ival(res, i, STATE_NCOLS); /* the count after STATE_COLS */
             rc = fn(ud, &o);
         }
         if (n)

@@ -85,6 +85,7 @@ enum stmt_id {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
+#define STATE_NCOLS 21 /* the columns of STATE_COLS */
 /* The tally columns summed over TPS rows, named as in tally (see tally_stored). */
 #define TPS_SUMS                                                                                  \
     "sum(v1) AS v1, sum(v2) AS v2, sum(v3) AS v3, sum(v4) AS v4, sum(v5) AS v5, sum(v6) AS v6, "  \
@@ -139,7 +140,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TPS_STATE_PUT] = "INSERT OR REPLACE INTO tps_state(" STATE_COLS ") VALUES(?1, ?2, ?3, ?4, "
                          "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
                          "?20, ?21)",
-    [ST_TPS_STATES] = "SELECT " STATE_COLS " FROM tps_state WHERE race_id = ?1 AND tps_code >= ?2 "
+    [ST_TPS_STATES] = "SELECT " STATE_COLS ", (SELECT count(*) FROM objection o WHERE "
+                      "o.race_id = tps_state.race_id AND o.tps_code = tps_state.tps_code) "
+                      "FROM tps_state WHERE race_id = ?1 AND tps_code >= ?2 "
                       "AND tps_code < ?2 || ':' AND (?3 = 0 OR flagged = 1) ORDER BY tps_code",
     [ST_VERSION_INSERT] = "INSERT INTO version(race_id, tps_code, version, kind, actor, device, "
                           "doc_hash, photos, signature, reason, flags, created_ms, log_index, doc) "
@@ -1151,6 +1154,7 @@ static int state_row(sqlite3_stmt *st, void *ctx)
     struct visit_state *v = ctx;
     struct rk_tps_state o;
     read_state(st, &o);
+    o.objections = sqlite3_column_int(st, STATE_NCOLS); /* the count after STATE_COLS */
     return v->fn(v->ud, &o);
 }
 

@@ -240,6 +240,8 @@ struct rk_tps_state {
     char approved_by[RK_ACTOR_MAX + 1];
     int64_t approved_ms;
     struct rk_tally tally; /* of the current version (received/flagged/approved 0 or 1) */
+    int objections; /* objections to any of its versions: counted by rk_store_tps_states only
+                     * (rk_store_tps_state, on the upload path, leaves 0) */
 };
 
 typedef int (*rk_version_visit)(void *ud, const struct rk_version *v);

@@ -537,6 +537,8 @@ async function consoleTest(browser, seeded) {
   await page.waitForFunction(() => { const i = document.getElementById('photo'); return i && i.complete && i.naturalWidth > 0; });
   await page.waitForSelector('#objections');
   assert.ok((await page.textContent('#objections')).includes(OBJECTION), 'the reviewer sees the objection');
+  assert.equal(await page.textContent(`#list tr[data-tps="${TPS}"] .obj`), 'keberatan 1', 'and the list marks the TPS');
+  assert.equal(await page.locator('#list .obj').count(), 1, 'only that TPS');
   await shot(page, '12-console-review');
   await page.keyboard.press('r');
   await page.keyboard.press('+');

@@ -727,8 +727,26 @@ static void test_tamper_objection(void **state)
     assert_non_null(strstr(out, "is not published"));
     free(out);
     sql("UPDATE objection SET log_index = log_index - 100000 WHERE version = 1");
+    /* an objection published with no log entry of its own (it borrows the first one's index):
+     * found by its count in the TPS list, on the file and over HTTP */
+    sql("INSERT INTO objection(race_id, tps_code, version, actor, reason, created_ms, log_index) "
+        "SELECT race_id, tps_code, version, actor, 'Keberatan yang tidak pernah dicatat di log', "
+        "created_ms, log_index FROM objection WHERE version = 1");
+    snprintf(want, sizeof want, "TPS %s pemilihan/race", W.corrected_tps);
+    char *a2[] = {"audit", W.url, "--log-key", W.log_pub_hex, NULL};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(run(rk_cmd_audit, k ? a2 : a1, &out), 1);
+        const char *p = strstr(out, want);
+        if (!p || !strstr(p, "3 objections published, the log has 2"))
+            fail_msg("%s: expected '%s ... 3 objections published, the log has 2'",
+                     k ? "http" : "file", want);
+        free(out);
+    }
+    sql("DROP TRIGGER objection_no_delete");
+    sql("DELETE FROM objection WHERE reason = 'Keberatan yang tidak pernah dicatat di log'");
     run(rk_cmd_audit, a1, &out); /* earlier tests leave differences of their own */
     assert_null(strstr(out, "the objection to TPS"));
+    assert_null(strstr(out, "objections published"));
     free(out);
 }
 

@@ -797,6 +797,19 @@ static int raw_sql(const struct fx *f, const char *sql)
 }
 
 /* Objections: kept in order, listed up to a cap, and never changed or removed. */
+struct counts {
+    int rows, objections[NTPS];
+};
+
+static int count_objections(void *ud, const struct rk_tps_state *st)
+{
+    struct counts *c = ud;
+    if (c->rows == NTPS)
+        return RK_ERANGE;
+    c->objections[c->rows++] = st->objections;
+    return 0;
+}
+
 static void test_objections(void **state)
 {
     struct fx *f = *state;
@@ -805,7 +818,12 @@ static void test_objections(void **state)
     o.race_id = f->race;
     snprintf(o.tps, sizeof o.tps, "%s", tps_codes[1]);
     snprintf(o.actor, sizeof o.actor, "bawaslu-1101");
+    struct model m;
+    struct rk_version v;
+    memset(&m, 0, sizeof m);
     assert_int_equal(rk_store_begin(f->s), RK_OK);
+    for (int i = 0; i < 3; i++) /* results for the desa's two TPS and one elsewhere */
+        submit(f, &m, i, false, "", &v);
     for (int i = 0; i < 3; i++) {
         o.version = i + 1;
         snprintf(o.reason, sizeof o.reason, "Keberatan nomor %d atas hasil TPS ini", i + 1);
@@ -839,6 +857,13 @@ static void test_objections(void **state)
         assert_int_equal(raw_sql(f, "TRUNCATE objection"), -1);
     assert_int_equal(rk_store_objection_list(f->s, f->race, tps_codes[1], got, 4, &n), RK_OK);
     assert_int_equal(n, 3);
+    /* a region's TPS list counts each TPS's objections */
+    struct counts c = {0};
+    assert_int_equal(rk_store_tps_states(f->s, f->race, "1101012001", false, count_objections, &c),
+                     RK_OK);
+    assert_int_equal(c.rows, 2);
+    assert_int_equal(c.objections[0], 0);
+    assert_int_equal(c.objections[1], 3);
 }
 
 static void test_append_only(void **state)

@@ -205,7 +205,8 @@
     S.list.forEach(function (t) {
       var n = S.names[t.tps];
       var st = el('td', [t.approved ? el('span', '✓ ' + T('setuju', 'approved'), 'chip ok') : el('span', T('menunggu', 'pending'), 'chip'),
-        t.flagged ? el('span', '⚑', 'chip warn', {title: T('ditandai', 'flagged')}) : null]);
+        t.flagged ? el('span', '⚑', 'chip warn', {title: T('ditandai', 'flagged')}) : null,
+        t.objections ? el('span', T('keberatan ', 'objections ') + t.objections, 'chip bad obj') : null]);
       var tr = el('tr', [el('td', [el('div', n ? n.name : t.tps), el('small', t.tps)]), el('td', String(t.version), 'n'), st],
         t.tps === S.tps ? 'sel' : '', {'data-tps': t.tps});
       tr.addEventListener('click', function () { go(S.region, S.race.id, t.tps); });
