@@ -86,3 +86,28 @@ int rk_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
     *out = v;
     return RK_OK;
 }
+
+size_t rk_json_quote(char *out, const char *str)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t w = 0;
+    out[w++] = '"';
+    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+        const char *esc = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" : *c == '\b' ? "\\b"
+                        : *c == '\f' ? "\\f" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r"
+                        : *c == '\t' ? "\\t" : NULL;
+        if (esc) {
+            out[w++] = esc[0];
+            out[w++] = esc[1];
+        } else if (*c < 0x20) {
+            memcpy(out + w, "\\u00", 4);
+            out[w + 4] = hex[*c >> 4];
+            out[w + 5] = hex[*c & 15];
+            w += 6;
+        } else {
+            out[w++] = (char)*c;
+        }
+    }
+    out[w++] = '"';
+    return w;
+}

@@ -163,49 +163,22 @@ static json_t *receipt_json(const struct rk_receipt *r)
                      (json_int_t)r->log_index, "duplicate", r->duplicate, "flags", r->flags);
 }
 
-/* A quoted JSON string as jansson's dump writes it: ", \ and control characters escaped, every
- * other byte as is. out has room (the caller's bound: 6 bytes per input byte plus quotes). */
-static size_t put_string(char *out, const char *str)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t w = 0;
-    out[w++] = '"';
-    for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
-        const char *esc = *c == '"' ? "\\\"" : *c == '\\' ? "\\\\" : *c == '\b' ? "\\b"
-                        : *c == '\f' ? "\\f" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r"
-                        : *c == '\t' ? "\\t" : NULL;
-        if (esc) {
-            out[w++] = esc[0];
-            out[w++] = esc[1];
-        } else if (*c < 0x20) {
-            memcpy(out + w, "\\u00", 4);
-            out[w + 4] = hex[*c >> 4];
-            out[w + 5] = hex[*c & 15];
-            w += 6;
-        } else {
-            out[w++] = (char)*c;
-        }
-    }
-    out[w++] = '"';
-    return w;
-}
-
 size_t rk_receipt_text(const struct rk_receipt *r, char out[RK_RECEIPT_TEXT_MAX])
 {
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, r->doc_hash, 32);
     size_t w = 7;
     memcpy(out, "{\"tps\":", w);
-    w += put_string(out + w, r->tps);
+    w += rk_json_quote(out + w, r->tps);
     w += (size_t)snprintf(out + w, RK_RECEIPT_TEXT_MAX - w, ",\"race_id\":%lld,\"race_ref\":",
                           (long long)r->race_id);
-    w += put_string(out + w, r->race_ref);
+    w += rk_json_quote(out + w, r->race_ref);
     w += (size_t)snprintf(out + w, RK_RECEIPT_TEXT_MAX - w,
                           ",\"version\":%d,\"version_id\":%lld,\"doc_sha256\":\"%s\",\"log_index\":"
                           "%lld,\"duplicate\":%s,\"flags\":",
                           r->version, (long long)r->version_id, hex, (long long)r->log_index,
                           r->duplicate ? "true" : "false");
-    w += put_string(out + w, r->flags);
+    w += rk_json_quote(out + w, r->flags);
     out[w++] = '}';
     out[w] = '\0';
     return w;

@@ -21,4 +21,10 @@ int rk_text_copy(char *dst, size_t cap, const char *s, size_t len);
  * RK_EINVAL or RK_ERANGE. */
 int rk_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 
+/* Writes str as a quoted JSON string exactly as jansson's compact dump does: ", \ and control
+ * characters escaped (\b \f \n \r \t, others as \u00XX), every other byte as is (str is
+ * trusted to be UTF-8). out must have room for 6 * strlen(str) + 2 bytes; no NUL is written.
+ * Returns the bytes written. Lets hot paths write JSON text without building a tree. */
+size_t rk_json_quote(char *out, const char *str);
+
 #endif
