@@ -151,7 +151,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "AND version = ?3",
     [ST_VERSION_LIST] = "SELECT " VERSION_COLS " FROM version WHERE race_id = ?1 AND tps_code = ?2 "
                         "ORDER BY version",
-    [ST_VERSION_SCAN] = "SELECT " VERSION_COLS " FROM version WHERE id > ?1 ORDER BY id",
+    [ST_VERSION_SCAN] = "SELECT " VERSION_COLS " FROM version WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_VERSION_SET_LOG] = "UPDATE version SET log_index = ?2 WHERE id = ?1 AND log_index = -1",
     [ST_TALLY_APPLY] = "INSERT INTO tally(race_id, region_code, " TALLY_COLS ") VALUES(?1, ?2, ?3, "
                        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
@@ -1247,37 +1247,57 @@ struct visit_version {
     rk_version_visit fn;
     void *ud;
     struct rk_version *v; /* heap: ~3 KiB per row */
+    int rows; /* visited in the current page */
 };
 
 static int version_row(sqlite3_stmt *st, void *ctx)
 {
     struct visit_version *vv = ctx;
     read_version(st, vv->v);
+    vv->rows++;
     return vv->fn(vv->ud, vv->v);
 }
+
+/* A whole-table scan reads SCAN_PAGE rows per statement: outside a transaction each page is its
+ * own short read snapshot. One statement over every version (a national export reads ~870,000
+ * of them for a minute or more) would hold one snapshot all that time, and while a reader holds
+ * one the write-ahead log cannot be checkpointed past it or restart: on election night it
+ * would grow by the whole night's uploads meanwhile. Rows only ever get appended, so paging by
+ * id sees every row committed before the scan began, in id order, as one statement would;
+ * rows committed during the scan may be visited too (callers bound what they take by log
+ * index). */
+#define SCAN_PAGE 2000
 
 static int sq_version_list(struct rk_store *s, int64_t race_id, const char *tps, int64_t after_id,
                            rk_version_visit fn, void *ud)
 {
     struct sqlite_store *q = S(s);
-    sqlite3_stmt *st = stmt(q, tps ? ST_VERSION_LIST : ST_VERSION_SCAN);
-    if (!st)
-        return RK_EDB;
-    if (tps) {
-        sqlite3_bind_int64(st, 1, race_id);
-        sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_int64(st, 1, after_id);
-    }
     /* The visitor may call back into the store (nested statements are fine in SQLite, but not
      * the same prepared statement), so rows are read one at a time into a heap copy. */
     struct rk_version *v = malloc(sizeof *v);
-    if (!v) {
-        sqlite3_reset(st);
+    if (!v)
         return RK_ENOMEM;
+    struct visit_version vv = {fn, ud, v, 0};
+    int rc;
+    for (;;) {
+        sqlite3_stmt *st = stmt(q, tps ? ST_VERSION_LIST : ST_VERSION_SCAN);
+        if (!st) {
+            rc = RK_EDB;
+            break;
+        }
+        if (tps) {
+            sqlite3_bind_int64(st, 1, race_id);
+            sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_int64(st, 1, after_id);
+            sqlite3_bind_int(st, 2, SCAN_PAGE);
+        }
+        vv.rows = 0;
+        rc = each_row(q, st, version_row, &vv);
+        if (rc != RK_OK || tps || vv.rows < SCAN_PAGE)
+            break;
+        after_id = v->id; /* the page's last row */
     }
-    struct visit_version vv = {fn, ud, v};
-    int rc = each_row(q, st, version_row, &vv);
     free(v);
     return rc;
 }
