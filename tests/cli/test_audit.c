@@ -484,6 +484,39 @@ static void test_audit_passes(void **state)
     free(out);
 }
 
+/* Every line of a JSON Lines file is what jansson's compact, order-keeping dump of it gives
+ * (the export writes them as text, in those bytes), with keys in the order given; returns how
+ * many lines there are. */
+static int jsonl_canonical(const char *path, const char *const *keys)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char line[1 << 16];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        assert_true(len > 1 && line[len - 1] == '\n');
+        line[len - 1] = '\0';
+        json_error_t err;
+        json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+        if (!j)
+            fail_msg("%s line %d: %s", path, n + 1, err.text);
+        char *dump = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (strcmp(dump, line) != 0)
+            fail_msg("%s line %d is not jansson's dump:\n%s\n%s", path, n + 1, line, dump);
+        size_t k = 0;
+        for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it), k++)
+            if (!keys[k] || strcmp(json_object_iter_key(it), keys[k]) != 0)
+                fail_msg("%s line %d: key %zu is %s", path, n + 1, k, json_object_iter_key(it));
+        assert_null(keys[k]);
+        free(dump);
+        json_decref(j);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 static void test_export(void **state)
 {
     (void)state;
@@ -570,6 +603,20 @@ static void test_export(void **state)
     fclose(f);
     got[len] = '\0';
     assert_non_null(strstr(got, "\"version\":1,"));
+    static const char *const obj_keys[] = {"race_ref", "tps", "version", "doc_sha256", "actor",
+                                            "accepted_ms", "log_index", "reason", NULL};
+#define COMMON_KEYS                                                                              \
+    "race_ref", "tps", "version", "kind", "actor", "accepted_ms", "log_index", "doc_sha256",     \
+        "flags", "votes", "suara_sah", "suara_tidak_sah", "suara_total", "pengguna_total",      \
+        "pemilih_dpt"
+    static const char *const res_keys[] = {COMMON_KEYS, "approved", NULL};
+    static const char *const hist_keys[] = {COMMON_KEYS, "device", "signature", "photos",
+                                             "reason", "document", "document_canonical", NULL};
+    assert_int_equal(jsonl_canonical(path, obj_keys), 2);
+    snprintf(path, sizeof path, "%s/results.jsonl", dir);
+    assert_int_equal(jsonl_canonical(path, res_keys), expected);
+    snprintf(path, sizeof path, "%s/history.jsonl", dir);
+    assert_true(jsonl_canonical(path, hist_keys) > expected);
     assert_non_null(strstr(got, "\"reason\":\"Koreksi pleno tanpa berita acara yang ditandatangani "
                                 "saksi\"}\n"));
     /* the audit still passes with the snapshot entry in the log */
