@@ -1247,57 +1247,79 @@ struct visit_version {
     rk_version_visit fn;
     void *ud;
     struct rk_version *v; /* heap: ~3 KiB per row */
-    int rows; /* visited in the current page */
 };
 
 static int version_row(sqlite3_stmt *st, void *ctx)
 {
     struct visit_version *vv = ctx;
     read_version(st, vv->v);
-    vv->rows++;
     return vv->fn(vv->ud, vv->v);
 }
 
-/* A whole-table scan reads SCAN_PAGE rows per statement: outside a transaction each page is its
- * own short read snapshot. One statement over every version (a national export reads ~870,000
- * of them for a minute or more) would hold one snapshot all that time, and while a reader holds
- * one the write-ahead log cannot be checkpointed past it or restart: on election night it
- * would grow by the whole night's uploads meanwhile. Rows only ever get appended, so paging by
- * id sees every row committed before the scan began, in id order, as one statement would;
- * rows committed during the scan may be visited too (callers bound what they take by log
- * index). */
-#define SCAN_PAGE 2000
+/* The whole-table scan (exports) reads SCAN_PAGE rows per statement into memory, ends the
+ * statement, and only then visits them. Outside a transaction a statement is its own read
+ * snapshot, and while a reader holds one SQLite can neither checkpoint the write-ahead log past
+ * it nor restart the log. One statement over every version (a national export visits ~870,000
+ * of them, for a minute or more) held one all that time; pages visited inside their statement
+ * still held one nearly all the time, since visiting (writing files, hashing) is most of an
+ * export's work. Measured beside a national ingest (docs/benchmarks.md): the log grew to 5.4 GB
+ * and 2.1 GB during those two exports. Rows are only ever appended, so paging by id sees every
+ * row committed before the scan began, in id order; rows committed during the scan may be
+ * visited too (callers bound what they take by log index). */
+#define SCAN_PAGE 500
+
+static int scan_pages(struct sqlite_store *q, int64_t after_id, rk_version_visit fn, void *ud)
+{
+    struct rk_version *page = malloc(SCAN_PAGE * sizeof *page); /* ~1.5 MB */
+    if (!page)
+        return RK_ENOMEM;
+    int rc = RK_OK;
+    for (;;) {
+        sqlite3_stmt *st = stmt(q, ST_VERSION_SCAN);
+        if (!st) {
+            rc = RK_EDB;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, after_id);
+        sqlite3_bind_int(st, 2, SCAN_PAGE);
+        int n = 0, step = SQLITE_DONE;
+        while (n < SCAN_PAGE && (step = sqlite3_step(st)) == SQLITE_ROW)
+            read_version(st, &page[n++]);
+        sqlite3_reset(st); /* the page's snapshot ends here */
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            rc = fail(q, step);
+            break;
+        }
+        for (int i = 0; i < n && rc == RK_OK; i++)
+            rc = fn(ud, &page[i]);
+        if (rc != RK_OK || n < SCAN_PAGE)
+            break;
+        after_id = page[n - 1].id;
+    }
+    free(page);
+    return rc;
+}
 
 static int sq_version_list(struct rk_store *s, int64_t race_id, const char *tps, int64_t after_id,
                            rk_version_visit fn, void *ud)
 {
     struct sqlite_store *q = S(s);
+    if (!tps)
+        return scan_pages(q, after_id, fn, ud);
+    sqlite3_stmt *st = stmt(q, ST_VERSION_LIST);
+    if (!st)
+        return RK_EDB;
+    sqlite3_bind_int64(st, 1, race_id);
+    sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
     /* The visitor may call back into the store (nested statements are fine in SQLite, but not
      * the same prepared statement), so rows are read one at a time into a heap copy. */
     struct rk_version *v = malloc(sizeof *v);
-    if (!v)
+    if (!v) {
+        sqlite3_reset(st);
         return RK_ENOMEM;
-    struct visit_version vv = {fn, ud, v, 0};
-    int rc;
-    for (;;) {
-        sqlite3_stmt *st = stmt(q, tps ? ST_VERSION_LIST : ST_VERSION_SCAN);
-        if (!st) {
-            rc = RK_EDB;
-            break;
-        }
-        if (tps) {
-            sqlite3_bind_int64(st, 1, race_id);
-            sqlite3_bind_text(st, 2, tps, -1, SQLITE_STATIC);
-        } else {
-            sqlite3_bind_int64(st, 1, after_id);
-            sqlite3_bind_int(st, 2, SCAN_PAGE);
-        }
-        vv.rows = 0;
-        rc = each_row(q, st, version_row, &vv);
-        if (rc != RK_OK || tps || vv.rows < SCAN_PAGE)
-            break;
-        after_id = v->id; /* the page's last row */
     }
+    struct visit_version vv = {fn, ud, v};
+    int rc = each_row(q, st, version_row, &vv);
     free(v);
     return rc;
 }
