@@ -527,7 +527,8 @@ static const char *const header_objections =
  * order, with the document hash of the version it objects to (what its log statement names). */
 static int export_objections(struct exp *x, struct out *csv, struct out *jsonl)
 {
-    qsort(x->objected, x->nobjected, sizeof *x->objected, cmp_pair);
+    if (x->nobjected) /* qsort's base may not be NULL, even for no elements */
+        qsort(x->objected, x->nobjected, sizeof *x->objected, cmp_pair);
     struct rk_objection *all = NULL, *got = malloc(RK_OBJECTIONS_MAX * sizeof *got);
     struct rk_version *v = malloc(sizeof *v);
     size_t nall = 0;
