@@ -79,7 +79,12 @@
       var d = a[0], list = a[1].races, pr = a[2];
       var race = list.filter(function (r) { return r.id === raceId; })[0] || defaultRace(list, code);
       if (!race) return renderRegion(d, list, null, null, pr);
-      return get('/api/races/' + race.id + '/results?region=' + code).then(function (res) {
+      // a desa's TPS rows also say which TPS have objections (keberatan) of saksi or Bawaslu
+      var tps = code.length === 10 ? get('/api/races/' + race.id + '/tps?region=' + code) : Promise.resolve(null);
+      return Promise.all([get('/api/races/' + race.id + '/results?region=' + code), tps]).then(function (b) {
+        var res = b[0];
+        res.objections = {};
+        if (b[1]) b[1].tps.forEach(function (t) { if (t.objections) res.objections[t.tps] = t.objections; });
         if (my === seq) renderRegion(d, list, race, res, pr);
       });
     }).catch(function (e) { fail(e, my); });
@@ -220,7 +225,11 @@
       var row = [el('td', [link(c.code, race ? race.id : 0, c.name)])];
       if (race) {
         var p = t ? t.progress : null;
-        if (c.level === 5) row.push(el('td', t && p.tps_received ? (p.tps_flagged ? T('masuk ⚑', 'in ⚑') : T('masuk', 'in')) : '–', 'n'));
+        if (c.level === 5) {
+          var nob = res.objections[c.code];
+          row.push(el('td', [t && p.tps_received ? (p.tps_flagged ? T('masuk ⚑', 'in ⚑') : T('masuk', 'in')) : '–',
+            nob ? ' ' : null, nob ? el('span', T('keberatan ', 'objections ') + nob, 'chip bad obj') : null], 'n'));
+        }
         else row.push(el('td', p ? fmt(p.tps_received) + '/' + fmt(p.tps_expected) : '–', 'n'));
         race.candidates.forEach(function (x, i) {
           row.push(el('td', t && t.sah ? pct(t.votes[i], t.sah, 1) : '–', 'n', {title: t ? fmt(t.votes[i]) : ''}));

@@ -636,6 +636,8 @@ async function portal(browser, receipt) {
   const row = await page.textContent(`.kids tr:has(a[href="#/${TPS}/1"])`);
   assert.match(row, /TPS 001\s*masuk/, 'the desa lists its TPS with their own numbers: ' + row);
   assert.ok(row.includes('300'), 'valid votes of the TPS: ' + row);
+  assert.ok(row.includes('keberatan 1'), 'and that it has an objection: ' + row);
+  assert.equal(await page.locator('.kids .obj').count(), 1, 'no other TPS of the desa is marked');
   await shot(page, '22-portal-desa');
 
   // The Bawaslu objection (bawasluObjects) is public, with who, why and its log entry.
