@@ -105,7 +105,6 @@ enum pq_stmt {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
-#define STATE_NCOLS 21 /* the columns of STATE_COLS */
 #define VERSION_COLS "id, race_id, tps_code, version, kind, actor, device, doc_hash, photos, signature, reason, flags, created_ms, log_index, doc"
 #define TALLY_ADD(c) c " = tally." c " + excluded." c
 #define STATE_SET(c) c " = excluded." c
@@ -1403,7 +1402,7 @@ static int pg_tps_states(struct rk_store *s, int64_t race_id, const char *code, 
         for (int i = 0; i < n && rc == 0; i++) {
             struct rk_tps_state o;
             read_state(q, res, i, &o);
-            o.objections = (int)ival(res, i, STATE_NCOLS); /* the count after STATE_COLS */
+            o.objections = (int)ival(res, i, PQnfields(res) - 1); /* after STATE_COLS */
             rc = fn(ud, &o);
         }
         if (n)

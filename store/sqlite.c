@@ -85,7 +85,6 @@ enum stmt_id {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
-#define STATE_NCOLS 21 /* the columns of STATE_COLS */
 /* The tally columns summed over TPS rows, named as in tally (see tally_stored). */
 #define TPS_SUMS                                                                                  \
     "sum(v1) AS v1, sum(v2) AS v2, sum(v3) AS v3, sum(v4) AS v4, sum(v5) AS v5, sum(v6) AS v6, "  \
@@ -1154,7 +1153,7 @@ static int state_row(sqlite3_stmt *st, void *ctx)
     struct visit_state *v = ctx;
     struct rk_tps_state o;
     read_state(st, &o);
-    o.objections = sqlite3_column_int(st, STATE_NCOLS); /* the count after STATE_COLS */
+    o.objections = sqlite3_column_int(st, sqlite3_column_count(st) - 1); /* after STATE_COLS */
     return v->fn(v->ud, &o);
 }
 
