@@ -811,8 +811,9 @@ static int tps_row(void *ud, const struct rk_tps_state *st)
     for (int i = 0; rc == RK_OK && i < a->ncand; i++)
         rc = csv_add(a, ",%lld", (long long)t->votes[i]);
     if (rc == RK_OK)
-        rc = csv_add(a, ",%lld,%lld,%lld,%lld,%lld\n", (long long)t->sah, (long long)t->tidak_sah,
-                     (long long)t->total, (long long)t->pengguna, (long long)t->dpt);
+        rc = csv_add(a, ",%lld,%lld,%lld,%lld,%lld,%d\n", (long long)t->sah,
+                     (long long)t->tidak_sah, (long long)t->total, (long long)t->pengguna,
+                     (long long)t->dpt, st->objections);
     return rc;
 }
 
@@ -867,7 +868,8 @@ int rk_h_results_csv(struct rk_req *req)
     for (int i = 0; rc == RK_OK && i < ncand; i++)
         rc = csv_add(&a, ",paslon_%d", i + 1);
     if (rc == RK_OK)
-        rc = csv_add(&a, ",suara_sah,suara_tidak_sah,suara_total,pengguna_total,pemilih_dpt\n");
+        rc = csv_add(&a, ",suara_sah,suara_tidak_sah,suara_total,pengguna_total,pemilih_dpt,"
+                         "objections\n");
     if (rc == RK_OK)
         rc = race_tps_common(req, &a, &race, &region);
     if (rc != RK_OK) {

@@ -902,6 +902,31 @@ static void test_objections(void **state)
     j = get_json(path, 200);
     assert_int_equal(json_array_size(json_object_get(j, "objections")), 0);
     json_decref(j);
+    /* the desa's TPS list and CSV count them (the list is what `rekap audit` compares) */
+    char desa_of[RK_CODE_MAX + 1];
+    rk_code_ancestor(E.tps, RK_LEVEL_DESA, desa_of);
+    snprintf(path, sizeof path, "/api/races/%lld/tps?region=%s", (long long)t.id[0], desa_of);
+    j = get_json(path, 200);
+    int listed = 0;
+    for (size_t i = 0; i < json_array_size(json_object_get(j, "tps")); i++) {
+        json_t *row = json_array_get(json_object_get(j, "tps"), i);
+        bool mine = strcmp(json_string_value(json_object_get(row, "tps")), E.tps) == 0;
+        assert_int_equal(json_integer_value(json_object_get(row, "objections")), mine ? 2 : 0);
+        listed += mine;
+    }
+    assert_int_equal(listed, 1);
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/races/%lld/results.csv?region=%s", (long long)t.id[0],
+             desa_of);
+    struct resp r;
+    rk_thttp_get(E.port, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, ",pemilih_dpt,objections\n"));
+    const char *row = strstr(r.body, E.tps);
+    assert_non_null(row);
+    const char *eol = strchr(row, '\n');
+    assert_true(eol && eol - row > 2 && memcmp(eol - 2, ",2", 2) == 0);
+    rk_thttp_resp_free(&r);
 
     /* the log entry commits to the objection statement */
     snprintf(path, sizeof path, "/api/log/entries?start=%lld&count=1", (long long)idx1);
