@@ -591,7 +591,17 @@ async function consoleTest(browser, seeded) {
   await page.waitForSelector('#list tr.sel');
   await page.waitForSelector('.chip.warn[title="A2_TURNOUT_HIGH"]');
   await shot(page, '16-console-flagged');
-  log('console: approved, help, flagged filter');
+  // With objections only: the one TPS Bawaslu objected to (it is not flagged: both filters
+  // together list nothing), then every TPS again.
+  await page.check('#disputed');
+  await page.waitForSelector('#list p.muted');
+  assert.equal(await page.locator('#list tr[data-tps]').count(), 0, 'no TPS is both flagged and disputed');
+  await page.uncheck('#flagged');
+  await page.waitForFunction(() => document.querySelectorAll('#list tr[data-tps]').length === 1);
+  assert.equal(await page.getAttribute('#list tr[data-tps]', 'data-tps'), TPS);
+  await page.uncheck('#disputed');
+  await page.waitForFunction((n) => document.querySelectorAll('#list tr[data-tps]').length === n, rows);
+  log('console: approved, help, flagged and objection filters');
   assert.deepEqual(errors, []);
   await ctx.close();
 }

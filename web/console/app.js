@@ -10,7 +10,7 @@
   var main = R.$('main');
   var LS = 'rekap.console.';
   var S = {token: null, user: null, races: [], race: null, region: '', tps: null, list: [], names: {}, flagged: false,
-    zoom: 1, rot: 0, editing: false, detail: null};
+    disputed: false, zoom: 1, rot: 0, editing: false, detail: null};
   try { S.token = localStorage.getItem(LS + 'token'); S.user = JSON.parse(localStorage.getItem(LS + 'user')); } catch (e) { /* none */ }
 
   function store() {
@@ -106,7 +106,7 @@
     var region = h.region && inScope(h.region) ? h.region : S.user.scope;
     var race = S.races.filter(function (r) { return r.id === h.race; })[0] || S.races[0];
     if (!race) { R.clear(main).appendChild(el('p', T('Tidak ada pemilihan di wilayah Anda.', 'No race in your region.'), 'note')); return; }
-    var key = region + '/' + race.id + '/' + S.flagged;
+    var key = region + '/' + race.id + '/' + S.flagged + '/' + S.disputed;
     S.race = race;
     S.tps = h.tps;
     if (key !== lastKey || !R.$('layout')) {
@@ -127,7 +127,8 @@
     Promise.all([tget('/api/races/' + race.id + '/results?region=' + code), tget('/api/races/' + race.id + '/tps' + q),
       tget(code ? '/api/regions/' + code : '/api/regions')]).then(function (a) {
       S.results = a[0];
-      S.list = a[1].tps;
+      // objections (keberatan) are few: "disputed only" filters the list here, not on the server
+      S.list = a[1].tps.filter(function (t) { return !S.disputed || t.objections > 0; });
       S.regionInfo = a[2];
       var codes = S.list.map(function (t) { return t.tps; }).filter(function (c) { return !S.names[c]; }).slice(0, 1000);
       return (codes.length ? R.api('/api/regions/lookup', {body: {codes: codes}}).then(function (r) {
@@ -161,6 +162,10 @@
     fl.checked = S.flagged;
     fl.addEventListener('change', function () { S.flagged = fl.checked; lastKey = ''; route(); });
     top.appendChild(el('label', [fl, ' ' + T('Hanya yang ditandai', 'Flagged only')], null, {'for': 'flagged', style: 'margin:0;font-weight:400'}));
+    var dp = el('input', null, null, {type: 'checkbox', id: 'disputed'});
+    dp.checked = S.disputed;
+    dp.addEventListener('change', function () { S.disputed = dp.checked; lastKey = ''; route(); });
+    top.appendChild(el('label', [dp, ' ' + T('Hanya yang ada keberatan', 'With objections only')], null, {'for': 'disputed', style: 'margin:0;font-weight:400'}));
     if (reg.region.level >= 1 && reg.region.level <= 3)
       top.appendChild(el('a', T('Unduh D.Hasil (PDF)', 'Download D.Hasil (PDF)'), 'btn', {id: 'dhasil',
         href: '/api/races/' + race.id + '/regions/' + reg.region.code + '/dhasil.pdf'}));
@@ -197,7 +202,8 @@
     if (!box) return;
     R.clear(box);
     if (!S.list.length) {
-      box.appendChild(el('p', S.flagged ? T('Tidak ada TPS yang ditandai.', 'No flagged TPS.') : T('Belum ada hasil TPS.', 'No TPS results yet.'), 'muted', {style: 'padding:.75rem'}));
+      box.appendChild(el('p', S.disputed ? T('Tidak ada TPS dengan keberatan.', 'No TPS with objections.')
+        : S.flagged ? T('Tidak ada TPS yang ditandai.', 'No flagged TPS.') : T('Belum ada hasil TPS.', 'No TPS results yet.'), 'muted', {style: 'padding:.75rem'}));
       return;
     }
     var tb = el('table');
@@ -498,7 +504,7 @@
 
   var KEYS = [['j', 'TPS berikutnya', 'next TPS'], ['k', 'TPS sebelumnya', 'previous TPS'], ['a', 'setujui versi ini', 'approve this version'],
     ['c', 'koreksi angka (dengan alasan)', 'correct numbers (with a reason)'], ['+ / −', 'perbesar / perkecil foto', 'zoom the photo in / out'],
-    ['r', 'putar foto', 'rotate the photo'], ['f', 'hanya yang ditandai', 'flagged only'], ['Esc', 'batal / tutup', 'cancel / close'],
+    ['r', 'putar foto', 'rotate the photo'], ['f', 'hanya yang ditandai', 'flagged only'], ['o', 'hanya yang ada keberatan', 'with objections only'], ['Esc', 'batal / tutup', 'cancel / close'],
     ['?', 'bantuan ini', 'this help']];
 
   function help(show) {
@@ -530,6 +536,7 @@
     else if (k === '-') zoom(1 / 1.25);
     else if (k === 'r') rotate();
     else if (k === 'f') { S.flagged = !S.flagged; refresh(); }
+    else if (k === 'o') { S.disputed = !S.disputed; refresh(); }
     else if (k === '?') help();
     else return;
     ev.preventDefault();
