@@ -302,18 +302,26 @@ static int h_version(void *ctx, const char *ref, const char *tps, int n, struct 
     return RK_OK;
 }
 
-static int h_current(void *ctx, const char *ref, const char *tps, int *n)
+/* GET /api/tps/{tps}/races/{race} of the race named ref: its id into *id, the answer into *out
+ * (the caller's to release). */
+static int tps_page(struct rk_http_src *h, const char *ref, const char *tps, int64_t *id,
+                    json_t **out)
 {
-    struct rk_http_src *h = ctx;
-    int64_t id;
-    *n = 0;
-    int rc = race_id(h, ref, &id);
+    int rc = race_id(h, ref, id);
     if (rc != RK_OK)
         return rc;
     char path[128];
-    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", tps, (long long)id);
+    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", tps, (long long)*id);
+    return get(h, path, out);
+}
+
+static int h_current(void *ctx, const char *ref, const char *tps, int *n)
+{
+    int64_t id;
     json_t *j;
-    if ((rc = get(h, path, &j)) != RK_OK)
+    *n = 0;
+    int rc = tps_page(ctx, ref, tps, &id, &j);
+    if (rc != RK_OK)
         return rc;
     json_t *st = json_object_get(j, "state");
     int64_t v = 0;
@@ -330,16 +338,11 @@ static int h_current(void *ctx, const char *ref, const char *tps, int *n)
 static int h_objections(void *ctx, const char *ref, const char *tps, struct rk_objection *out,
                         int cap, int *n)
 {
-    struct rk_http_src *h = ctx;
     int64_t id;
-    *n = 0;
-    int rc = race_id(h, ref, &id);
-    if (rc != RK_OK)
-        return rc;
-    char path[128];
-    snprintf(path, sizeof path, "/api/tps/%s/races/%lld", tps, (long long)id);
     json_t *j;
-    if ((rc = get(h, path, &j)) != RK_OK)
+    *n = 0;
+    int rc = tps_page(ctx, ref, tps, &id, &j);
+    if (rc != RK_OK)
         return rc;
     json_t *arr = json_object_get(j, "objections");
     if (!json_is_array(arr) || json_array_size(arr) > (size_t)cap)
