@@ -68,8 +68,15 @@ set +e
 "$snap" --rekap "$REKAP" --db missing.db --key log.key --dir pub >/dev/null 2>err.txt
 rc=$?
 set -e
-[ "$rc" != 0 ] || fail "a missing store was exported"
+[ "$rc" = 1 ] || fail "a missing store exited $rc"
+grep -q "database not found" err.txt || { cat err.txt >&2; fail "no 'database not found'"; }
 [ "$(readlink pub/latest)" = "$third" ] || fail "a failed export moved latest"
 cmp -s index.before pub/index.json || fail "a failed export changed index.json"
 [ ! -e missing.db ] || fail "the export created the missing store"
+set +e
+run --keep many >/dev/null 2>err.txt
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q -- "--keep takes a number" err.txt || fail "--keep many: exit $rc"
+[ "$(readlink pub/latest)" = "$third" ] || fail "a refused --keep moved latest"
 echo "snapshot: 3 published, pruned to 2, refusals left them as they were"
