@@ -143,13 +143,25 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "o.race_id = tps_state.race_id AND o.tps_code = tps_state.tps_code) "
                       "FROM tps_state WHERE race_id = ?1 AND tps_code >= ?2 "
                       "AND tps_code < ?2 || ':' AND (?3 = 0 OR flagged = 1) ORDER BY tps_code",
+    /* A version chains to the one its TPS showed until now (migration 10); store.c writes
+     * the TPS's new state right after. */
     [ST_VERSION_INSERT] = "INSERT INTO version(race_id, tps_code, version, kind, actor, device, "
-                          "doc_hash, photos, signature, reason, flags, created_ms, log_index, doc) "
-                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    [ST_VERSION_GET] = "SELECT " VERSION_COLS " FROM version WHERE race_id = ?1 AND tps_code = ?2 "
-                       "AND version = ?3",
-    [ST_VERSION_LIST] = "SELECT " VERSION_COLS " FROM version WHERE race_id = ?1 AND tps_code = ?2 "
-                        "ORDER BY version",
+                          "doc_hash, photos, signature, reason, flags, created_ms, log_index, doc, "
+                          "prev_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                          "?14, (SELECT nullif(current_id, 0) FROM tps_state WHERE tps_code = ?2 "
+                          "AND race_id = ?1))",
+    /* A TPS's versions, found by walking back from its current one (no key index: migration
+     * 10). Each step goes to a lower id, so even a damaged chain ends. */
+    [ST_VERSION_GET] = "WITH RECURSIVE c(id) AS (SELECT current_id FROM tps_state "
+                       "WHERE tps_code = ?2 AND race_id = ?1 UNION ALL SELECT v.prev_id FROM "
+                       "version v JOIN c ON v.id = c.id WHERE v.version > ?3 AND v.prev_id < v.id) "
+                       "SELECT " VERSION_COLS " FROM version WHERE id IN c AND race_id = ?1 AND "
+                       "tps_code = ?2 AND version = ?3",
+    [ST_VERSION_LIST] = "WITH RECURSIVE c(id) AS (SELECT current_id FROM tps_state "
+                        "WHERE tps_code = ?2 AND race_id = ?1 UNION ALL SELECT v.prev_id FROM "
+                        "version v JOIN c ON v.id = c.id WHERE v.prev_id < v.id) "
+                        "SELECT " VERSION_COLS " FROM version WHERE id IN c AND race_id = ?1 AND "
+                        "tps_code = ?2 ORDER BY version",
     [ST_VERSION_SCAN] = "SELECT " VERSION_COLS " FROM version WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_VERSION_SET_LOG] = "UPDATE version SET log_index = ?2 WHERE id = ?1 AND log_index = -1",
     [ST_TALLY_APPLY] = "INSERT INTO tally(race_id, region_code, " TALLY_COLS ") VALUES(?1, ?2, ?3, "
@@ -425,6 +437,71 @@ static const char *const migrations[] = {
     "  SELECT RAISE(ABORT, 'objections are append-only'); END;"
     "CREATE TRIGGER objection_no_delete BEFORE DELETE ON objection BEGIN "
     "  SELECT RAISE(ABORT, 'objections are append-only'); END;",
+    /* 10: a TPS's two races side by side, and no per-version key index. Every upload wrote two
+     * random B-tree leaves, the version key index's and tps_state's, each a whole 4 KiB page in
+     * the log and again at the checkpoint (docs/benchmarks.md: ~75 % of a national night's disk
+     * writes). tps_state is now keyed by TPS first, so the governor's and the regent's rows of
+     * one TPS, which its KPPS sends together, share a leaf; and versions are found from the
+     * TPS's current row by a chain (prev_id, the TPS's version before) instead of an index.
+     * The index also guaranteed one row per (race, TPS, number); the version_follows trigger
+     * now does, by refusing any version that is not its TPS's current one + 1, chained to it.
+     * Runs with foreign keys off (migrate) because tables are rebuilt. */
+    "CREATE TABLE tps_state_new("
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL REFERENCES region(code),"
+    "  current_version INTEGER NOT NULL,"
+    "  current_id INTEGER NOT NULL REFERENCES version(id),"
+    "  current_hash BLOB NOT NULL,"
+    "  approved_by TEXT NOT NULL DEFAULT '',"
+    "  approved_ms INTEGER NOT NULL DEFAULT 0,"
+    "  v1 INTEGER NOT NULL, v2 INTEGER NOT NULL, v3 INTEGER NOT NULL, v4 INTEGER NOT NULL,"
+    "  v5 INTEGER NOT NULL, v6 INTEGER NOT NULL, sah INTEGER NOT NULL, tidak_sah INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL, pengguna INTEGER NOT NULL, dpt INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL, flagged INTEGER NOT NULL, approved INTEGER NOT NULL,"
+    "  PRIMARY KEY(tps_code, race_id)) WITHOUT ROWID;"
+    "INSERT INTO tps_state_new SELECT * FROM tps_state;"
+    "DROP TABLE tps_state;"
+    "ALTER TABLE tps_state_new RENAME TO tps_state;"
+    "CREATE TABLE version_new("
+    "  id INTEGER PRIMARY KEY,"
+    "  race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL REFERENCES region(code),"
+    "  version INTEGER NOT NULL CHECK(version >= 1),"
+    "  kind INTEGER NOT NULL CHECK(kind IN (1, 2)),"
+    "  actor TEXT NOT NULL,"
+    "  device TEXT NOT NULL DEFAULT '',"
+    "  doc_hash BLOB NOT NULL CHECK(length(doc_hash) = 32),"
+    "  photos TEXT NOT NULL DEFAULT '',"
+    "  signature BLOB,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  flags TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL DEFAULT -1,"
+    "  doc TEXT NOT NULL,"
+    "  prev_id INTEGER REFERENCES version(id));"
+    "INSERT INTO version_new SELECT v.id, v.race_id, v.tps_code, v.version, v.kind, v.actor, "
+    "  v.device, v.doc_hash, v.photos, v.signature, v.reason, v.flags, v.created_ms, "
+    "  v.log_index, v.doc, (SELECT p.id FROM version p WHERE p.race_id = v.race_id AND "
+    "  p.tps_code = v.tps_code AND p.version = v.version - 1) FROM version v ORDER BY v.id;"
+    "DROP TABLE version;"
+    "ALTER TABLE version_new RENAME TO version;"
+    "CREATE TRIGGER version_no_delete BEFORE DELETE ON version BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TRIGGER version_no_update BEFORE UPDATE ON version WHEN "
+    "  NOT (OLD.log_index = -1 AND NEW.log_index >= 0 AND NEW.id IS OLD.id AND "
+    "  NEW.race_id IS OLD.race_id AND NEW.tps_code IS OLD.tps_code AND "
+    "  NEW.version IS OLD.version AND NEW.kind IS OLD.kind AND NEW.actor IS OLD.actor AND "
+    "  NEW.device IS OLD.device AND NEW.doc_hash IS OLD.doc_hash AND NEW.photos IS OLD.photos AND "
+    "  NEW.signature IS OLD.signature AND NEW.reason IS OLD.reason AND NEW.flags IS OLD.flags AND "
+    "  NEW.created_ms IS OLD.created_ms AND NEW.doc IS OLD.doc AND "
+    "  NEW.prev_id IS OLD.prev_id) BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TRIGGER version_follows BEFORE INSERT ON version WHEN "
+    "  NEW.version IS NOT coalesce((SELECT t.current_version FROM tps_state t WHERE "
+    "  t.tps_code = NEW.tps_code AND t.race_id = NEW.race_id), 0) + 1 OR "
+    "  NEW.prev_id IS NOT (SELECT nullif(t.current_id, 0) FROM tps_state t WHERE "
+    "  t.tps_code = NEW.tps_code AND t.race_id = NEW.race_id) BEGIN "
+    "  SELECT RAISE(ABORT, 'a version must follow its TPS''s current version'); END;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -549,6 +626,21 @@ static int sq_schema_version(struct rk_store *s, int *version)
     return rc == SQLITE_ROW ? RK_OK : fail(q, rc);
 }
 
+/* RK_OK when no row refers to a missing one (PRAGMA foreign_key_check finds nothing). */
+static int foreign_keys_hold(struct sqlite_store *q)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return fail(q, SQLITE_ERROR);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        rk_store_set_error(&q->base, "a schema migration would leave dangling references");
+        return RK_EDB;
+    }
+    return rc == SQLITE_DONE ? RK_OK : fail(q, rc);
+}
+
 static int migrate(struct sqlite_store *q)
 {
     int v;
@@ -560,19 +652,27 @@ static int migrate(struct sqlite_store *q)
                            MIGRATION_COUNT);
         return RK_EUNSUPPORTED;
     }
-    for (; v < MIGRATION_COUNT; v++) {
+    if (v == MIGRATION_COUNT)
+        return RK_OK;
+    /* Foreign keys off while tables are rebuilt (SQLite's own recipe for schema changes: a
+     * DROP TABLE would otherwise delete the rows others refer to); each step is checked
+     * before it commits instead. */
+    if ((rc = exec(q, "PRAGMA foreign_keys = OFF")) != RK_OK)
+        return rc;
+    for (; v < MIGRATION_COUNT && rc == RK_OK; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((rc = exec(q, "BEGIN IMMEDIATE")) != RK_OK)
-            return rc;
-        if ((rc = exec(q, migrations[v])) != RK_OK || (rc = exec(q, pragma)) != RK_OK) {
+            break;
+        if ((rc = exec(q, migrations[v])) != RK_OK || (rc = exec(q, pragma)) != RK_OK ||
+            (rc = foreign_keys_hold(q)) != RK_OK) {
             exec(q, "ROLLBACK");
-            return rc;
+            break;
         }
-        if ((rc = exec(q, "COMMIT")) != RK_OK)
-            return rc;
+        rc = exec(q, "COMMIT");
     }
-    return RK_OK;
+    int on = exec(q, "PRAGMA foreign_keys = ON");
+    return rc != RK_OK ? rc : on;
 }
 
 /* Runs one transaction-control statement. */

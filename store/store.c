@@ -582,6 +582,20 @@ int rk_store_tps_state(struct rk_store *s, int64_t race_id, const char *tps, str
 int rk_store_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
                         rk_tps_state_visit fn, void *ud)
 {
+    /* A race's TPS all lie in its region, so a wider code (a whole-race listing passes "") is
+     * narrowed to it: SQLite keys TPS rows by TPS first (every race of a TPS together), and an
+     * unnarrowed listing would read every race's rows. A region outside the race has none. */
+    struct rk_race race;
+    int rc = rk_store_race_get(s, race_id, &race);
+    if (rc == RK_ENOTFOUND)
+        return RK_OK;
+    if (rc != RK_OK)
+        return rc;
+    size_t n = strlen(code), rn = strlen(race.region_code);
+    if (n < rn && strncmp(race.region_code, code, n) == 0)
+        code = race.region_code;
+    else if (strncmp(race.region_code, code, rn) != 0)
+        return RK_OK;
     return s->ops->tps_states(s, race_id, code, only_flagged, fn, ud);
 }
 

@@ -272,7 +272,8 @@ int rk_store_approve(struct rk_store *s, int64_t race_id, const char *tps, int v
 int rk_store_tps_state(struct rk_store *s, int64_t race_id, const char *tps, struct rk_tps_state *out);
 
 /* Visits the states of the TPS of race under region code (prefix), by TPS code; only flagged
- * ones when only_flagged. */
+ * ones when only_flagged. A code wider than the race's region ("" = all) means its region; a
+ * region outside it visits nothing. */
 int rk_store_tps_states(struct rk_store *s, int64_t race_id, const char *code, bool only_flagged,
                         rk_tps_state_visit fn, void *ud);
 

@@ -796,6 +796,20 @@ static int raw_sql(const struct fx *f, const char *sql)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* SQLite only: the first column of the first row of a query on a connection of its own. */
+static int64_t raw_int(const struct fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
 /* Objections: kept in order, listed up to a cap, and never changed or removed. */
 struct counts {
     int rows, objections[NTPS];
@@ -914,6 +928,39 @@ static void test_append_only(void **state)
     assert_int_equal(raw_sql(f, sql), 0);
     snprintf(sql, sizeof sql, "UPDATE version SET log_index = 7 WHERE id = %lld", (long long)v2.id);
     assert_int_equal(raw_sql(f, sql), -1);
+
+    /* A version follows its TPS's current one: a second version 2 is refused on both engines
+     * (PostgreSQL: the key; SQLite: the version_follows trigger, as there is no key index),
+     * and on SQLite also a number that skips one, a wrong or missing link to the version
+     * before, and any change to that link. */
+    const char *blob = rk_test_store_is_pg() ? "decode(repeat('ab', 32), 'hex')" : "randomblob(32)";
+    const char *ins = "INSERT INTO version(race_id, tps_code, version, kind, actor, doc_hash, "
+                      "created_ms, doc%s) VALUES(%lld, '%s', %d, 1, 'x', %s, 1, '{}'%s)";
+    snprintf(sql, sizeof sql, ins, "", (long long)f->race, tps_codes[0], 2, blob, "");
+    assert_int_equal(raw_sql(f, sql), -1);
+    if (!rk_test_store_is_pg()) {
+        char link[64];
+        snprintf(link, sizeof link, ", %lld", (long long)v1.id); /* not the current one */
+        snprintf(sql, sizeof sql, ins, "", (long long)f->race, tps_codes[0], 4, blob, "");
+        assert_int_equal(raw_sql(f, sql), -1);
+        snprintf(sql, sizeof sql, ins, ", prev_id", (long long)f->race, tps_codes[0], 3, blob,
+                 link);
+        assert_int_equal(raw_sql(f, sql), -1);
+        snprintf(sql, sizeof sql, ins, "", (long long)f->race, tps_codes[0], 3, blob, "");
+        assert_int_equal(raw_sql(f, sql), -1); /* no link at all */
+        snprintf(sql, sizeof sql, ins, "", (long long)f->race, tps_codes[1], 2, blob, "");
+        assert_int_equal(raw_sql(f, sql), -1); /* a TPS with nothing yet starts at 1 */
+        snprintf(sql, sizeof sql, "UPDATE version SET prev_id = NULL WHERE id = %lld",
+                 (long long)v2.id);
+        assert_int_equal(raw_sql(f, sql), -1);
+        /* and the right one is accepted, which shows the refusals above were about the chain */
+        snprintf(link, sizeof link, ", %lld", (long long)v2.id);
+        snprintf(sql, sizeof sql, ins, ", prev_id", (long long)f->race, tps_codes[0], 3, blob,
+                 link);
+        assert_int_equal(raw_sql(f, sql), 0);
+        assert_int_equal(rk_store_version_get(f->s, f->race, tps_codes[0], 3, &got),
+                         RK_ENOTFOUND); /* the TPS's state still names version 2 */
+    }
 
     /* Everything is as it was. */
     assert_int_equal(rk_store_version_get(f->s, f->race, tps_codes[0], 1, &got), RK_OK);
@@ -1180,6 +1227,190 @@ static void test_connection_lost(void **state)
     assert_int_equal(rk_store_version_get(f->s, f->race, tps_codes[5], 1, &got), RK_ENOTFOUND);
 }
 
+/* A whole-race listing ("") visits exactly the race's own TPS, in TPS order, and a region
+ * outside the race's visits none: SQLite keeps every race of a TPS side by side (migration
+ * 10), so the listing is narrowed to the race's region (rk_store_tps_states). */
+struct listed {
+    int n;
+    char tps[NTPS][RK_CODE_MAX + 1];
+};
+
+static int list_tps(void *ud, const struct rk_tps_state *st)
+{
+    struct listed *l = ud;
+    if (l->n == NTPS)
+        return RK_ERANGE;
+    snprintf(l->tps[l->n++], sizeof l->tps[0], "%s", st->tps);
+    return 0;
+}
+
+static void test_race_listing(void **state)
+{
+    struct fx *f = *state;
+    struct rk_race gov = {.election_id = 1, .kind = RK_RACE_GOVERNOR};
+    snprintf(gov.name, sizeof gov.name, "Gubernur Aceh");
+    snprintf(gov.region_code, sizeof gov.region_code, "11");
+    struct rk_race race;
+    assert_int_equal(rk_store_race_get(f->s, f->race, &race), RK_OK);
+    gov.election_id = race.election_id;
+    assert_int_equal(rk_store_race_put(f->s, &gov), RK_OK);
+    struct model m;
+    struct rk_version v;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    for (int i = 0; i < NTPS; i++)
+        submit(f, &m, i, false, "", &v); /* the national race, every TPS */
+    for (int i = 0; i < NTPS; i++) {
+        if (tps_codes[i][1] != '1')
+            continue; /* Aceh's TPS only */
+        struct rk_tally t;
+        memset(&t, 0, sizeof t);
+        t.dpt = 100;
+        mk_version(&v, gov.id, tps_codes[i], 1, false, "");
+        assert_int_equal(rk_store_version_add(f->s, &v, &t), RK_OK);
+        assert_int_equal(v.version, 1);
+    }
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    struct listed l = {0};
+    assert_int_equal(rk_store_tps_states(f->s, gov.id, "", false, list_tps, &l), RK_OK);
+    assert_int_equal(l.n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(l.tps[i], tps_codes[i]);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(rk_store_tps_states(f->s, gov.id, "12", false, list_tps, &l), RK_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(rk_store_tps_states(f->s, gov.id, "1101022001", false, list_tps, &l), RK_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.tps[0], tps_codes[3]);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(rk_store_tps_states(f->s, f->race, "", false, list_tps, &l), RK_OK);
+    assert_int_equal(l.n, NTPS);
+    assert_string_equal(l.tps[6], tps_codes[6]);
+    memset(&l, 0, sizeof l);
+    assert_int_equal(rk_store_tps_states(f->s, 999, "", false, list_tps, &l), RK_OK);
+    assert_int_equal(l.n, 0);
+}
+
+/* SQLite only: a store of schema 9 (versions keyed by race, TPS and number; tps_state by race
+ * first) is rebuilt by migration 10 without losing or reordering anything: every TPS's history
+ * reads back as before, each version links to the one before it, foreign keys are enforced
+ * again afterwards, and the next version continues the numbering. */
+struct hist {
+    int n;
+    int64_t id[8];
+    int version[8];
+    uint8_t hash[8][32];
+};
+
+static int take_hist(void *ud, const struct rk_version *v)
+{
+    struct hist *h = ud;
+    if (h->n == 8)
+        return RK_ERANGE;
+    h->id[h->n] = v->id;
+    h->version[h->n] = v->version;
+    memcpy(h->hash[h->n++], v->doc_hash, 32);
+    return 0;
+}
+
+static const char schema9[] =
+    "PRAGMA foreign_keys = OFF; BEGIN;"
+    "CREATE TABLE v9(id INTEGER PRIMARY KEY, race_id INTEGER NOT NULL REFERENCES race(id),"
+    "  tps_code TEXT NOT NULL REFERENCES region(code), version INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL, actor TEXT NOT NULL, device TEXT NOT NULL DEFAULT '',"
+    "  doc_hash BLOB NOT NULL, photos TEXT NOT NULL DEFAULT '', signature BLOB,"
+    "  reason TEXT NOT NULL DEFAULT '', flags TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL, log_index INTEGER NOT NULL DEFAULT -1, doc TEXT NOT NULL,"
+    "  UNIQUE(race_id, tps_code, version));"
+    "INSERT INTO v9 SELECT id, race_id, tps_code, version, kind, actor, device, doc_hash, photos,"
+    "  signature, reason, flags, created_ms, log_index, doc FROM version;"
+    "DROP TABLE version; ALTER TABLE v9 RENAME TO version;"
+    "CREATE TRIGGER version_no_delete BEFORE DELETE ON version BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TRIGGER version_no_update BEFORE UPDATE ON version WHEN OLD.log_index <> -1 BEGIN "
+    "  SELECT RAISE(ABORT, 'versions are append-only'); END;"
+    "CREATE TABLE s9(race_id INTEGER NOT NULL, tps_code TEXT NOT NULL,"
+    "  current_version INTEGER NOT NULL, current_id INTEGER NOT NULL REFERENCES version(id),"
+    "  current_hash BLOB NOT NULL, approved_by TEXT NOT NULL DEFAULT '',"
+    "  approved_ms INTEGER NOT NULL DEFAULT 0, v1 INTEGER NOT NULL, v2 INTEGER NOT NULL,"
+    "  v3 INTEGER NOT NULL, v4 INTEGER NOT NULL, v5 INTEGER NOT NULL, v6 INTEGER NOT NULL,"
+    "  sah INTEGER NOT NULL, tidak_sah INTEGER NOT NULL, total INTEGER NOT NULL,"
+    "  pengguna INTEGER NOT NULL, dpt INTEGER NOT NULL, received INTEGER NOT NULL,"
+    "  flagged INTEGER NOT NULL, approved INTEGER NOT NULL,"
+    "  PRIMARY KEY(race_id, tps_code)) WITHOUT ROWID;"
+    "INSERT INTO s9 SELECT * FROM tps_state; DROP TABLE tps_state;"
+    "ALTER TABLE s9 RENAME TO tps_state;"
+    "PRAGMA user_version = 9; COMMIT;";
+
+static void test_migrate_from_9(void **state)
+{
+    struct fx *f = *state;
+    if (rk_test_store_is_pg()) {
+        skip();
+        return;
+    }
+    struct model m;
+    struct rk_version v;
+    memset(&m, 0, sizeof m);
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < NTPS; i++)
+            if (round == 0 || (i + round) % 3 == 0)
+                submit(f, &m, i, round > 0, "", &v);
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    approve(f, &m, 2);
+    struct hist before[NTPS], after[NTPS];
+    memset(before, 0, sizeof before);
+    memset(after, 0, sizeof after);
+    for (int i = 0; i < NTPS; i++)
+        assert_int_equal(rk_store_version_list(f->s, f->race, tps_codes[i], take_hist, &before[i]),
+                         RK_OK);
+    rk_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(raw_sql(f, schema9), 0);
+    assert_int_equal(rk_store_open(f->path, &f->s), RK_OK);
+    int schema = 0;
+    assert_int_equal(rk_store_schema_version(f->s, &schema), RK_OK);
+    assert_true(schema >= 10);
+    int multi = 0;
+    for (int i = 0; i < NTPS; i++) {
+        assert_int_equal(rk_store_version_list(f->s, f->race, tps_codes[i], take_hist, &after[i]),
+                         RK_OK);
+        assert_int_equal(after[i].n, m.nver[i]);
+        assert_memory_equal(&after[i], &before[i], sizeof after[i]);
+        multi += after[i].n > 1;
+        for (int k = 0; k < after[i].n; k++) {
+            struct rk_version got;
+            assert_int_equal(
+                rk_store_version_get(f->s, f->race, tps_codes[i], k + 1, &got), RK_OK);
+            assert_int_equal(got.id, after[i].id[k]);
+            char sql[200];
+            snprintf(sql, sizeof sql, "SELECT coalesce(prev_id, 0) FROM version WHERE id = %lld",
+                     (long long)after[i].id[k]);
+            assert_int_equal(raw_int(f, sql), k > 0 ? after[i].id[k - 1] : 0);
+        }
+    }
+    assert_true(multi >= 3);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM version WHERE prev_id IS NOT NULL"),
+                     m.total_versions - NTPS);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    check_all(f, &m);
+    /* foreign keys are on again on the store's connection */
+    struct rk_region r;
+    assert_int_equal(rk_region_init(&r, "1301", 4, "X", 1), RK_OK);
+    assert_int_equal(rk_store_region_put(f->s, &r), RK_EORPHAN);
+    /* and the numbering goes on */
+    assert_int_equal(rk_store_begin(f->s), RK_OK);
+    submit(f, &m, 0, true, "", &v);
+    assert_int_equal(rk_store_commit(f->s), RK_OK);
+    assert_int_equal(v.version, before[0].n + 1);
+    struct hist h = {0};
+    assert_int_equal(rk_store_version_list(f->s, f->race, tps_codes[0], take_hist, &h), RK_OK);
+    assert_int_equal(h.n, before[0].n + 1);
+    assert_int_equal(h.id[h.n - 1], v.id);
+    check_all(f, &m);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1190,6 +1421,7 @@ int main(void)
         T(test_log),                 T(test_sth),                 T(test_append_only),
         T(test_objections),
         T(test_concurrent_writers),  T(test_connection_lost),     T(test_long_listings),
+        T(test_race_listing),        T(test_migrate_from_9),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
