@@ -3,6 +3,7 @@
  * handle and reused, which is what makes bulk imports run at hundreds of thousands of rows per
  * second inside one transaction. */
 #include "store/store_impl.h"
+#include "store/pcache.h"
 #include "store/walbuf.h"
 #include "rekap/status.h"
 
@@ -2088,6 +2089,7 @@ int rk_sqlite_open(const char *path, struct rk_store **out)
     q->base.ops = &sqlite_ops;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     /* The WAL-gathering VFS relies on synchronous=FULL, set below for every connection. */
+    rk_pcache_install(); /* before anything initialises SQLite: store/pcache.c */
     const char *vfs = rk_walbuf_register() == 0 ? RK_WALBUF_VFS : NULL;
     if (sqlite3_open_v2(path, &q->db, flags, vfs) != SQLITE_OK) {
         int status = RK_EDB;
