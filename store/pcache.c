@@ -37,7 +37,6 @@ struct wcache {
 };
 
 static sqlite3_pcache_methods2 inner;
-static sqlite3_pcache_methods2 wrapped;
 static atomic_uint_fast64_t n_passed, n_skipped;
 
 static struct wcache *W(sqlite3_pcache *p)
@@ -167,7 +166,8 @@ static void do_install(void)
     if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &inner) != SQLITE_OK || !inner.xCreate ||
         !inner.xFetch || !inner.xTruncate)
         return;
-    wrapped = (sqlite3_pcache_methods2){
+    /* SQLite keeps its own copy of the methods */
+    sqlite3_pcache_methods2 wrapped = {
         .iVersion = 1,         .pArg = NULL,         .xInit = w_init,
         .xShutdown = w_shutdown, .xCreate = w_create, .xCachesize = w_cachesize,
         .xPagecount = w_pagecount, .xFetch = w_fetch, .xUnpin = w_unpin,

@@ -86,6 +86,14 @@ enum stmt_id {
 
 #define TALLY_COLS "v1, v2, v3, v4, v5, v6, sah, tidak_sah, total, pengguna, dpt, received, flagged, approved"
 #define STATE_COLS "race_id, tps_code, current_version, current_id, current_hash, approved_by, approved_ms, " TALLY_COLS
+/* The versions of TPS ?2 in race ?1, found by walking back from its current one (no key index:
+ * migration 10); `more` may stop the walk early ("v.version > ?3 AND "). Each step goes to a
+ * lower id, so even a damaged chain ends. */
+#define TPS_VERSIONS(more)                                                                        \
+    "WITH RECURSIVE c(id) AS (SELECT current_id FROM tps_state WHERE tps_code = ?2 AND "          \
+    "race_id = ?1 UNION ALL SELECT v.prev_id FROM version v JOIN c ON v.id = c.id WHERE " more   \
+    "v.prev_id < v.id) SELECT " VERSION_COLS " FROM version WHERE id IN c AND race_id = ?1 AND " \
+    "tps_code = ?2"
 /* The tally columns summed over TPS rows, named as in tally (see tally_stored). */
 #define TPS_SUMS                                                                                  \
     "sum(v1) AS v1, sum(v2) AS v2, sum(v3) AS v3, sum(v4) AS v4, sum(v5) AS v5, sum(v6) AS v6, "  \
@@ -151,18 +159,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "prev_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
                           "?14, (SELECT nullif(current_id, 0) FROM tps_state WHERE tps_code = ?2 "
                           "AND race_id = ?1))",
-    /* A TPS's versions, found by walking back from its current one (no key index: migration
-     * 10). Each step goes to a lower id, so even a damaged chain ends. */
-    [ST_VERSION_GET] = "WITH RECURSIVE c(id) AS (SELECT current_id FROM tps_state "
-                       "WHERE tps_code = ?2 AND race_id = ?1 UNION ALL SELECT v.prev_id FROM "
-                       "version v JOIN c ON v.id = c.id WHERE v.version > ?3 AND v.prev_id < v.id) "
-                       "SELECT " VERSION_COLS " FROM version WHERE id IN c AND race_id = ?1 AND "
-                       "tps_code = ?2 AND version = ?3",
-    [ST_VERSION_LIST] = "WITH RECURSIVE c(id) AS (SELECT current_id FROM tps_state "
-                        "WHERE tps_code = ?2 AND race_id = ?1 UNION ALL SELECT v.prev_id FROM "
-                        "version v JOIN c ON v.id = c.id WHERE v.prev_id < v.id) "
-                        "SELECT " VERSION_COLS " FROM version WHERE id IN c AND race_id = ?1 AND "
-                        "tps_code = ?2 ORDER BY version",
+    [ST_VERSION_GET] = TPS_VERSIONS("v.version > ?3 AND ") " AND version = ?3",
+    [ST_VERSION_LIST] = TPS_VERSIONS("") " ORDER BY version",
     [ST_VERSION_SCAN] = "SELECT " VERSION_COLS " FROM version WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_VERSION_SET_LOG] = "UPDATE version SET log_index = ?2 WHERE id = ?1 AND log_index = -1",
     [ST_TALLY_APPLY] = "INSERT INTO tally(race_id, region_code, " TALLY_COLS ") VALUES(?1, ?2, ?3, "

@@ -91,6 +91,7 @@ int rk_test_kill_writer(void (*writer)(void *arg, int fd), void *arg, int stop_a
 }
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 int rk_test_store_is_pg(void)
 {
@@ -118,4 +119,30 @@ void rk_test_store_uri(const char *dir, char *out, size_t cap)
     } else {
         snprintf(out, cap, "%s/t.db", dir);
     }
+}
+
+void rk_test_sqlite_exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err ? err : "?");
+}
+
+int64_t rk_test_sqlite_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+void rk_test_sqlite_integrity(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
 }

@@ -38,6 +38,14 @@ int rk_test_store_is_pg(void);
 /* Runs SQL on the test PostgreSQL (fails the test on error); for engine-specific checks. */
 void rk_test_pg_exec(const char *sql);
 
+/* SQLite checks on a connection of the test's own (struct sqlite3 is SQLite's handle): run SQL
+ * (fails the test on error), the first column of a query's first row (which must exist), and
+ * PRAGMA integrity_check answering "ok". */
+struct sqlite3;
+void rk_test_sqlite_exec(struct sqlite3 *db, const char *sql);
+int64_t rk_test_sqlite_int(struct sqlite3 *db, const char *sql);
+void rk_test_sqlite_integrity(struct sqlite3 *db);
+
 /* Crash tests: runs writer(arg, fd) in a forked child, which writes (with rk_test_ack) the
  * index of each write once it is durable and never returns; the parent SIGKILLs the child
  * after stop_after acknowledgements, checks that the kill is what ended it, and returns the

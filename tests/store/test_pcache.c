@@ -98,25 +98,7 @@ static void test_methods(void **state)
     m.xDestroy(c);
 }
 
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, err ? err : "?");
-}
-
-static int64_t int_of(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void insert_rows(sqlite3 *db, sqlite3_stmt *st, unsigned *seed, int n, int64_t *sum)
+static void insert_rows(sqlite3_stmt *st, unsigned *seed, int n, int64_t *sum)
 {
     for (int i = 0; i < n; i++) {
         unsigned char key[16], val[300];
@@ -133,7 +115,6 @@ static void insert_rows(sqlite3 *db, sqlite3_stmt *st, unsigned *seed, int n, in
         if (sum)
             *sum += len;
     }
-    (void)db;
 }
 
 static void test_through_sqlite(void **state)
@@ -144,7 +125,7 @@ static void test_through_sqlite(void **state)
     snprintf(path, sizeof path, "%s/p.db", dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_ok(db, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -8000;"
+    rk_test_sqlite_exec(db, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -8000;"
                 "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
                 "CREATE TABLE a(id INTEGER PRIMARY KEY, v BLOB NOT NULL);");
     sqlite3_stmt *ins, *app;
@@ -157,22 +138,22 @@ static void test_through_sqlite(void **state)
     unsigned seed = 7, dead = 99;
     int64_t sum = 0, rows = 0, rollbacks = 0, passed_by_rollback = 0;
     for (int tx = 0; tx < 400; tx++) {
-        exec_ok(db, "BEGIN IMMEDIATE");
+        rk_test_sqlite_exec(db, "BEGIN IMMEDIATE");
         if (tx % 9 == 4) { /* grow the file by a few hundred pages, then take it back */
-            insert_rows(db, ins, &dead, 400, NULL);
-            insert_rows(db, app, &dead, 400, NULL);
+            insert_rows(ins, &dead, 400, NULL);
+            insert_rows(app, &dead, 400, NULL);
             uint64_t a, b, c, d;
             counts(&a, &b);
-            exec_ok(db, "ROLLBACK");
+            rk_test_sqlite_exec(db, "ROLLBACK");
             counts(&c, &d);
             passed_by_rollback += c > a;
             rollbacks++;
             continue;
         }
-        insert_rows(db, ins, &seed, 25, &sum);
-        insert_rows(db, app, &seed, 5, NULL);
+        insert_rows(ins, &seed, 25, &sum);
+        insert_rows(app, &seed, 5, NULL);
         rows += 25;
-        exec_ok(db, "COMMIT");
+        rk_test_sqlite_exec(db, "COMMIT");
     }
     counts(&p1, &s1);
     sqlite3_finalize(ins);
@@ -180,19 +161,15 @@ static void test_through_sqlite(void **state)
     /* Most commits skip the walk; every rollback of growth went through. */
     assert_true(s1 - s0 > 300);
     assert_int_equal(passed_by_rollback, rollbacks);
-    assert_int_equal(int_of(db, "SELECT count(*) FROM t"), rows);
-    assert_int_equal(int_of(db, "SELECT sum(length(v)) FROM t"), sum);
-    assert_int_equal(int_of(db, "SELECT count(*) FROM t WHERE length(v) < 100"), 0);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
+    assert_int_equal(rk_test_sqlite_int(db, "SELECT count(*) FROM t"), rows);
+    assert_int_equal(rk_test_sqlite_int(db, "SELECT sum(length(v)) FROM t"), sum);
+    assert_int_equal(rk_test_sqlite_int(db, "SELECT count(*) FROM t WHERE length(v) < 100"), 0);
+    rk_test_sqlite_integrity(db);
     sqlite3_close(db);
     /* and a fresh connection reads the same */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(int_of(db, "SELECT count(*) FROM t"), rows);
-    assert_int_equal(int_of(db, "SELECT sum(length(v)) FROM t"), sum);
+    assert_int_equal(rk_test_sqlite_int(db, "SELECT count(*) FROM t"), rows);
+    assert_int_equal(rk_test_sqlite_int(db, "SELECT sum(length(v)) FROM t"), sum);
     sqlite3_close(db);
     rk_test_rmtree(dir);
 }

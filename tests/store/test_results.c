@@ -800,12 +800,8 @@ static int raw_sql(const struct fx *f, const char *sql)
 static int64_t raw_int(const struct fx *f, const char *sql)
 {
     sqlite3 *db;
-    sqlite3_stmt *st;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    int64_t v = rk_test_sqlite_int(db, sql);
     sqlite3_close(db);
     return v;
 }
