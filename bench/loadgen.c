@@ -1165,6 +1165,37 @@ static unsigned wait_port_file(const char *path, pid_t pid, double max_s)
     return 0;
 }
 
+/* Polls GET /api/health until the server says its registry cache is warm (or off, or the
+ * server has none), as an operator waits before the polls close (docs/operations.md): every
+ * TPS, account and device key in memory. Returns the seconds waited, or -1 after max_s or
+ * when the server stops answering. */
+static double wait_warm(const struct sockaddr_in *addr, double max_s)
+{
+    int64_t t0 = mono_ns();
+    while (secs_since(t0) < max_s) {
+        char *body;
+        size_t len;
+        int status = http_get(addr, "/api/health", &body, &len);
+        const char *k = body ? strstr(body, "\"registry_cache\"") : NULL;
+        bool ready = false;
+        if (status == 200 && !k) {
+            ready = true; /* a server without the cache */
+        } else if (status == 200) {
+            k += strlen("\"registry_cache\"");
+            while (*k == ' ' || *k == ':')
+                k++;
+            ready = strncmp(k, "\"warm\"", 6) == 0 || strncmp(k, "\"off\"", 5) == 0;
+        }
+        free(body);
+        if (status == 0)
+            return -1;
+        if (ready)
+            return secs_since(t0);
+        usleep(100000);
+    }
+    return -1;
+}
+
 static unsigned free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1669,7 +1700,7 @@ struct opts {
     const char *db, *workdir, *demo, *data, *rekap, *target, *port_file, *ack_log, *key,
         *log_id, *verify;
     double scale, duration, rate, read_secs, max_time;
-    bool rate_max, real, inproc, no_nginx, retry, prepare_only, json, exact;
+    bool rate_max, real, inproc, no_nginx, retry, prepare_only, json, exact, cold;
     uint64_t seed;
     unsigned threads;
     int conns, readers, per_request;
@@ -1685,13 +1716,16 @@ static void usage(FILE *f)
             "                     [--threads N] [--conns N] [--readers N] [--read-secs S]\n"
             "                     [--rate R|max | --duration S] [--limit N] [--no-nginx]\n"
             "                     [--ack-log FILE] [--retry] [--max-time S] [--prepare-only]\n"
-            "                     [--per-request N] [--json]\n"
+            "                     [--per-request N] [--cold] [--json]\n"
             "       bench_loadgen --verify DB [--ack-log FILE] [--key FILE] [--log-id ID]\n"
             "                     [--exact] [--json]\n"
             "  Menyiapkan pemilihan, akun KPPS dan kunci perangkat, lalu mengirim semua C.Hasil\n"
             "  bertanda tangan lewat HTTP. / Prepares an election, KPPS accounts and device keys,\n"
             "  then replays every signed C.Hasil over HTTP (default: the evening curve over\n"
-            "  --duration 60 s; --rate max = as fast as the server answers).\n");
+            "  --duration 60 s; --rate max = as fast as the server answers). The clock starts\n"
+            "  once the server's registry cache is warm, as docs/operations.md has operators\n"
+            "  wait for; --cold starts at once (a server restarted mid-evening). A --target\n"
+            "  server is not waited for.\n");
 }
 
 static double parse_pos(const char *s, const char *name)
@@ -1734,7 +1768,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         {"prepare-only", no_argument, 0, 'p'},    {"json", no_argument, 0, 'j'},
         {"verify", required_argument, 0, 'V'},    {"key", required_argument, 0, 'k'},
         {"log-id", required_argument, 0, 'L'},    {"exact", no_argument, 0, 'e'},
-        {"per-request", required_argument, 0, 'G'},
+        {"per-request", required_argument, 0, 'G'}, {"cold", no_argument, 0, 'C'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -1785,6 +1819,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         case 'k': o->key = optarg; break;
         case 'L': o->log_id = optarg; break;
         case 'e': o->exact = true; break;
+        case 'C': o->cold = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -2164,6 +2199,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_loadgen: cannot write %s\n", o.ack_log);
         return 1;
     }
+    double warm_s = 0;
+    if (!o.cold && !o.target) { /* a --target server is its runner's to warm */
+        fprintf(stderr, "bench_loadgen: waiting for the server's registry cache to be warm\n");
+        if ((warm_s = wait_warm(&c.addr, 600)) < 0) {
+            fprintf(stderr, "bench_loadgen: the server did not report a warm cache\n");
+            return 1;
+        }
+    }
     fprintf(stderr, "bench_loadgen: replaying %zu submissions (%s) to 127.0.0.1:%u\n", nitems,
             mode, port);
     double ingest_s = (double)client_run(&c, (int64_t)(o.max_time * 1e9)) / 1e9;
@@ -2244,6 +2287,7 @@ int main(int argc, char **argv)
     metric_s("election", election_label);
     metric_s("arrival", mode);
     metric("server_threads", threads, "%.0f");
+    metric("warm_wait_s", warm_s, "%.1f"); /* before the clock started; 0 with --cold */
     metric("tps", (double)(ntps), "%.0f");
     metric("tps_in_store", (double)w->ntps, "%.0f");
     metric("races", w->nraces, "%.0f");
@@ -2279,9 +2323,10 @@ int main(int argc, char **argv)
     char summary[512];
     snprintf(summary, sizeof summary,
              "%zu submissions in %.1f s = %.0f/s (p99 %.1f ms, %lld errors); reads %.0f/s%s%.0f/s"
-             " (ratio %.2f); verify %.0f/s on one core",
+             " (ratio %.2f); verify %.0f/s on one core; %s",
              nitems, ingest_s, ingest_rate, sp.p99, (long long)sub_err, rr,
-             have_nginx ? " vs nginx " : " (no nginx) ", nr, nr > 0 ? rr / nr : 0, verify_rate);
+             have_nginx ? " vs nginx " : " (no nginx) ", nr, nr > 0 ? rr / nr : 0, verify_rate,
+             o.cold ? "cold start" : o.target ? "external server" : "warm server");
     metric_s("summary", summary);
     if (o.json) {
         char *js = json_dumps(report, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
