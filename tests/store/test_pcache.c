@@ -12,11 +12,6 @@
 
 static sqlite3_pcache_methods2 m; /* the installed methods, taken before SQLite starts */
 
-static void counts(uint64_t *passed, uint64_t *skipped)
-{
-    rk_pcache_counts(passed, skipped);
-}
-
 static void make(sqlite3_pcache *c, unsigned key)
 {
     sqlite3_pcache_page *pg = m.xFetch(c, key, 2);
@@ -44,9 +39,9 @@ static void rekey(sqlite3_pcache *c, unsigned from, unsigned to)
 static int truncated(sqlite3_pcache *c, unsigned limit)
 {
     uint64_t p0, s0, p1, s1;
-    counts(&p0, &s0);
+    rk_pcache_counts(&p0, &s0);
     m.xTruncate(c, limit);
-    counts(&p1, &s1);
+    rk_pcache_counts(&p1, &s1);
     assert_int_equal(p1 - p0 + s1 - s0, 1);
     return p1 > p0;
 }
@@ -126,15 +121,15 @@ static void test_through_sqlite(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     rk_test_sqlite_exec(db, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -8000;"
-                "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
-                "CREATE TABLE a(id INTEGER PRIMARY KEY, v BLOB NOT NULL);");
+                            "CREATE TABLE t(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
+                            "CREATE TABLE a(id INTEGER PRIMARY KEY, v BLOB NOT NULL);");
     sqlite3_stmt *ins, *app;
     assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t(k, v) VALUES(?1, ?2)", -1, &ins, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO a(v) VALUES(?2)", -1, &app, NULL),
                      SQLITE_OK);
     uint64_t p0, s0, p1, s1;
-    counts(&p0, &s0);
+    rk_pcache_counts(&p0, &s0);
     unsigned seed = 7, dead = 99;
     int64_t sum = 0, rows = 0, rollbacks = 0, passed_by_rollback = 0;
     for (int tx = 0; tx < 400; tx++) {
@@ -143,9 +138,9 @@ static void test_through_sqlite(void **state)
             insert_rows(ins, &dead, 400, NULL);
             insert_rows(app, &dead, 400, NULL);
             uint64_t a, b, c, d;
-            counts(&a, &b);
+            rk_pcache_counts(&a, &b);
             rk_test_sqlite_exec(db, "ROLLBACK");
-            counts(&c, &d);
+            rk_pcache_counts(&c, &d);
             passed_by_rollback += c > a;
             rollbacks++;
             continue;
@@ -155,7 +150,7 @@ static void test_through_sqlite(void **state)
         rows += 25;
         rk_test_sqlite_exec(db, "COMMIT");
     }
-    counts(&p1, &s1);
+    rk_pcache_counts(&p1, &s1);
     sqlite3_finalize(ins);
     sqlite3_finalize(app);
     /* Most commits skip the walk; every rollback of growth went through. */

@@ -33,7 +33,8 @@ static void test_roundtrip(void **state)
     snprintf(path, sizeof path, "%s/w.db", dir);
     sqlite3 *w = open_db(path, RK_WALBUF_VFS), *r = open_db(path, NULL);
     /* a tiny page cache: the big transaction spills frames before its commit */
-    rk_test_sqlite_exec(w, "PRAGMA cache_size = 20; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB, n INT);");
+    rk_test_sqlite_exec(
+        w, "PRAGMA cache_size = 20; CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB, n INT);");
     rk_test_sqlite_exec(w, "BEGIN");
     for (int i = 0; i < 6000; i++) {
         char sql[128];
@@ -52,7 +53,8 @@ static void test_roundtrip(void **state)
         rk_test_sqlite_exec(w, sql);
         if (i % 50 == 49)
             rk_test_sqlite_exec(w, "PRAGMA wal_checkpoint(RESTART)");
-        assert_int_equal(rk_test_sqlite_int(r, "SELECT sum(n) FROM t"), 6000LL * 5999 / 2 + 20LL * (i + 1));
+        assert_int_equal(rk_test_sqlite_int(r, "SELECT sum(n) FROM t"),
+                         6000LL * 5999 / 2 + 20LL * (i + 1));
     }
     sqlite3_close(w);
     sqlite3_close(r);
