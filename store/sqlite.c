@@ -789,6 +789,10 @@ static void sq_tune_writer(struct rk_store *s, size_t cache_mb, void (*log_grew)
     snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld",
              cache_mb ? -(long long)(cache_mb > 65536 ? 65536 : cache_mb) * 1024 : -2000LL);
     exec(q, sql); /* hints: a failure leaves the previous setting */
+    /* Every upload waits while the writer checkpoints (its backstop, or all of them without a
+     * checkpoint thread): that copy should go to the disk at once, not paced (walbuf.c). */
+    int off = 0;
+    (void)sqlite3_file_control(q->db, "main", RK_WALBUF_FCNTL_WRITEBACK, &off);
     if (!log_grew) {
         sqlite3_wal_autocheckpoint(q->db, WAL_CHECKPOINT_PAGES);
         return;
