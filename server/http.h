@@ -49,6 +49,12 @@ struct rk_req {
     struct rk_store *store;      /* this request's store handle, exclusive while it runs */
     const char *err_en, *err_id; /* optional precise error text (static strings) */
     struct rk_reply reply;
+    /* A handler that parks the request (rk_server_park) sets finish, and drop where it left
+     * state in park: finish builds the reply once unparked (no store handle then) and frees
+     * that state; drop frees it when the request ends without finishing. */
+    int (*finish)(struct rk_req *req);
+    void (*drop)(struct rk_req *req);
+    void *park;
 };
 
 typedef int (*rk_handler)(struct rk_req *req);
@@ -132,6 +138,14 @@ const struct rk_signer *rk_server_signer(const struct rk_server *srv);
 enum rk_rate_kind { RK_RATE_LOGIN, RK_RATE_WRITE };
 int rk_server_rate(struct rk_req *req, enum rk_rate_kind kind, const char *key);
 struct rk_batcher *rk_server_batcher(const struct rk_server *srv);
+/* Parking: a handler waiting for something another thread finishes (the group commit) gives
+ * its request thread back instead of blocking it, so the other connections that thread serves
+ * do not wait behind it. rk_server_park suspends the request's connection; the handler then
+ * hands its work over and returns RK_OK with req->finish set and no reply. rk_server_unpark
+ * (any thread, exactly once per park, req as a void * to serve as a callback argument) lets
+ * the connection go on: finish then runs on a request thread and answers. */
+void rk_server_park(struct rk_req *req);
+void rk_server_unpark(void *req);
 /* The registry warm-up for GET /api/health: "off" (--no-warm), "warming" (running, or waiting
  * to run again after a registry change emptied the cache) or "warm"; *rows the rows the last
  * complete warm-up loaded (0 before one). */

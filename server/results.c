@@ -360,25 +360,135 @@ static struct sub_item *items_new(size_t n)
     return items;
 }
 
-/* Hands every prepared item to the writer at once (one transaction, normally) and waits. */
-static void items_apply(struct rk_req *req, struct sub_item *items, size_t n)
+/* Builds {"results":[{"status": 201, "receipt": {...}} | {"status": 4xx, "error": {...}}]}
+ * from items[0..n), written directly (rk_receipt_text); a refusal's error object, not hot,
+ * still comes from its tree. */
+static int many_reply(struct rk_req *req, const struct sub_item *items, size_t n)
 {
+    size_t cap = 16 + n * (RK_RECEIPT_TEXT_MAX + 32), w = 0;
+    char *body = malloc(cap);
+    if (body) {
+        memcpy(body, "{\"results\":[", 12);
+        w = 12;
+    }
+    for (size_t i = 0; body && i < n; i++) {
+        const struct sub_item *it = &items[i];
+        bool ok = it->rc == RK_OK;
+        w += (size_t)snprintf(body + w, cap - w, "%s{\"status\":%d,\"%s\":", i ? "," : "",
+                              ok ? (it->r.duplicate ? 200 : 201) : rk_status_http(it->rc),
+                              ok ? "receipt" : "error");
+        if (ok) {
+            w += rk_receipt_text(&it->r, body + w);
+        } else {
+            json_t *eo = outcome_json(it->rc, it->o);
+            char *e = eo ? json_dumps(eo, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+            json_decref(eo);
+            size_t elen = e ? strlen(e) : 0;
+            char *grown = e ? realloc(body, cap += elen) : NULL;
+            if (!grown) {
+                free(e);
+                free(body);
+                body = NULL;
+                break;
+            }
+            body = grown;
+            memcpy(body + w, e, elen);
+            w += elen;
+            free(e);
+        }
+        body[w++] = '}';
+    }
+    if (!body)
+        return RK_ENOMEM;
+    memcpy(body + w, "]}", 3);
+    rk_reply_take(req, 200, body, w + 2, "application/json; charset=utf-8", "no-store", 1);
+    return RK_OK;
+}
+
+/* A single submission's answer: its receipt (201, or 200 for a resend), or its error. */
+static int one_reply(struct rk_req *req, const struct sub_item *it)
+{
+    int rc = it->rc;
+    if (rc == RK_OK) {
+        char *body = malloc(RK_RECEIPT_TEXT_MAX);
+        if (!body)
+            return RK_ENOMEM;
+        size_t len = rk_receipt_text(&it->r, body);
+        rk_reply_take(req, it->r.duplicate ? 200 : 201, body, len,
+                      "application/json; charset=utf-8", "no-store", 1);
+        return RK_OK;
+    }
+    return it->o->message_en[0] ? outcome_error(req, rc, it->o) : rc;
+}
+
+/* An upload parked while the group-commit writer stores it (rk_server_park): the request
+ * thread serves other connections meanwhile. Everything the writer reads lives here. */
+struct parked_upload {
+    struct sub_item *items;
+    size_t n, cap; /* items in use / allocated */
+    bool many;     /* a JSON array body: answered {"results": [...]} */
+    size_t k, idx[RK_SUBMISSION_BULK_MAX];
     void *args[RK_SUBMISSION_BULK_MAX];
     int rcs[RK_SUBMISSION_BULK_MAX];
-    size_t k = 0, idx[RK_SUBMISSION_BULK_MAX];
+};
+
+static void upload_drop(struct rk_req *req)
+{
+    struct parked_upload *p = req->park;
+    req->park = NULL;
+    req->finish = NULL;
+    req->drop = NULL;
+    if (p) {
+        items_free(p->items, p->cap);
+        free(p);
+    }
+}
+
+/* Unparked: the writer's statuses into their items, then the answer. */
+static int upload_finish(struct rk_req *req)
+{
+    struct parked_upload *p = req->park;
+    for (size_t m = 0; m < p->k; m++)
+        p->items[p->idx[m]].rc = p->rcs[m];
+    int rc = p->many ? many_reply(req, p->items, p->n) : one_reply(req, &p->items[0]);
+    upload_drop(req);
+    return rc;
+}
+
+/* Hands every prepared item of items[0..n) (allocated: cap) to the writer at once (one
+ * transaction, normally) and parks the request until it has run them; takes items. */
+static int items_post(struct rk_req *req, struct sub_item *items, size_t n, size_t cap,
+                      bool many)
+{
+    struct parked_upload *p = calloc(1, sizeof *p);
+    if (!p) {
+        items_free(items, cap);
+        return RK_ENOMEM;
+    }
+    *p = (struct parked_upload){.items = items, .n = n, .cap = cap, .many = many};
     for (size_t i = 0; i < n; i++)
         if (items[i].rc == RK_OK) {
-            idx[k] = i;
-            args[k++] = &items[i].ac;
+            p->idx[p->k] = i;
+            p->args[p->k++] = &items[i].ac;
         }
-    int rc = rk_batcher_run_many(rk_server_batcher(req->srv), k, apply_submit, args, rcs);
-    for (size_t m = 0; m < k; m++)
-        items[idx[m]].rc = rc == RK_OK ? rcs[m] : rc;
+    req->park = p;
+    req->finish = upload_finish;
+    req->drop = upload_drop;
+    if (p->k == 0)
+        return upload_finish(req); /* nothing to write: every item was refused */
+    rk_server_park(req);
+    int rc = rk_batcher_post(rk_server_batcher(req->srv), p->k, apply_submit, p->args, p->rcs,
+                             rk_server_unpark, req);
+    if (rc != RK_OK) {
+        for (size_t m = 0; m < p->k; m++)
+            p->rcs[m] = rc;
+        rk_server_unpark(req); /* answered at once, with that error */
+    }
+    return RK_OK;
 }
 
 /* A body that is a JSON array: several submissions (the races of one TPS), each answered on
- * its own in {"results": [{"status": 201, "receipt": {...}} | {"status": 4xx, "error": {...}}]}
- * under HTTP 200. */
+ * its own in {"results": [...]} under HTTP 200. */
 static int submit_many(struct rk_req *req, const struct rk_principal *who)
 {
     struct sub_item *items = items_new(RK_SUBMISSION_BULK_MAX);
@@ -408,48 +518,7 @@ static int submit_many(struct rk_req *req, const struct rk_principal *who)
         item_prepare(req, who, &items[i]);
     }
     free(subs);
-    items_apply(req, items, n);
-    /* {"results":[...]} written directly (rk_receipt_text); a refusal's error object, not
-     * hot, still comes from its tree */
-    size_t cap = 16 + n * (RK_RECEIPT_TEXT_MAX + 32), w = 0;
-    char *body = malloc(cap);
-    if (body) {
-        memcpy(body, "{\"results\":[", 12);
-        w = 12;
-    }
-    for (size_t i = 0; body && i < n; i++) {
-        struct sub_item *it = &items[i];
-        bool ok = it->rc == RK_OK;
-        w += (size_t)snprintf(body + w, cap - w, "%s{\"status\":%d,\"%s\":", i ? "," : "",
-                              ok ? (it->r.duplicate ? 200 : 201) : rk_status_http(it->rc),
-                              ok ? "receipt" : "error");
-        if (ok) {
-            w += rk_receipt_text(&it->r, body + w);
-        } else {
-            json_t *eo = outcome_json(it->rc, it->o);
-            char *e = eo ? json_dumps(eo, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-            json_decref(eo);
-            size_t elen = e ? strlen(e) : 0;
-            char *grown = e ? realloc(body, cap += elen) : NULL;
-            if (!grown) {
-                free(e);
-                free(body);
-                body = NULL;
-                break;
-            }
-            body = grown;
-            memcpy(body + w, e, elen);
-            w += elen;
-            free(e);
-        }
-        body[w++] = '}';
-    }
-    items_free(items, RK_SUBMISSION_BULK_MAX);
-    if (!body)
-        return RK_ENOMEM;
-    memcpy(body + w, "]}", 3);
-    rk_reply_take(req, 200, body, w + 2, "application/json; charset=utf-8", "no-store", 1);
-    return RK_OK;
+    return items_post(req, items, n, RK_SUBMISSION_BULK_MAX, true);
 }
 
 int rk_h_submit(struct rk_req *req)
@@ -481,20 +550,8 @@ int rk_h_submit(struct rk_req *req)
         return RK_ERATELIMIT; /* dispatch answers 429 with Retry-After from req->err_* */
     }
     if (it->rc == RK_OK)
-        items_apply(req, it, 1);
-    rc = it->rc;
-    if (rc == RK_OK) {
-        char *body = malloc(RK_RECEIPT_TEXT_MAX);
-        if (body) {
-            size_t len = rk_receipt_text(&it->r, body);
-            rk_reply_take(req, it->r.duplicate ? 200 : 201, body, len,
-                          "application/json; charset=utf-8", "no-store", 1);
-        } else {
-            rc = RK_ENOMEM;
-        }
-    } else if (it->o->message_en[0]) {
-        rc = outcome_error(req, rc, it->o);
-    }
+        return items_post(req, it, 1, 1, false);
+    rc = one_reply(req, it);
     items_free(it, 1);
     return rc;
 }

@@ -9,7 +9,10 @@
  *                 body calls: bytes are counted and kept up to max_body; past it the rest is
  *                 drained (bounded) and discarded, because libmicrohttpd cannot queue a reply in
  *                 the middle of a body; final call: dispatch to the handler and queue the reply
- *   completed()   access-log line, free the context, in-flight-- */
+ *                 or, for a handler that parked the request (rk_server_park: an upload waiting
+ *                 for the group commit), suspend the connection; once the writer unparks it,
+ *                 libmicrohttpd calls again and the handler's finish() builds the reply
+ *   completed()   access-log line, free the context (a parked handler's state too), in-flight-- */
 #include "server/http.h"
 #include "rekap/status.h"
 #include "rekap/hash.h"
@@ -98,6 +101,7 @@ struct req_ctx {
     size_t target_len;                  /* its full length */
     char method[16];
     int started;
+    int parked; /* the handler parked the request; its finish() is still to run */
     const struct rk_route *route;
     struct rk_req req;
     char *body;
@@ -368,6 +372,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_ctx *c = *con_cls;
     if (!c) return;
     if (srv->log) log_request(srv, c);
+    if (c->req.drop) c->req.drop(&c->req); /* parked, and never finished (connection cut) */
     free(c->body);
     free(c->req.reply.body);
     free(c);
@@ -550,8 +555,42 @@ static void rcache_free(struct rcache *rc)
     free(rc);
 }
 
+void rk_server_park(struct rk_req *req)
+{
+    MHD_suspend_connection(req->conn);
+}
+
+void rk_server_unpark(void *req)
+{
+    MHD_resume_connection(((struct rk_req *)req)->conn);
+}
+
+/* The handler's return, then its reply (or the error for rc) queued; or, when it parked the
+ * request, nothing yet: the connection stays suspended until unparked. */
+static enum MHD_Result answer(struct MHD_Connection *conn, struct req_ctx *c, int rc)
+{
+    struct rk_req *req = &c->req;
+    if (rc == RK_OK && req->finish && req->reply.http == 0) {
+        c->parked = 1;
+        return MHD_YES;
+    }
+    if (rc != RK_OK)
+        rk_reply_error(req, 0, rc, NULL, req->err_en, req->err_id);
+    else if (req->reply.http == 0)
+        rk_reply_error(req, 0, RK_EINTERNAL, NULL, NULL, NULL);
+    return queue(conn, c);
+}
+
 static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
 {
+    if (c->parked) {
+        /* unparked: the finish frees what the handler left, and is not run twice */
+        int (*finish)(struct rk_req *) = c->req.finish;
+        c->req.finish = NULL;
+        c->req.drop = NULL;
+        c->parked = 0;
+        return answer(conn, c, finish(&c->req));
+    }
     if (c->too_big)
         return queue_error(conn, c, 0, RK_ETOOBIG, NULL, "request body too large",
                            "isi permintaan terlalu besar");
@@ -569,13 +608,9 @@ static enum MHD_Result dispatch(struct MHD_Connection *conn, struct req_ctx *c)
         pool_put(&c->srv->pool, req->store);
         req->store = NULL;
     }
-    if (rc != RK_OK)
-        rk_reply_error(req, 0, rc, NULL, req->err_en, req->err_id);
-    else if (req->reply.http == 0)
-        rk_reply_error(req, 0, RK_EINTERNAL, NULL, NULL, NULL);
-    else if (use_cache)
+    if (rc == RK_OK && use_cache && req->reply.http != 0)
         rcache_put(c->srv->cache, c->target, &req->reply);
-    return queue(conn, c);
+    return answer(conn, c, rc);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -946,11 +981,13 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
     }
     unsigned threads = cfg->threads;
     if (threads == 0) {
-        /* Request threads block while their submission waits for the group commit, so there
-         * are many more of them than cores: the batch size is the number in flight. 32 per
-         * core: on the national benchmark (2 cores) 64 threads took 33 % more uploads a
-         * second than 32 (larger batches, so fewer commits rewrite the hot pages), 128 only
-         * ~5 % more again at twice the median latency (docs/benchmarks.md). */
+        /* An upload waiting for the group commit parks its request (rk_server_park) and
+         * holds no thread, so the batch is every upload in flight whatever this number. The
+         * other writes (corrections, approvals, photos, logins with their Argon2id) still
+         * block a thread each, and each thread also serves the connections that landed on it:
+         * 32 per core keeps those from queueing behind one another. (Before parking, 64
+         * threads on 2 cores took 33 % more uploads a second than 32; with it, 8 threads gave
+         * the same p99 at 5,000 uploads/s as 64, docs/benchmarks.md.) */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n * 32 : 32;
         if (threads < 32)
@@ -962,7 +999,8 @@ int rk_server_start(const struct rk_server_config *cfg, struct rk_server **out)
         server_free(srv);
         return rc == RK_ENOMEM ? rc : RK_EDB;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (v6) flags |= MHD_USE_IPv6;
     srv->d = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -1018,6 +1056,9 @@ void rk_server_stop(struct rk_server *srv)
     for (unsigned waited = 0; atomic_load(&srv->inflight) > 0 && waited < srv->grace_s * 100;
          waited++)
         nanosleep(&nap, NULL);
+    /* libmicrohttpd aborts when stopped with a connection still suspended: run every queued
+     * upload first, which unparks each; later ones are refused and unpark themselves. */
+    rk_batcher_drain(srv->batcher);
     MHD_stop_daemon(srv->d);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
     server_free(srv);

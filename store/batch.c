@@ -1,7 +1,9 @@
 /* Group-commit writer. The writer takes every queued job (up to max_batch), runs each under a
- * savepoint, commits once, then wakes exactly those jobs, each through its own semaphore: one
- * shared condition variable woke every waiting thread on every commit, and they all queued on
- * one mutex again, which cost election-night profiles more than the SQL did. */
+ * savepoint, commits once, then tells the owners of exactly those jobs: a waiting thread through
+ * its own semaphore (one shared condition variable woke every waiting thread on every commit,
+ * and they all queued on one mutex again, which cost election-night profiles more than the SQL
+ * did), or an asynchronous owner through its callback (rk_batcher_post), so that an HTTP
+ * request waiting for the commit holds no thread. */
 #include "store/batch.h"
 #include "rekap/status.h"
 
@@ -14,12 +16,29 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* Jobs queued together, whose owner is told once, when the last of them has run. Only the
+ * writer touches it once queued. */
+struct group {
+    unsigned left;           /* jobs not yet run */
+    int *rcs;                /* each job's status, in order */
+    void (*done)(void *ud);  /* asynchronous owner (then the group is the writer's to free) */
+    void *ud;
+    sem_t sem;               /* else: posted once; the waiter owns the memory */
+};
+
 struct job {
     int (*apply)(struct rk_store *s, void *arg);
     void *arg;
     int rc;
-    sem_t done; /* posted once, after the job's transaction ended */
+    struct group *g;
+    int *rc_out; /* the group's slot for rc */
     struct job *next;
+};
+
+/* An asynchronous group and its jobs, in one allocation. */
+struct posted {
+    struct group g;
+    struct job j[RK_BATCH_RUN_MANY_MAX];
 };
 
 struct rk_batcher {
@@ -30,6 +49,7 @@ struct rk_batcher {
     pthread_cond_t work; /* writer waits for jobs */
     struct job *head, *tail;
     bool stopping;
+    bool drained; /* the writer thread has been joined (rk_batcher_drain) */
     unsigned last_batch; /* jobs in the previous batch */
     struct rk_store *cp; /* the checkpoint thread's handle (NULL: the writer checkpoints) */
     pthread_t cp_thread;
@@ -155,10 +175,19 @@ static void *writer(void *arg)
         pthread_mutex_lock(&b->mu);
         b->jobs += n; /* counted before any job returns, so a caller's stats include its job */
         b->last_batch = n;
-        /* list is the jobs' own stack memory: read next before waking its owner */
+        /* A group's memory is its owner's once told: read next before telling. */
         for (struct job *j = list, *nx; j; j = nx) {
             nx = j->next;
-            sem_post(&j->done);
+            struct group *g = j->g;
+            *j->rc_out = j->rc;
+            if (--g->left > 0)
+                continue;
+            if (g->done) {
+                g->done(g->ud);
+                free((struct posted *)(void *)g); /* g is the first member */
+            } else {
+                sem_post(&g->sem);
+            }
         }
     }
     pthread_mutex_unlock(&b->mu);
@@ -260,6 +289,29 @@ int rk_batcher_start(const char *db_uri, unsigned max_batch, struct rk_batcher *
     return RK_OK;
 }
 
+/* Links jobs[0..n) to g and queues them together (so they normally share one transaction and
+ * one fsync). Returns false, queuing nothing, when the batcher is stopping. */
+static bool enqueue(struct rk_batcher *b, struct group *g, struct job *jobs, size_t n,
+                    int (*apply)(struct rk_store *s, void *arg), void *const *args)
+{
+    g->left = (unsigned)n;
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (struct job){.apply = apply, .arg = args[i], .g = g, .rc_out = &g->rcs[i],
+                               .next = i + 1 < n ? &jobs[i + 1] : NULL};
+    pthread_mutex_lock(&b->mu);
+    bool stopping = b->stopping;
+    if (!stopping) {
+        if (b->tail)
+            b->tail->next = &jobs[0];
+        else
+            b->head = &jobs[0];
+        b->tail = &jobs[n - 1];
+        pthread_cond_signal(&b->work);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return !stopping;
+}
+
 int rk_batcher_run_many(struct rk_batcher *b, size_t n,
                         int (*apply)(struct rk_store *s, void *arg), void *const *args, int *rcs)
 {
@@ -268,33 +320,33 @@ int rk_batcher_run_many(struct rk_batcher *b, size_t n,
     if (n > RK_BATCH_RUN_MANY_MAX)
         return RK_EINVAL;
     struct job j[RK_BATCH_RUN_MANY_MAX];
-    for (size_t i = 0; i < n; i++) {
-        j[i] = (struct job){.apply = apply, .arg = args[i], .next = i + 1 < n ? &j[i + 1] : NULL};
-        if (sem_init(&j[i].done, 0, 0) != 0) {
-            while (i--)
-                sem_destroy(&j[i].done);
-            return RK_EINTERNAL;
-        }
+    struct group g = {.rcs = rcs};
+    if (sem_init(&g.sem, 0, 0) != 0)
+        return RK_EINTERNAL;
+    bool queued = enqueue(b, &g, j, n, apply, args);
+    while (queued && sem_wait(&g.sem) != 0)
+        ; /* EINTR: a signal arrived; the jobs are still queued or running */
+    sem_destroy(&g.sem);
+    if (!queued)
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = RK_ECONFLICT;
+    return queued ? RK_OK : RK_ECONFLICT;
+}
+
+int rk_batcher_post(struct rk_batcher *b, size_t n, int (*apply)(struct rk_store *s, void *arg),
+                    void *const *args, int *rcs, void (*done)(void *ud), void *ud)
+{
+    if (n == 0 || n > RK_BATCH_RUN_MANY_MAX)
+        return RK_EINVAL;
+    struct posted *p = malloc(sizeof *p);
+    if (!p)
+        return RK_ENOMEM;
+    p->g = (struct group){.rcs = rcs, .done = done, .ud = ud};
+    if (!enqueue(b, &p->g, p->j, n, apply, args)) {
+        free(p);
+        return RK_ECONFLICT;
     }
-    pthread_mutex_lock(&b->mu);
-    bool stopping = b->stopping;
-    if (!stopping) {
-        /* queued together, so they normally share one transaction (and one fsync) */
-        if (b->tail)
-            b->tail->next = &j[0];
-        else
-            b->head = &j[0];
-        b->tail = &j[n - 1];
-        pthread_cond_signal(&b->work);
-    }
-    pthread_mutex_unlock(&b->mu);
-    for (size_t i = 0; i < n; i++) {
-        while (!stopping && sem_wait(&j[i].done) != 0)
-            ; /* EINTR: a signal arrived; the job is still queued or running */
-        sem_destroy(&j[i].done);
-        rcs[i] = stopping ? RK_ECONFLICT : j[i].rc;
-    }
-    return stopping ? RK_ECONFLICT : RK_OK;
+    return RK_OK;
 }
 
 int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *arg), void *arg)
@@ -315,15 +367,23 @@ void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits,
     pthread_mutex_unlock(&b->mu);
 }
 
-void rk_batcher_stop(struct rk_batcher *b)
+void rk_batcher_drain(struct rk_batcher *b)
 {
-    if (!b)
+    if (!b || b->drained)
         return;
     pthread_mutex_lock(&b->mu);
     b->stopping = true;
     pthread_cond_signal(&b->work);
     pthread_mutex_unlock(&b->mu);
-    pthread_join(b->thread, NULL);
+    pthread_join(b->thread, NULL); /* the writer leaves once the queue is empty */
+    b->drained = true;
+}
+
+void rk_batcher_stop(struct rk_batcher *b)
+{
+    if (!b)
+        return;
+    rk_batcher_drain(b);
     stop_checkpointer(b);
     rk_store_close(b->s);
     pthread_mutex_destroy(&b->mu);

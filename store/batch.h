@@ -37,11 +37,26 @@ int rk_batcher_run(struct rk_batcher *b, int (*apply)(struct rk_store *s, void *
 int rk_batcher_run_many(struct rk_batcher *b, size_t n,
                         int (*apply)(struct rk_store *s, void *arg), void *const *args, int *rcs);
 
+/* As rk_batcher_run_many without waiting: queues the n jobs and returns at once. Once all have
+ * run and their transaction ended, the writer thread stores each status in rcs[i] and calls
+ * done(ud), exactly once; rcs and every args[i] must stay valid until then, and done must be
+ * quick (the writer waits for it: a wake-up, not work). Returns RK_OK (done will be called),
+ * or RK_EINVAL (n is 0 or too many), RK_ENOMEM, RK_ECONFLICT (stopping); then nothing was
+ * queued and done is never called. */
+int rk_batcher_post(struct rk_batcher *b, size_t n, int (*apply)(struct rk_store *s, void *arg),
+                    void *const *args, int *rcs, void (*done)(void *ud), void *ud);
+
 /* Lifetime counters (for benchmarks and health): jobs run, transactions committed, and
  * checkpoints run by the checkpoint thread (always 0 where the engine has none; NULL: not
  * wanted). */
 void rk_batcher_stats(struct rk_batcher *b, long long *jobs, long long *commits,
                       long long *checkpoints);
+
+/* Refuses new jobs (RK_ECONFLICT) and returns once every queued one has run and its owner was
+ * told; the batcher stays allocated for rk_batcher_stop. For a server whose requests wait
+ * without a thread: none can be left waiting when the HTTP side stops. Idempotent; NULL is a
+ * no-op. Not concurrently with rk_batcher_stop. */
+void rk_batcher_drain(struct rk_batcher *b);
 
 /* Finishes queued jobs, stops the thread, closes its store. NULL is a no-op. */
 void rk_batcher_stop(struct rk_batcher *b);

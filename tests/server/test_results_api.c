@@ -15,7 +15,9 @@
 #include "store/auth.h"
 #include "store/pipeline.h"
 
+#include <poll.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -810,6 +812,74 @@ static void test_bulk_submissions(void **state)
     free(huge);
 }
 
+/* Sends body as an upload on a new connection and returns it without reading the answer. */
+static int upload_start(unsigned short port, const char *body)
+{
+    int fd = rk_thttp_dial(port);
+    assert_true(fd >= 0);
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST /api/submissions HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+             strlen(body));
+    rk_thttp_send_all(fd, head, strlen(head));
+    rk_thttp_send_all(fd, body, strlen(body));
+    return fd;
+}
+
+/* An upload waiting for the group commit holds no request thread. With one request thread,
+ * while the writer is locked out of the database (another connection holds its write lock),
+ * two uploads wait, one of them abandoned by its client, and a third connection is still
+ * answered; once the lock goes, both are stored and the waiting one gets its receipt. (With a
+ * thread blocked per upload, the third connection waited for the lock.) */
+static void test_parked_upload(void **state)
+{
+    (void)state;
+    struct tps_races t = {0};
+    uint8_t sk[64], h0[32];
+    char key_id[RK_KEY_ID_HEX_LEN + 1];
+    rk_store_close(tps_and_device(&t, sk, key_id));
+    char *b0 = signed_body(&t, 0, sk, key_id, 0, h0), *b1 = signed_body(&t, 1, sk, key_id, 0, NULL);
+    struct rk_server_config cfg = {.db_uri = E.db, .port = 0, .threads = 1, .key_file = E.key,
+                                   .log_id = "rekap.test", .publish_ms = 100000, .no_cache = 1};
+    struct rk_server *srv;
+    assert_int_equal(rk_server_start(&cfg, &srv), RK_OK);
+    unsigned short port = rk_server_port(srv);
+    sqlite3 *lock;
+    assert_int_equal(sqlite3_open(E.db, &lock), SQLITE_OK);
+    rk_test_sqlite_exec(lock, "BEGIN IMMEDIATE");
+    int waiting = upload_start(port, b0), gone = upload_start(port, b1);
+    struct pollfd pf = {.fd = waiting, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 300), 0); /* no answer while the writer cannot write */
+    close(gone);                            /* this client gives up */
+    struct resp r;
+    rk_thttp_get(port, "/api/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    rk_thttp_resp_free(&r);
+    assert_int_equal(poll(&pf, 1, 0), 0); /* still waiting */
+    rk_test_sqlite_exec(lock, "ROLLBACK");
+    sqlite3_close(lock);
+    rk_thttp_read_resp(waiting, &r);
+    close(waiting);
+    assert_int_equal(r.status, 201);
+    json_t *j = rk_thttp_body_json(&r);
+    char hex[65];
+    rk_hex(h0, 32, hex);
+    assert_string_equal(json_string_value(json_object_get(j, "doc_sha256")), hex);
+    json_decref(j);
+    rk_thttp_resp_free(&r);
+    rk_server_stop(srv);
+    for (int k = 0; k < 2; k++) { /* the abandoned upload was stored all the same */
+        char path[96];
+        snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[k]);
+        j = get_json(path, 200);
+        assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
+        json_decref(j);
+    }
+    free(b0);
+    free(b1);
+}
+
 static int other_kab(void *ud, const struct rk_region *r)
 {
     if (strncmp(r->code, E.tps, 4) == 0)
@@ -958,6 +1028,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rate_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connections_per_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_submissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parked_upload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objections, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

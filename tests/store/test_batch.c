@@ -98,6 +98,95 @@ static void test_concurrent_jobs(void **state)
     rk_test_rmtree(dir);
 }
 
+/* ---- posting without waiting ---- */
+
+#define POSTS 40
+
+/* One posted group: its jobs' arguments and statuses, and how often it was told. */
+struct post_arg {
+    struct job_arg a[3];
+    void *args[3];
+    int rcs[3];
+    int told;
+};
+
+static pthread_mutex_t post_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t post_cv = PTHREAD_COND_INITIALIZER;
+static int posts_told;
+
+/* The done() callback: runs on the writer thread once the group's transaction ended. */
+static void post_done(void *ud)
+{
+    struct post_arg *p = ud;
+    pthread_mutex_lock(&post_mu);
+    p->told++;
+    posts_told++;
+    pthread_cond_signal(&post_cv);
+    pthread_mutex_unlock(&post_mu);
+}
+
+/* rk_batcher_post: groups of three queued without waiting, each told exactly once with every
+ * status (a failing job alone undone); drain runs everything queued before it returns, and
+ * nothing is queued after it (refused, never told); the waiting interface says the same. */
+static void test_post_and_drain(void **state)
+{
+    (void)state;
+    rk_test_tmpdir(dir, sizeof dir);
+    rk_test_store_uri(dir, uri, sizeof uri);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(uri, &s), RK_OK);
+    struct rk_batcher *b;
+    assert_int_equal(rk_batcher_start(uri, 0, &b), RK_OK);
+    struct job_arg prov = {.code = "11"};
+    assert_int_equal(rk_batcher_run(b, put_region, &prov), RK_OK);
+    static struct post_arg p[POSTS];
+    memset(p, 0, sizeof p);
+    posts_told = 0;
+    for (int i = 0; i < POSTS; i++) {
+        for (int k = 0; k < 3; k++) {
+            /* kabupaten 11.01..: the middle job of every fifth group writes, then fails */
+            snprintf(p[i].a[k].code, sizeof p[i].a[k].code, "11.%02d", 1 + i * 2 + (k > 0));
+            p[i].a[k].fail_after_write = k == 1 && i % 5 == 0;
+            p[i].args[k] = &p[i].a[k];
+            p[i].rcs[k] = 12345;
+        }
+        /* jobs 1 and 2 name the same kabupaten: the second is a duplicate unless 1 failed */
+        assert_int_equal(rk_batcher_post(b, 3, put_region, p[i].args, p[i].rcs, post_done, &p[i]),
+                         RK_OK);
+    }
+    rk_batcher_drain(b); /* everything posted has run and been told by now */
+    pthread_mutex_lock(&post_mu);
+    assert_int_equal(posts_told, POSTS);
+    pthread_mutex_unlock(&post_mu);
+    for (int i = 0; i < POSTS; i++) {
+        assert_int_equal(p[i].told, 1);
+        assert_int_equal(p[i].rcs[0], RK_OK);
+        assert_int_equal(p[i].rcs[1], i % 5 == 0 ? RK_EVALIDATION : RK_OK);
+        assert_int_equal(p[i].rcs[2], i % 5 == 0 ? RK_OK : RK_EEXIST);
+    }
+    /* drained: refused at once, never told */
+    struct post_arg late = {.args = {&prov}};
+    assert_int_equal(rk_batcher_post(b, 1, put_region, late.args, late.rcs, post_done, &late),
+                     RK_ECONFLICT);
+    assert_int_equal(rk_batcher_run(b, put_region, &prov), RK_ECONFLICT);
+    assert_int_equal(rk_batcher_post(b, 0, put_region, late.args, late.rcs, post_done, &late),
+                     RK_EINVAL);
+    long long jobs, commits;
+    rk_batcher_stats(b, &jobs, &commits, NULL);
+    assert_int_equal(jobs, POSTS * 3 + 1);
+    assert_true(commits >= 2 && commits <= POSTS + 1); /* a group's jobs share one commit */
+    rk_batcher_drain(b); /* idempotent */
+    rk_batcher_stop(b);
+    assert_int_equal(late.told, 0);
+    /* stored: both kabupaten of every group, the province */
+    int64_t counts[RK_LEVEL_COUNT];
+    assert_int_equal(rk_store_region_counts(s, "", counts), RK_OK);
+    assert_int_equal(counts[RK_LEVEL_KABKOTA], POSTS * 2);
+    assert_int_equal(counts[RK_LEVEL_PROVINCE], 1);
+    rk_store_close(s);
+    rk_test_rmtree(dir);
+}
+
 /* ---- checkpoints beside the writer ---- */
 
 #define PHOTO_BYTES 60000 /* 15 pages of 4 KiB in the log */
@@ -298,6 +387,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_jobs),
+        cmocka_unit_test(test_post_and_drain),
         cmocka_unit_test(test_checkpoints_beside_writer),
         cmocka_unit_test(test_killed_with_checkpoints),
         cmocka_unit_test(test_leave_checkpoints),
