@@ -711,6 +711,18 @@ static struct rk_store *tps_and_device(struct tps_races *t, uint8_t sk[64],
     return s;
 }
 
+/* Races 0..n-1 at E.tps each have exactly one version. */
+static void assert_one_version(const struct tps_races *t, int n)
+{
+    for (int k = 0; k < n; k++) {
+        char path[96];
+        snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t->id[k]);
+        json_t *j = get_json(path, 200);
+        assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
+        json_decref(j);
+    }
+}
+
 static json_t *result_at(json_t *j, size_t i, int want_status)
 {
     json_t *one = json_array_get(json_object_get(j, "results"), i);
@@ -754,13 +766,7 @@ static void test_bulk_submissions(void **state)
     assert_true(json_is_true(
         json_object_get(json_object_get(result_at(j, 1, 200), "receipt"), "duplicate")));
     json_decref(j);
-    for (int k = 0; k < 2; k++) {
-        char path[96];
-        snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[k]);
-        j = get_json(path, 200);
-        assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
-        json_decref(j);
-    }
+    assert_one_version(&t, 2);
     free(both);
     free(b0);
     free(b1);
@@ -869,13 +875,7 @@ static void test_parked_upload(void **state)
     json_decref(j);
     rk_thttp_resp_free(&r);
     rk_server_stop(srv);
-    for (int k = 0; k < 2; k++) { /* the abandoned upload was stored all the same */
-        char path[96];
-        snprintf(path, sizeof path, "/api/tps/%s/races/%lld", E.tps, (long long)t.id[k]);
-        j = get_json(path, 200);
-        assert_int_equal(json_array_size(json_object_get(j, "history")), 1);
-        json_decref(j);
-    }
+    assert_one_version(&t, 2); /* the abandoned upload was stored all the same */
     free(b0);
     free(b1);
 }

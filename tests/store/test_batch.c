@@ -13,6 +13,17 @@
 
 static char dir[256], uri[1200];
 
+/* A new store in a new temporary directory (dir, uri), migrated, and a batcher on it. */
+static struct rk_store *fresh_store(unsigned max_batch, struct rk_batcher **b)
+{
+    rk_test_tmpdir(dir, sizeof dir);
+    rk_test_store_uri(dir, uri, sizeof uri);
+    struct rk_store *s;
+    assert_int_equal(rk_store_open(uri, &s), RK_OK); /* migrate first */
+    assert_int_equal(rk_batcher_start(uri, max_batch, b), RK_OK);
+    return s;
+}
+
 struct job_arg {
     char code[RK_CODE_MAX + 1];
     int fail_after_write; /* write, then fail: the write must vanish */
@@ -53,12 +64,8 @@ static void *worker(void *p)
 static void test_concurrent_jobs(void **state)
 {
     (void)state;
-    rk_test_tmpdir(dir, sizeof dir);
-    rk_test_store_uri(dir, uri, sizeof uri);
-    struct rk_store *s;
-    assert_int_equal(rk_store_open(uri, &s), RK_OK); /* migrate first */
     struct rk_batcher *b;
-    assert_int_equal(rk_batcher_start(uri, 8, &b), RK_OK);
+    struct rk_store *s = fresh_store(8, &b);
     struct thread_arg t[8];
     pthread_t th[8];
     for (int i = 0; i < 8; i++) {
@@ -131,12 +138,8 @@ static void post_done(void *ud)
 static void test_post_and_drain(void **state)
 {
     (void)state;
-    rk_test_tmpdir(dir, sizeof dir);
-    rk_test_store_uri(dir, uri, sizeof uri);
-    struct rk_store *s;
-    assert_int_equal(rk_store_open(uri, &s), RK_OK);
     struct rk_batcher *b;
-    assert_int_equal(rk_batcher_start(uri, 0, &b), RK_OK);
+    struct rk_store *s = fresh_store(0, &b);
     struct job_arg prov = {.code = "11"};
     assert_int_equal(rk_batcher_run(b, put_region, &prov), RK_OK);
     static struct post_arg p[POSTS];
@@ -252,12 +255,8 @@ static void photos_back(int last, int step)
 static void test_checkpoints_beside_writer(void **state)
 {
     (void)state;
-    rk_test_tmpdir(dir, sizeof dir);
-    rk_test_store_uri(dir, uri, sizeof uri);
-    struct rk_store *s;
-    assert_int_equal(rk_store_open(uri, &s), RK_OK);
     struct rk_batcher *b;
-    assert_int_equal(rk_batcher_start(uri, 0, &b), RK_OK);
+    struct rk_store *s = fresh_store(0, &b);
     for (int i = 0; i < PHOTOS; i += 8)
         assert_int_equal(put_eight(b, i), RK_OK);
     long long jobs, commits, checkpoints;
