@@ -213,7 +213,8 @@ static int wb_device(sqlite3_file *p)
     return f->real->pMethods->xDeviceCharacteristics(f->real);
 }
 
-/* SQLite never maps or shares memory through a WAL file; these forward for completeness. */
+/* The wal-index (shared memory) belongs to the database file, which this VFS now wraps too:
+ * these forward to the real file. */
 static int wb_shm_map(sqlite3_file *p, int pg, int sz, int extend, void volatile **out)
 {
     struct walbuf_file *f = (struct walbuf_file *)p;
