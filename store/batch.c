@@ -175,7 +175,10 @@ static void *writer(void *arg)
         pthread_mutex_lock(&b->mu);
         b->jobs += n; /* counted before any job returns, so a caller's stats include its job */
         b->last_batch = n;
-        /* A group's memory is its owner's once told: read next before telling. */
+        /* Told without the queue's lock, which every enqueue takes: telling is a semaphore
+         * post or a connection's resume (a lock and a write of its own), once per group.
+         * A group's memory is its owner's once told: read next before telling. */
+        pthread_mutex_unlock(&b->mu);
         for (struct job *j = list, *nx; j; j = nx) {
             nx = j->next;
             struct group *g = j->g;
@@ -189,6 +192,7 @@ static void *writer(void *arg)
                 sem_post(&g->sem);
             }
         }
+        pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
