@@ -3,9 +3,14 @@
  * or $REKAP_MODEL). Inputs are the first MNIST images from $REKAP_SHARED_DATA (or
  * ../shared/data) when present, else synthetic strokes; the model's speed does not depend on
  * which beyond the share of zero pixels it skips.
+ * A model flagged RK_DIGITS_INT8 (the shipped one, since 2026-12-07) is timed as shipped, in
+ * 8-bit arithmetic, and again through the float32 pass of the same networks, and with the
+ * AVX2 8-bit kernel (what a machine without AVX-512 VNNI runs; its logits must equal the
+ * VNNI kernel's bit for bit).
  * Reference, in the same run: the same networks through the kernel rekap shipped until
  * 2026-11-23 (plain loops over the nonzero inputs, accumulators in memory, built like the
- * library: -O3 and an AVX2 clone), whose logits must equal the library's bit for bit. On a
+ * library: -O3 and an AVX2 clone), whose logits must equal the library's float32 pass bit for
+ * bit. On a
  * machine with AVX-512, where the library runs its 16-float build, the 8-float build (what a
  * machine with AVX2 only runs) is timed alongside too. */
 #include "lib/digits_impl.h"
@@ -162,16 +167,21 @@ static float *ref_buf(const struct rk_digits_model *m)
     return malloc(nf * sizeof(float));
 }
 
-/* Seconds for classifying imgs[first, first + n) (library), for the logits of every network
- * through the 8-float forward pass alone (v8, with acts as its working memory), or through the
- * reference (buf); sink collects a result so nothing is optimised away. */
+/* What a timing round runs. */
+enum how { LIB, V8, REF, QC };
+
+/* Seconds for classifying imgs[first, first + n) with model m (LIB), for the logits of every
+ * network through the 8-float forward pass alone (V8, with acts as its working memory), the
+ * reference (REF, buf) or the AVX2 8-bit kernel (QC, scratch); sink collects a result so
+ * nothing is optimised away. */
 static double round_time(const struct rk_digits_model *m, const uint8_t *imgs, int first, int n,
-                         void *scratch, size_t slen, float *acts, float *buf, double *sink)
+                         void *scratch, size_t slen, float *acts, float *buf, enum how how,
+                         double *sink)
 {
     double t0 = now();
     for (int i = first; i < first + n; i++) {
         const uint8_t *img = imgs + (size_t)(i % NIMG) * 784;
-        if (acts) {
+        if (how == V8) {
             for (uint32_t k = 0; k < m->nnets; k++) {
                 struct rk_digits_acts a;
                 rk_digits_acts_layout(&m->net[k], acts, &a);
@@ -180,10 +190,17 @@ static double round_time(const struct rk_digits_model *m, const uint8_t *imgs, i
                 rk_digits_forward_v8(&m->net[k], &a);
                 *sink += a.logits[0];
             }
-        } else if (!buf) {
+        } else if (how == LIB) {
             struct rk_digits_result r;
             rk_digits_classify(m, img, scratch, slen, &r);
             *sink += r.cls;
+        } else if (how == QC) {
+            void *al = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+            for (uint32_t k = 0; k < m->nnets; k++) {
+                float a[RK_DIGITS_CLASSES];
+                rk_digits_forward_q(&m->net[k], m->net[k].q, RK_DIGITS_Q_AVX2, img, al, a);
+                *sink += a[0];
+            }
         } else {
             for (uint32_t k = 0; k < m->nnets; k++) {
                 float a[RK_DIGITS_CLASSES];
@@ -208,13 +225,16 @@ int main(int argc, char **argv)
     uint8_t *buf = malloc(RK_DIGITS_MAX_FILE + 1);
     size_t len = buf ? fread(buf, 1, RK_DIGITS_MAX_FILE + 1, f) : 0;
     fclose(f);
-    struct rk_digits_model m;
+    struct rk_digits_model m, fm; /* as the file says, and its float32 pass */
     int rc = rk_digits_model_parse(&m, buf, len);
+    if (rc == RK_OK && (rc = rk_digits_model_parse(&fm, buf, len)) == RK_OK)
+        rc = rk_digits_model_set_int8(&fm, 0);
     free(buf);
     if (rc != RK_OK) {
         fprintf(stderr, "bench_digits: %s: %s\n", path, rk_strerror(rc));
         return 1;
     }
+    const int q8 = (m.flags & RK_DIGITS_INT8) != 0;
     uint8_t *imgs = malloc((size_t)NIMG * 784);
     int real = load_mnist(imgs);
     if (!real)
@@ -228,19 +248,28 @@ int main(int argc, char **argv)
     float *rbuf = ref_buf(&m);
     if (!rbuf || !scratch)
         return 1;
-    /* The reference's logits must equal the library's on every image, bit for bit. */
-    int same = 1;
+    /* The reference's logits must equal the library's float32 pass on every image, bit for
+     * bit; and the plain C 8-bit kernel's the shipped kernel's. */
+    int same = 1, same_q = 1;
     for (int i = 0; i < NIMG; i++)
         for (uint32_t k = 0; k < m.nnets; k++) {
+            const uint8_t *img = imgs + (size_t)i * 784;
             float a[RK_DIGITS_CLASSES], b[RK_DIGITS_CLASSES];
-            ref_logits(&m.net[k], imgs + (size_t)i * 784, rbuf, a);
-            if (rk_digits_logits(&m, k, imgs + (size_t)i * 784, scratch, slen, b) != RK_OK ||
+            ref_logits(&fm.net[k], img, rbuf, a);
+            if (rk_digits_logits(&fm, k, img, scratch, slen, b) != RK_OK ||
                 memcmp(a, b, sizeof a) != 0)
                 same = 0;
+            if (q8) {
+                void *al = (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+                rk_digits_forward_q(&m.net[k], m.net[k].q, RK_DIGITS_Q_AVX2, img, al, a);
+                if (rk_digits_logits(&m, k, img, scratch, slen, b) != RK_OK ||
+                    memcmp(a, b, sizeof a) != 0)
+                    same_q = 0;
+            }
         }
-    /* Rounds of ROUND digits, library and reference in turn on the same digits, for about 6 s:
-     * both see the same machine, and the best round of each shows the code with the least
-     * disturbance from other jobs on a shared machine; the means include it. */
+    /* Rounds of ROUND digits, each pass in turn on the same digits, for about 8 s: all see
+     * the same machine, and the best round of each shows the code with the least disturbance
+     * from other jobs on a shared machine; the means include it. */
     enum { ROUND = 100 };
     int wide = 0;
 #ifdef RK_HAVE_AVX512
@@ -250,21 +279,28 @@ int main(int argc, char **argv)
     for (uint32_t k = 0; k < m.nnets; k++)
         af = rk_digits_acts_floats(&m.net[k]) > af ? rk_digits_acts_floats(&m.net[k]) : af;
     float *acts = wide ? malloc(af * sizeof *acts) : NULL;
-    double best_lib = 1e300, best_ref = 1e300, best_v8 = 1e300, all_lib = 0, all_ref = 0, dsink = 0;
+    double best_lib = 1e300, best_ref = 1e300, best_v8 = 1e300, best_f = 1e300, best_qc = 1e300;
+    double all_lib = 0, all_ref = 0, dsink = 0;
     int rounds = 0;
     double start = now();
     do {
         int first = rounds * ROUND;
-        double tl = round_time(&m, imgs, first, ROUND, scratch, slen, NULL, NULL, &dsink);
-        double tr = round_time(&m, imgs, first, ROUND, scratch, slen, NULL, rbuf, &dsink);
+        double tl = round_time(&m, imgs, first, ROUND, scratch, slen, NULL, NULL, LIB, &dsink);
+        double tr = round_time(&m, imgs, first, ROUND, scratch, slen, NULL, rbuf, REF, &dsink);
         if (acts) {
-            double t8 = round_time(&m, imgs, first, ROUND, scratch, slen, acts, NULL, &dsink);
+            double t8 = round_time(&m, imgs, first, ROUND, scratch, slen, acts, NULL, V8, &dsink);
             best_v8 = t8 < best_v8 ? t8 : best_v8;
+        }
+        if (q8) {
+            double tf = round_time(&fm, imgs, first, ROUND, scratch, slen, NULL, NULL, LIB, &dsink);
+            double tq = round_time(&m, imgs, first, ROUND, scratch, slen, NULL, NULL, QC, &dsink);
+            best_f = tf < best_f ? tf : best_f;
+            best_qc = tq < best_qc ? tq : best_qc;
         }
         best_lib = tl < best_lib ? tl : best_lib, all_lib += tl;
         best_ref = tr < best_ref ? tr : best_ref, all_ref += tr;
         rounds++;
-    } while (now() - start < 6.0);
+    } while (now() - start < 8.0);
     free(acts);
     sink += dsink == dsink; /* (a NaN would be a broken model) */
     double per = best_lib / ROUND, ref = best_ref / ROUND;
@@ -272,20 +308,29 @@ int main(int argc, char **argv)
     size_t nw = 0;
     for (uint32_t k = 0; k < m.nnets; k++)
         nw += m.net[k].nweights;
-    printf("model=%s networks=%u weights=%zu scratch_bytes=%zu inputs=%s\n", path, m.nnets, nw,
-           slen, real ? "mnist" : "synthetic");
+    printf("model=%s networks=%u weights=%zu arithmetic=%s scratch_bytes=%zu inputs=%s\n", path,
+           m.nnets, nw, q8 ? "int8" : "float32", slen, real ? "mnist" : "synthetic");
     printf("classify (best %d-digit round of %d): %.1f us/digit, %.0f digits/s (one core); "
            "a 90-digit page: %.1f ms; mean over all %d digits %.1f us\n",
            ROUND, rounds, per * 1e6, 1.0 / per, per * 90 * 1e3, n, all_lib / n * 1e6);
-    printf("reference (the previous kernel, same networks, same rounds): best %.1f us/digit, "
-           "mean %.1f us; library %.2fx faster (best rounds); logits bit-identical on all %d "
-           "images: %s\n",
-           ref * 1e6, all_ref / n * 1e6, ref / per, NIMG, same ? "yes" : "NO");
+    if (q8)
+        printf("the same networks in float32 (rk_digits_model_set_int8 off), same rounds: best "
+               "%.1f us/digit; 8-bit %.2fx faster. AVX2 8-bit kernel (no AVX-512 VNNI): "
+               "best %.1f us/digit (forward passes only); its logits equal the shipped "
+               "kernel's on all %d images: %s\n",
+               best_f / ROUND * 1e6, best_f / best_lib, best_qc / ROUND * 1e6, NIMG,
+               same_q ? "yes" : "NO");
+    printf("reference (the float kernel before 2026-11-23, same networks, same rounds): best "
+           "%.1f us/digit, mean %.1f us; %s %.2fx faster (best rounds); float32 logits "
+           "bit-identical on all %d images: %s\n",
+           ref * 1e6, all_ref / n * 1e6, q8 ? "shipped model" : "library", ref / per, NIMG,
+           same ? "yes" : "NO");
     if (wide)
-        printf("this machine runs the AVX-512 build; the 8-float (AVX2) build alone, same rounds: "
-               "best %.1f us/digit (forward passes only)\n",
+        printf("this machine runs the AVX-512 build; the 8-float (AVX2) float32 build alone, "
+               "same rounds: best %.1f us/digit (forward passes only)\n",
                best_v8 / ROUND * 1e6);
     free(rbuf);
+    rk_digits_model_free(&fm);
     double t0, t1;
     /* preprocessing a 3x scan-like crop, dark ink on paper */
     enum { W = 110, H = 120 };

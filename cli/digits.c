@@ -366,13 +366,14 @@ static void print_rates(const char *what, const struct rk_digits_rates *r)
 static int cmd_ensemble(int argc, char **argv)
 {
     const char *images = NULL, *labels = NULL, *outp = NULL;
-    int second = 0, unanimous = 1;
+    int second = 0, unanimous = 1, int8 = 1;
     double target = 1e-4, max_reject = 1.0;
     static const struct option opts[] = {
         {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},    {"calibrate", required_argument, 0, 'c'},
         {"any", no_argument, 0, 'a'},          {"target", required_argument, 0, 't'},
-        {"max-reject", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {"max-reject", required_argument, 0, 'r'}, {"float", no_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -390,6 +391,7 @@ static int cmd_ensemble(int argc, char **argv)
                 goto usage;
             break;
         case 'a': unanimous = 0; break;
+        case 'f': int8 = 0; break;
         case 't': {
             char *end;
             target = strtod(optarg, &end);
@@ -432,6 +434,10 @@ static int cmd_ensemble(int argc, char **argv)
         goto out;
     }
     m.flags = unanimous ? RK_DIGITS_UNANIMOUS : 0;
+    if ((rc = rk_digits_model_set_int8(&m, int8)) != RK_OK) {
+        rk_cli_error("ensemble", rc);
+        goto out;
+    }
     if (load_idx(images, 3, &ib, &im) != RK_OK || load_idx(labels, 1, &lb, &lab) != RK_OK)
         goto out;
     if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count ||
@@ -521,11 +527,13 @@ out:
 usage:
     fprintf(stderr,
             "Pemakaian / usage: rekap digits ensemble --images GAMBAR --labels LABEL --out BERKAS\n"
-            "  [--calibrate first|second] [--any] [--target X] [--max-reject X] MODEL...\n"
+            "  [--calibrate first|second] [--any] [--float] [--target X] [--max-reject X] MODEL...\n"
             "  Menggabungkan 1-%u jaringan (pemisahan validasi sama), kalibrasi pada separuh data\n"
             "  validasi, ukur pada separuh lainnya / combines 1-%u networks sharing one held-out\n"
             "  split, calibrates on one half of it and measures on the other.\n"
             "  --any: terima tanpa kesepakatan semua jaringan / accept without unanimity\n"
+            "  --float: hitung dengan float32, bukan 8 bit / run the networks in float32, not in\n"
+            "           8-bit arithmetic (the default, RK_DIGITS_INT8)\n"
             "  --target: batas galat yang diterima / accepted-error bound (1e-4)\n"
             "  --max-reject: batas bagian yang ditolak, mengalahkan --target / reject budget,\n"
             "                overrides --target (1: tanpa batas / none)\n",

@@ -128,8 +128,28 @@ int rk_digits_model_init(struct rk_digits_model *m, const struct rk_digits_arch 
 void rk_digits_model_free(struct rk_digits_model *m)
 {
     for (uint32_t i = 0; i < RK_DIGITS_MAX_NETS; i++)
-        free(m->net[i].w);
+        free(m->net[i].w), rk_digits_qnet_free(m->net[i].q);
     memset(m, 0, sizeof *m);
+}
+
+int rk_digits_model_set_int8(struct rk_digits_model *m, int on)
+{
+    struct rk_digits_qnet *q[RK_DIGITS_MAX_NETS] = {0};
+    uint32_t nn = m->nnets < RK_DIGITS_MAX_NETS ? m->nnets : RK_DIGITS_MAX_NETS;
+    if (on && m->version == 1)
+        return RK_EINVAL;
+    for (uint32_t k = 0; on && k < nn; k++)
+        if (rk_digits_quantize(&m->net[k], &q[k]) != RK_OK) {
+            for (uint32_t j = 0; j < k; j++)
+                rk_digits_qnet_free(q[j]);
+            return RK_ENOMEM;
+        }
+    for (uint32_t k = 0; k < nn; k++) {
+        rk_digits_qnet_free(m->net[k].q);
+        m->net[k].q = q[k];
+    }
+    m->flags = on ? m->flags | RK_DIGITS_INT8 : m->flags & ~RK_DIGITS_INT8;
+    return RK_OK;
 }
 
 int rk_digits_model_merge(struct rk_digits_model *out, const struct rk_digits_model *const *parts,
@@ -251,7 +271,7 @@ static int parse_v2(struct rk_digits_model *m, const uint8_t *buf, size_t len)
     if (rc != RK_OK)
         return rc;
     if (nnets < 1 || nnets > RK_DIGITS_MAX_NETS || lo > hi || hi > split_count ||
-        (flags & ~RK_DIGITS_UNANIMOUS) != 0)
+        (flags & ~(RK_DIGITS_UNANIMOUS | RK_DIGITS_INT8)) != 0)
         return RK_ERANGE;
     /* First pass: every record's dims and count, against the caps and the length, before any
      * allocation; offsets stay below len + 24, far from overflowing size_t. */
@@ -288,7 +308,9 @@ static int parse_v2(struct rk_digits_model *m, const uint8_t *buf, size_t len)
     m->version = 2;
     m->temperature = t;
     m->threshold = thr;
-    m->flags = flags;
+    m->flags = flags & ~RK_DIGITS_INT8;
+    if ((flags & RK_DIGITS_INT8) && (rc = rk_digits_model_set_int8(m, 1)) != RK_OK)
+        return rc;
     m->split_seed = (uint64_t)rd32(buf + 36) | (uint64_t)rd32(buf + 40) << 32;
     m->split_count = split_count;
     m->calib_lo = lo;
@@ -418,35 +440,39 @@ size_t rk_digits_scratch_size(const struct rk_digits_model *m)
 {
     size_t mx = 0;
     for (uint32_t k = 0; k < m->nnets && k < RK_DIGITS_MAX_NETS; k++) {
-        size_t f = rk_digits_acts_floats(&m->net[k]);
+        size_t f = rk_digits_acts_floats(&m->net[k]) * sizeof(float);
+        if (m->flags & RK_DIGITS_INT8) {
+            size_t qf = rk_digits_qscratch_size(&m->net[k]);
+            f = qf > f ? qf : f;
+        }
         mx = f > mx ? f : mx;
     }
-    return mx * sizeof(float) + 64;
+    return mx + 64;
 }
 
-/* Runs network k on img with activations in scratch; logits end up in a->logits. */
-static int run_net(const struct rk_digits_model *m, uint32_t k, const uint8_t *img, void *scratch,
-                   size_t scratch_len, struct rk_digits_acts *a)
-{
-    if (k >= m->nnets || k >= RK_DIGITS_MAX_NETS || !m->net[k].w || !img || !scratch ||
-        scratch_len < rk_digits_scratch_size(m))
-        return RK_EINVAL;
-    uintptr_t p = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
-    rk_digits_acts_layout(&m->net[k], (float *)p, a);
-    for (int i = 0; i < RK_DIGITS_PIXELS; i++)
-        a->x[i] = (float)img[i] * (1.0f / 255.0f);
-    rk_digits_forward(&m->net[k], a);
-    return RK_OK;
-}
-
+/* Network net's logits for img, with its activations in scratch: the 8-bit pass where the
+ * model has RK_DIGITS_INT8, else the float one. */
 int rk_digits_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img,
                      void *scratch, size_t scratch_len, float *logits)
 {
+    if (net >= m->nnets || net >= RK_DIGITS_MAX_NETS || !m->net[net].w || !img || !scratch ||
+        scratch_len < rk_digits_scratch_size(m))
+        return RK_EINVAL;
+    const struct rk_digits_net *n = &m->net[net];
+    uintptr_t p = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
+    if (m->flags & RK_DIGITS_INT8) {
+        if (!n->q)
+            return RK_EINVAL; /* flag set by hand, not by rk_digits_model_set_int8 */
+        rk_digits_forward_q(n, n->q, rk_digits_q_kernel(), img, (void *)p, logits);
+        return RK_OK;
+    }
     struct rk_digits_acts a;
-    int rc = run_net(m, net, img, scratch, scratch_len, &a);
-    if (rc == RK_OK)
-        memcpy(logits, a.logits, RK_DIGITS_CLASSES * sizeof *logits);
-    return rc;
+    rk_digits_acts_layout(n, (float *)p, &a);
+    for (int i = 0; i < RK_DIGITS_PIXELS; i++)
+        a.x[i] = (float)img[i] * (1.0f / 255.0f);
+    rk_digits_forward(n, &a);
+    memcpy(logits, a.logits, RK_DIGITS_CLASSES * sizeof *logits);
+    return RK_OK;
 }
 
 static int argmax(const float *v)

@@ -36,6 +36,36 @@ void rk_digits_forward(const struct rk_digits_net *m, const struct rk_digits_act
 void rk_digits_forward_v8(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 void rk_digits_forward_v16(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 
+/* The 8-bit form of one network (RK_DIGITS_INT8, lib/digits_q.c): per layer, weights as
+ * [input group of 4][output, rounded up to 16][4] int8 and one float scale per output. */
+struct rk_digits_qnet {
+    uint32_t c1r, c2r, hr;   /* outputs of conv1, conv2, fc1 rounded up to 16 */
+    uint32_t c1p, flatp;     /* conv1 channels and fc1 inputs rounded up to 4 */
+    uint32_t g1, g2, g3;     /* input groups per output: conv1 window, conv2 window, fc1 */
+    int8_t *w1, *w2, *w3;
+    float *s1, *s2, *s3;     /* per output: max |w| / 127 (0 where padded) */
+    float *b1, *b2;          /* conv biases, zero-padded to c1r, c2r */
+    uint32_t *o1, *o2;       /* input offset of each conv group from its window's first byte */
+};
+
+/* Quantises network m into one allocation *out (free with rk_digits_qnet_free). RK_OK or
+ * RK_ENOMEM. Deterministic: the same weights give the same bytes on every machine. */
+int rk_digits_quantize(const struct rk_digits_net *m, struct rk_digits_qnet **out);
+void rk_digits_qnet_free(struct rk_digits_qnet *q);
+
+/* Bytes of scratch rk_digits_forward_q needs for m (64-byte aligned scratch). */
+size_t rk_digits_qscratch_size(const struct rk_digits_net *m);
+
+/* The 8-bit kernels: plain C, AVX2, and AVX-512 VNNI where the machine has it. Same bits. */
+#define RK_DIGITS_Q_C 0
+#define RK_DIGITS_Q_VNNI 1
+#define RK_DIGITS_Q_AVX2 2
+int rk_digits_q_kernel(void); /* the fastest kernel this machine runs */
+
+/* Logits of network m (8-bit form q) for the 28x28 box img, with kernel (RK_DIGITS_Q_*). */
+void rk_digits_forward_q(const struct rk_digits_net *m, const struct rk_digits_qnet *q,
+                         int kernel, const uint8_t *img, void *scratch, float *logits);
+
 /* Points m's layer views into w and sets the derived sizes (m->arch must be set). */
 void rk_digits_bind(struct rk_digits_net *m, float *w);
 

@@ -25,7 +25,7 @@
  *    36     8  u64 seed of the held-out split 44  4  u32 held-out count
  *    48     4  u32 calibration range start   52  4  u32 calibration range end: temperature and
  *              threshold were fitted on held-out positions [start, end) (end <= count)
- *    56     4  u32 flags (bit 0: RK_DIGITS_UNANIMOUS; other bits must be 0)
+ *    56     4  u32 flags (bit 0: RK_DIGITS_UNANIMOUS, bit 1: RK_DIGITS_INT8; others 0)
  *    60        N network records, each:
  *              6 x u32: conv1 channels (1..64), conv1 kernel (odd, 1..7), conv2 channels
  *              (1..128), conv2 kernel (odd, 1..7), hidden units (1..1024), weight count n (must
@@ -59,6 +59,10 @@
 #define RK_DIGITS_MAX_NETS 5u
 #define RK_DIGITS_MAX_WEIGHTS (4u * 1024u * 1024u) /* all networks together */
 #define RK_DIGITS_UNANIMOUS 1u /* flag: accept only if every network's top class agrees */
+/* flag: run the networks in 8-bit arithmetic (weights int8 per output channel, quantised at
+ * load; activations uint8 per box and layer; exact integer sums); the file's temperature and
+ * threshold were fitted on that arithmetic. Without it, float32. */
+#define RK_DIGITS_INT8 2u
 /* Largest well-formed model file: every caller reading one may refuse anything longer. */
 #define RK_DIGITS_MAX_FILE                                                                     \
     ((size_t)RK_DIGITS_HEADER_SIZE + RK_DIGITS_MAX_NETS * RK_DIGITS_NET_HEADER_SIZE +           \
@@ -76,6 +80,7 @@ struct rk_digits_net {
     struct rk_digits_arch arch;
     size_t nweights;
     float *w;                /* owned, nweights floats in file order */
+    struct rk_digits_qnet *q; /* owned: its 8-bit form, while the model has RK_DIGITS_INT8 */
     /* views into w */
     float *c1w, *c1b, *c2w, *c2b, *f1w, *f1b, *f2w, *f2b;
     /* derived sizes */
@@ -88,7 +93,8 @@ struct rk_digits_model {
     struct rk_digits_net net[RK_DIGITS_MAX_NETS];
     float temperature;       /* every network's logits are divided by this before softmax */
     float threshold;         /* accept a digit only if its calibrated probability >= this */
-    uint32_t flags;          /* RK_DIGITS_UNANIMOUS or 0 */
+    uint32_t flags;          /* RK_DIGITS_UNANIMOUS, RK_DIGITS_INT8 (set with
+                                rk_digits_model_set_int8, which builds the 8-bit weights) */
     uint64_t split_seed;     /* seed of the held-out split the model never trained on */
     uint32_t split_count;    /* size of that split */
     uint32_t calib_lo, calib_hi; /* held-out positions temperature and threshold were fitted on */
@@ -132,6 +138,12 @@ int rk_digits_model_parse(struct rk_digits_model *m, const uint8_t *buf, size_t 
  * (version 1 only for a single network without flags). RK_OK, RK_EINVAL (m cannot be written
  * in its version) or RK_ENOMEM. */
 int rk_digits_model_serialize(const struct rk_digits_model *m, uint8_t **out, size_t *len);
+
+/* Switches m to 8-bit arithmetic (on: sets RK_DIGITS_INT8 and quantises every network's
+ * weights, kept beside the float ones) or back to float (off: clears the flag, frees them).
+ * RK_OK, RK_EINVAL (on, for a version 1 model: that format has no flags) or RK_ENOMEM (m then
+ * unchanged). rk_digits_model_parse calls it for files with the flag. */
+int rk_digits_model_set_int8(struct rk_digits_model *m, int on);
 
 /* Releases m's weights; m may be zeroed or already freed. */
 void rk_digits_model_free(struct rk_digits_model *m);

@@ -199,7 +199,7 @@ static void test_model_file(void **state)
         {24, 0, RK_ERANGE},           {24, 6, RK_ERANGE},          {24, 2, RK_EPARSE},
         {28, 0, RK_ERANGE},           {28, 0x7fc00000u, RK_ERANGE}, {32, 0x3fc00000u, RK_ERANGE},
         {44, 0xffffffffu, RK_ERANGE}, {44, 4999, RK_ERANGE},       {48, 5001, RK_ERANGE},
-        {52, 10001, RK_ERANGE},       {56, 2, RK_ERANGE},          {60, 1000, RK_ERANGE},
+        {52, 10001, RK_ERANGE},       {56, 4, RK_ERANGE},          {60, 1000, RK_ERANGE},
         {60, 0, RK_ERANGE},           {64, 4, RK_ERANGE},          {64, 0xffffffffu, RK_ERANGE},
         {68, 129, RK_ERANGE},         {72, 9, RK_ERANGE},          {76, 1u << 30, RK_ERANGE},
         {80, 12345, RK_EPARSE},       {80, 0xffffffffu, RK_EPARSE}};
