@@ -266,14 +266,5 @@ RK_FWD_ATTR void RK_FWD_FN(const struct rk_digits_net *m, const struct rk_digits
     /* fc1, weights [in][hidden] */
     FOR_BLOCKS(hid, bits_gemv_n, m->f1b, m->f1w, hid, a->p2, 0, NULL, nz, (m->flat + 63) / 64,
                a->h, 0, 1);
-    /* fc2: eleven outputs, too few to block */
-    memcpy(a->logits, m->f2b, RK_DIGITS_CLASSES * sizeof *a->logits);
-    for (uint32_t i = 0; i < hid; i++) {
-        float v = a->h[i];
-        if (v == 0.0f)
-            continue;
-        const float *wr = m->f2w + (size_t)i * RK_DIGITS_CLASSES;
-        for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++)
-            a->logits[j] += v * wr[j];
-    }
+    rk_digits_fc2(m, a->h, a->logits);
 }

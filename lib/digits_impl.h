@@ -66,6 +66,22 @@ int rk_digits_q_kernel(void); /* the fastest kernel this machine runs */
 void rk_digits_forward_q(const struct rk_digits_net *m, const struct rk_digits_qnet *q,
                          int kernel, const uint8_t *img, void *scratch, float *logits);
 
+/* fc2 of both passes, in float32: logits = f2b + the hidden units h times f2w, the terms in
+ * the order of h, zeros skipped (eleven outputs: too few to block). */
+static inline void rk_digits_fc2(const struct rk_digits_net *m, const float *h, float *logits)
+{
+    for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++)
+        logits[j] = m->f2b[j];
+    for (uint32_t i = 0; i < m->arch.hidden; i++) {
+        float v = h[i];
+        if (v == 0.0f)
+            continue;
+        const float *wr = m->f2w + (size_t)i * RK_DIGITS_CLASSES;
+        for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++)
+            logits[j] += v * wr[j];
+    }
+}
+
 /* Points m's layer views into w and sets the derived sizes (m->arch must be set). */
 void rk_digits_bind(struct rk_digits_net *m, float *w);
 

@@ -521,14 +521,5 @@ RK_Q_HOT void rk_digits_forward_q(const struct rk_digits_net *m, const struct rk
         float r = (float)h[o] * (q->s3[o] * s_in) + m->f1b[o];
         hid[o] = r > 0.0f ? r : 0.0f;
     }
-    /* fc2, float */
-    memcpy(logits, m->f2b, RK_DIGITS_CLASSES * sizeof *logits);
-    for (uint32_t i = 0; i < ar->hidden; i++) {
-        float v = hid[i];
-        if (v == 0.0f)
-            continue;
-        const float *wr = m->f2w + (size_t)i * RK_DIGITS_CLASSES;
-        for (uint32_t j = 0; j < RK_DIGITS_CLASSES; j++)
-            logits[j] += v * wr[j];
-    }
+    rk_digits_fc2(m, hid, logits);
 }
