@@ -36,6 +36,8 @@ void rk_digits_forward(const struct rk_digits_net *m, const struct rk_digits_act
 void rk_digits_forward_v8(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 void rk_digits_forward_v16(const struct rk_digits_net *m, const struct rk_digits_acts *a);
 
+#define RK_DIGITS_Q_MAX_OUT 1024u /* outputs of a layer, rounded up to 16: hidden's cap */
+
 /* The 8-bit form of one network (RK_DIGITS_INT8, lib/digits_q.c): per layer, weights as
  * [input group of 4][output, rounded up to 16][4] int8 and one float scale per output. */
 struct rk_digits_qnet {

@@ -204,24 +204,33 @@ static inline __attribute__((always_inline)) uint32_t goff(const uint32_t *off, 
 }
 
 /* out[p ostride + o] = sum over groups g < ng, t < 4 of in[p pstep + goff(g) + t] x
- * w[(g nor + o) 4 + t], for p < np and o < nor: the plain C kernel. */
+ * w[(g nor + o) 4 + t], for p < np and o < nor: the portable kernel. Written for the
+ * vectoriser (SSE2, AVX2 clone, or another architecture's): each group adds its four inputs
+ * times the weights as laid out, into four partial sums per output, added at the end. */
 static RK_HOT void gemv_c(const uint8_t *in, size_t pstep, uint32_t np, const uint32_t *off,
                           uint32_t ng, const int8_t *w, uint32_t nor, int32_t *out,
                           size_t ostride)
 {
+    int32_t part[4 * RK_DIGITS_Q_MAX_OUT];
+    const uint32_t n4 = 4 * nor;
     for (uint32_t p = 0; p < np; p++) {
-        int32_t *o = out + (size_t)p * ostride;
-        memset(o, 0, nor * sizeof *o);
+        memset(part, 0, n4 * sizeof *part);
         for (uint32_t g = 0; g < ng; g++) {
             const uint8_t *x = in + (size_t)p * pstep + goff(off, g);
-            const int8_t *wg = w + (size_t)g * nor * 4;
             int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
             if ((x0 | x1 | x2 | x3) == 0)
                 continue;
-            for (uint32_t c = 0; c < nor; c++)
-                o[c] += x0 * wg[4 * c] + x1 * wg[4 * c + 1] + x2 * wg[4 * c + 2] +
-                        x3 * wg[4 * c + 3];
+            const int8_t *wg = w + (size_t)g * n4;
+            for (uint32_t j = 0; j < n4; j += 4) {
+                part[j] += x0 * wg[j];
+                part[j + 1] += x1 * wg[j + 1];
+                part[j + 2] += x2 * wg[j + 2];
+                part[j + 3] += x3 * wg[j + 3];
+            }
         }
+        int32_t *o = out + (size_t)p * ostride;
+        for (uint32_t c = 0; c < nor; c++)
+            o[c] = part[4 * c] + part[4 * c + 1] + part[4 * c + 2] + part[4 * c + 3];
     }
 }
 
