@@ -181,8 +181,9 @@ static int cmd_eval(int argc, char **argv)
         fprintf(stderr, "rekap: no usable labels (0-10) / tidak ada label yang dapat dipakai\n");
         goto out;
     }
-    printf("model=%s networks=%u temperature=%.4f threshold=%.6f unanimous=%d\n", model, m.nnets,
-           (double)m.temperature, (double)m.threshold, (m.flags & RK_DIGITS_UNANIMOUS) != 0);
+    printf("model=%s networks=%u temperature=%.4f threshold=%.6f unanimous=%d arithmetic=%s\n",
+           model, m.nnets, (double)m.temperature, (double)m.threshold,
+           (m.flags & RK_DIGITS_UNANIMOUS) != 0, (m.flags & RK_DIGITS_INT8) ? "int8" : "float32");
     printf("samples=%llu wrong=%llu rejected=%llu accepted_wrong=%llu skipped_labels=%llu "
            "disagree=%llu\n",
            (unsigned long long)n, (unsigned long long)wrong, (unsigned long long)rejected,

@@ -62,6 +62,12 @@ grep -q "^shipped: calibrated on \[0,5000)" "$tmp/ens.out" || { echo "calibratio
     --calibrate second "$tmp/re.bin" > /dev/null
 grep -q "unanimous=0" <("$REKAP" digits eval "$tmp/img" "$tmp/lab" --model "$tmp/e2.bin") ||
     { echo "--any not recorded"; exit 1; }
+grep -q "arithmetic=int8" <<<"$plain" || { echo "the shipped model is not 8-bit"; exit 1; }
+# --float: a float32 file of the same networks, recorded as such
+"$REKAP" digits ensemble --images "$imgs" --labels "$labs" --out "$tmp/f.bin" --float \
+    "$tmp/re.bin" > /dev/null
+grep -q "unanimous=1 arithmetic=float32" <("$REKAP" digits eval "$tmp/img" "$tmp/lab" \
+    --model "$tmp/f.bin") || { echo "--float not recorded"; exit 1; }
 for args in "--calibrate third" "--target 2" ""; do
     set +e
     # shellcheck disable=SC2086
