@@ -57,27 +57,9 @@ static bool valid(const struct rk_image *img)
     return img && img->px && img->width > 0 && img->height > 0 && img->stride >= img->width;
 }
 
-/* fmax(lo, fmin(v, hi)) for lo <= hi (NaN gives hi), without the libm calls: the mark search
- * samples a few hundred thousand points per photo. */
-static double clamp_to(double v, double lo, double hi)
-{
-    return v >= lo ? (v <= hi ? v : hi) : v < lo ? lo : hi;
-}
-
 RK_HOT double rk_image_sample(const struct rk_image *img, double x, double y)
 {
-    double fx = floor(x), fy = floor(y);
-    int x0 = (int)clamp_to(fx, -1.0, (double)img->width),
-        y0 = (int)clamp_to(fy, -1.0, (double)img->height);
-    double ax = x - fx, ay = y - fy;
-    if (x0 < 0 || x0 >= img->width - 1)
-        ax = 0; /* outside or on the last column: clamp, no neighbour to blend with */
-    if (y0 < 0 || y0 >= img->height - 1)
-        ay = 0;
-    double p00 = rk_image_at(img, x0, y0), p10 = rk_image_at(img, x0 + 1, y0),
-           p01 = rk_image_at(img, x0, y0 + 1), p11 = rk_image_at(img, x0 + 1, y0 + 1);
-    double top = p00 + (p10 - p00) * ax, bot = p01 + (p11 - p01) * ax;
-    return top + (bot - top) * ay;
+    return rk_image_sample_inline(img, x, y);
 }
 
 int rk_image_orient(const struct rk_image *src, int orientation, struct rk_image *out)

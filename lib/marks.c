@@ -14,6 +14,8 @@
  *      quadrilateral, preferring larger ones (marks sit at the page's corners, clutter inside).
  * Rotation, scale and lighting are handled by construction (rotated sampling frame, size from
  * the component, local threshold and relative contrast), not by tuned tables. */
+#include "hot.h"
+#include "image_impl.h"
 #include "rekap/marks.h"
 #include "rekap/status.h"
 
@@ -160,10 +162,9 @@ out:
  * contrast between the darkest "white" region (two white cells, four sides of the surrounding
  * ring) and the lightest black cell, relative to the white level, discounted by the share of
  * single samples on the wrong side of the middle. 0 (no mark) .. 1. */
-static double model_score(const struct rk_image *img, double x, double y, double s,
-                          double theta, int *pol)
+static RK_HOT double model_score(const struct rk_image *img, double x, double y, double s,
+                                 double c, double sn, int *pol)
 {
-    double c = cos(theta), sn = sin(theta);
     static const double at[3] = {0.3, 0.5, 0.7};
     double cellv[4][9], mean[4];
     static const int qa[4] = {-1, 1, 1, -1}, qb[4] = {-1, -1, 1, 1}; /* TL TR BR BL */
@@ -172,7 +173,7 @@ static double model_score(const struct rk_image *img, double x, double y, double
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++) {
                 double a = qa[q] * at[i] * s, b = qb[q] * at[j] * s;
-                double v = rk_image_sample(img, x + a * c - b * sn, y + a * sn + b * c);
+                double v = rk_image_sample_inline(img, x + a * c - b * sn, y + a * sn + b * c);
                 cellv[q][3 * i + j] = v;
                 mean[q] += v / 9;
             }
@@ -185,7 +186,7 @@ static double model_score(const struct rk_image *img, double x, double y, double
             double t = (i - 3) / 3.0 * 1.1 * s, r = 1.3 * s;
             double a = side == 0 ? t : side == 1 ? r : side == 2 ? -t : -r;
             double b = side == 0 ? -r : side == 1 ? t : side == 2 ? r : -t;
-            double v = rk_image_sample(img, x + a * c - b * sn, y + a * sn + b * c);
+            double v = rk_image_sample_inline(img, x + a * c - b * sn, y + a * sn + b * c);
             ringv[side][i] = v;
             ring[side] += v / 7;
         }
@@ -196,7 +197,7 @@ static double model_score(const struct rk_image *img, double x, double y, double
     double inner[4];
     for (int q = 0; q < 4; q++) {
         double a = qa[q] * 0.2 * s, b = qb[q] * 0.2 * s;
-        inner[q] = rk_image_sample(img, x + a * c - b * sn, y + a * sn + b * c);
+        inner[q] = rk_image_sample_inline(img, x + a * c - b * sn, y + a * sn + b * c);
     }
     *pol = mean[0] + mean[2] >= mean[1] + mean[3] ? -1 : 1;
     int d0 = *pol > 0 ? 0 : 1, d1 = d0 + 2, l0 = *pol > 0 ? 1 : 0, l1 = l0 + 2;
@@ -288,16 +289,20 @@ static bool verify(const struct rk_image *work, double x, double y, double cell,
         return false;
     int pol;
     theta = wrap45(theta);
-    if (model_score(work, x, y, cell, theta, &pol) < 0.15)
+    if (model_score(work, x, y, cell, cos(theta), sin(theta), &pol) < 0.15)
         return false;
     int r = (int)fmax(2, floor(0.6 * cell));
     saddle_refine(work, &x, &y, r, 0.5 * cell);
     double best = -1, bs = cell, bt = theta;
+    double ct[5], st[5]; /* the five angles' cosines and sines, once rather than per scale */
+    for (int j = -2; j <= 2; j++)
+        ct[j + 2] = cos(theta + j * (3.0 * M_PI / 180)),
+               st[j + 2] = sin(theta + j * (3.0 * M_PI / 180));
     for (int i = -2; i <= 2; i++)
         for (int j = -2; j <= 2; j++) {
             double s = cell * pow(1.12, i), t = theta + j * (3.0 * M_PI / 180);
             int p;
-            double sc = model_score(work, x, y, s, t, &p);
+            double sc = model_score(work, x, y, s, ct[j + 2], st[j + 2], &p);
             if (sc > best)
                 best = sc, bs = s, bt = t, pol = p;
         }
