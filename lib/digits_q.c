@@ -3,9 +3,9 @@
  * per box and layer to uint8 (0 .. the layer's largest value); every dot product is an exact
  * integer sum of uint8 x int8 products, so the result does not depend on the order of the
  * terms or on the instruction set: the AVX-512 VNNI kernel (vpdpbusd, 64 products an
- * instruction, where the float pass does 16 with two instructions) and the plain C one give the
- * same bits (tests/lib/test_digits_q.c). Only the per-output rescale, bias and relu are float,
- * written once in plain C for both. fc2 (11 outputs) stays float.
+ * instruction, where the float pass does 16 with two instructions), the AVX2 one and the
+ * portable C one give the same bits (tests/lib/test_digits_q.c). Only the per-output rescale,
+ * bias and relu are float, written once for all three. fc2 (11 outputs) stays float.
  *
  * Why it is safe to pool before the rescale: relu(float(acc) * s + b) with s >= 0 never
  * decreases as acc grows (every step rounds monotonically), so the max of the four rescaled

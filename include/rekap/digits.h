@@ -161,8 +161,10 @@ int rk_digits_classify(const struct rk_digits_model *m, const uint8_t *img, void
                        size_t scratch_len, struct rk_digits_result *out);
 
 /* Raw (uncalibrated, temperature 1) logits of network net (< m->nnets) for img into
- * logits[11]; same contract as rk_digits_classify, plus RK_EINVAL for net out of range. Used to
- * fit the temperature and the threshold, and by tests. */
+ * logits[11], in the model's arithmetic (8-bit with RK_DIGITS_INT8, else float32); same
+ * contract as rk_digits_classify, plus RK_EINVAL for net out of range or for RK_DIGITS_INT8 set
+ * without rk_digits_model_set_int8 (no 8-bit weights). Used to fit the temperature and the
+ * threshold, and by tests. */
 int rk_digits_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img,
                      void *scratch, size_t scratch_len, float *logits);
 
