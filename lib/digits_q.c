@@ -44,6 +44,12 @@ static size_t up64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
+static size_t max3(size_t a, size_t b, size_t c)
+{
+    size_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
 /* Sizes every part of the 8-bit net of m; shared by the quantiser and the scratch layout. */
 struct qdims {
     uint32_t c1r, c2r, hr, c1p, flatp, gr1, g1, g2, g3;
@@ -93,15 +99,17 @@ int rk_digits_quantize(const struct rk_digits_net *m, struct rk_digits_qnet **ou
     qdims(m, &d);
     size_t n_w1 = (size_t)d.g1 * d.c1r * 4, n_w2 = (size_t)d.g2 * d.c2r * 4,
            n_w3 = (size_t)d.g3 * d.hr * 4;
-    size_t gmax = d.g1 > d.g2 ? d.g1 : d.g2;
-    gmax = gmax > d.g3 ? gmax : d.g3;
     size_t bytes = up64(sizeof(struct rk_digits_qnet)) + up64(n_w1) + up64(n_w2) + up64(n_w3) +
-                   2 * up64((size_t)(d.c1r + d.c2r + d.hr) * sizeof(float)) +
-                   up64((size_t)(d.g1 + d.g2) * sizeof(uint32_t)) +
-                   up64(gmax * 4 * sizeof(int32_t));
-    uint8_t *base = aligned_alloc(64, up64(bytes));
-    if (!base)
+                   up64((size_t)(d.c1r + d.c2r + d.hr) * sizeof(float)) +
+                   up64((size_t)(d.c1r + d.c2r) * sizeof(float)) +
+                   up64((size_t)(d.g1 + d.g2) * sizeof(uint32_t));
+    uint8_t *base = aligned_alloc(64, bytes);
+    /* the float input behind each 8-bit input slot of a layer: needed only while quantising */
+    int32_t *in_of = malloc(max3(d.g1, d.g2, d.g3) * 4 * sizeof *in_of);
+    if (!base || !in_of) {
+        free(base), free(in_of);
         return RK_ENOMEM;
+    }
     struct rk_digits_qnet *q = (struct rk_digits_qnet *)(void *)base;
     uint8_t *p = base + up64(sizeof *q);
     q->c1r = d.c1r, q->c2r = d.c2r, q->hr = d.hr, q->c1p = d.c1p, q->flatp = d.flatp;
@@ -112,13 +120,11 @@ int rk_digits_quantize(const struct rk_digits_net *m, struct rk_digits_qnet **ou
     q->s1 = (float *)(void *)p, q->s2 = q->s1 + d.c1r, q->s3 = q->s2 + d.c2r;
     p += up64((size_t)(d.c1r + d.c2r + d.hr) * sizeof(float));
     q->b1 = (float *)(void *)p, q->b2 = q->b1 + d.c1r;
-    p += up64((size_t)(d.c1r + d.c2r + d.hr) * sizeof(float));
+    p += up64((size_t)(d.c1r + d.c2r) * sizeof(float));
     memset(q->b1, 0, (size_t)(d.c1r + d.c2r) * sizeof(float));
     memcpy(q->b1, m->c1b, a->c1 * sizeof(float));
     memcpy(q->b2, m->c2b, a->c2 * sizeof(float));
     q->o1 = (uint32_t *)(void *)p, q->o2 = q->o1 + d.g1;
-    p += up64((size_t)(d.g1 + d.g2) * sizeof(uint32_t));
-    int32_t *in_of = (int32_t *)(void *)p; /* the float input behind each 8-bit input slot */
     /* conv1: group (ky, j) holds taps kx = 4j .. 4j + 3 of kernel row ky; float w[ky][kx][c1] */
     for (uint32_t ky = 0; ky < a->k1; ky++)
         for (uint32_t j = 0; j < d.gr1; j++) {
@@ -148,6 +154,7 @@ int rk_digits_quantize(const struct rk_digits_net *m, struct rk_digits_qnet **ou
     for (uint32_t i = 0; i < d.g3 * 4; i++)
         in_of[i] = i < m->flat ? (int32_t)i : -1;
     quant_layer(m->f1w, a->hidden, d.hr, d.g3, in_of, q->w3, q->s3);
+    free(in_of);
     *out = q;
     return RK_OK;
 }
@@ -170,10 +177,6 @@ static size_t qacts_layout(const struct rk_digits_net *m, uint8_t *base, struct 
 {
     struct qdims d;
     qdims(m, &d);
-    size_t acc1 = (size_t)m->h1 * m->h1 * d.c1r, acc2 = (size_t)m->h2 * m->h2 * d.c2r;
-    size_t vmax = (size_t)m->p1 * m->p1 * d.c1r, v2 = (size_t)m->p2 * m->p2 * d.c2r;
-    vmax = vmax > v2 ? vmax : v2;
-    vmax = vmax > d.hr ? vmax : d.hr;
     size_t o = 0;
 #define CARVE(field, type, n)                                                                  \
     do {                                                                                       \
@@ -182,12 +185,12 @@ static size_t qacts_layout(const struct rk_digits_net *m, uint8_t *base, struct 
         o += up64((n) * sizeof(type));                                                         \
     } while (0)
     CARVE(x, uint8_t, (size_t)RK_DIGITS_SIDE * XROW);
-    CARVE(acc, int32_t, (acc1 > acc2 ? acc1 : acc2) > d.hr ? (acc1 > acc2 ? acc1 : acc2) : d.hr);
-    CARVE(v, float, vmax);
+    /* acc and v hold one layer at a time: conv1's, conv2's or fc1's */
+    CARVE(acc, int32_t, max3((size_t)m->h1 * m->h1 * d.c1r, (size_t)m->h2 * m->h2 * d.c2r, d.hr));
+    CARVE(v, float, max3((size_t)m->p1 * m->p1 * d.c1r, (size_t)m->p2 * m->p2 * d.c2r, d.hr));
     CARVE(q1, uint8_t, (size_t)m->p1 * m->p1 * d.c1p);
     CARVE(q2, uint8_t, (size_t)d.flatp);
-    CARVE(sc, float, (size_t)(d.c1r > d.c2r ? (d.c1r > d.hr ? d.c1r : d.hr)
-                                            : (d.c2r > d.hr ? d.c2r : d.hr)));
+    CARVE(sc, float, max3(d.c1r, d.c2r, d.hr));
 #undef CARVE
     return o;
 }
