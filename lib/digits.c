@@ -450,29 +450,42 @@ size_t rk_digits_scratch_size(const struct rk_digits_model *m)
     return mx + 64;
 }
 
-/* Network net's logits for img, with its activations in scratch: the 8-bit pass where the
- * model has RK_DIGITS_INT8, else the float one. */
-int rk_digits_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img,
-                     void *scratch, size_t scratch_len, float *logits)
+/* Network net's logits for img, with its activations in p (scratch, 64-byte aligned, checked
+ * by the caller): the 8-bit pass where the model has RK_DIGITS_INT8, else the float one. */
+static int net_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img, void *p,
+                      float *logits)
 {
-    if (net >= m->nnets || net >= RK_DIGITS_MAX_NETS || !m->net[net].w || !img || !scratch ||
-        scratch_len < rk_digits_scratch_size(m))
-        return RK_EINVAL;
     const struct rk_digits_net *n = &m->net[net];
-    uintptr_t p = ((uintptr_t)scratch + 63) & ~(uintptr_t)63;
     if (m->flags & RK_DIGITS_INT8) {
         if (!n->q)
             return RK_EINVAL; /* flag set by hand, not by rk_digits_model_set_int8 */
-        rk_digits_forward_q(n, n->q, rk_digits_q_kernel(), img, (void *)p, logits);
+        rk_digits_forward_q(n, n->q, rk_digits_q_kernel(), img, p, logits);
         return RK_OK;
     }
     struct rk_digits_acts a;
-    rk_digits_acts_layout(n, (float *)p, &a);
+    rk_digits_acts_layout(n, p, &a);
     for (int i = 0; i < RK_DIGITS_PIXELS; i++)
         a.x[i] = (float)img[i] * (1.0f / 255.0f);
     rk_digits_forward(n, &a);
     memcpy(logits, a.logits, RK_DIGITS_CLASSES * sizeof *logits);
     return RK_OK;
+}
+
+/* The aligned part of scratch, or NULL when it is missing or shorter than m needs. */
+static void *aligned_scratch(const struct rk_digits_model *m, void *scratch, size_t scratch_len)
+{
+    if (!scratch || scratch_len < rk_digits_scratch_size(m))
+        return NULL;
+    return (void *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+}
+
+int rk_digits_logits(const struct rk_digits_model *m, uint32_t net, const uint8_t *img,
+                     void *scratch, size_t scratch_len, float *logits)
+{
+    void *p = aligned_scratch(m, scratch, scratch_len);
+    if (net >= m->nnets || net >= RK_DIGITS_MAX_NETS || !m->net[net].w || !img || !p)
+        return RK_EINVAL;
+    return net_logits(m, net, img, p, logits);
 }
 
 static int argmax(const float *v)
@@ -519,10 +532,14 @@ int rk_digits_classify(const struct rk_digits_model *m, const uint8_t *img, void
                        size_t scratch_len, struct rk_digits_result *out)
 {
     float logits[RK_DIGITS_MAX_NETS * RK_DIGITS_CLASSES];
-    if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS)
+    /* checked once here, not once per network */
+    void *p = aligned_scratch(m, scratch, scratch_len);
+    if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS || !img || !p)
         return RK_EINVAL;
     for (uint32_t k = 0; k < m->nnets; k++) {
-        int rc = rk_digits_logits(m, k, img, scratch, scratch_len, logits + k * RK_DIGITS_CLASSES);
+        if (!m->net[k].w)
+            return RK_EINVAL;
+        int rc = net_logits(m, k, img, p, logits + k * RK_DIGITS_CLASSES);
         if (rc != RK_OK)
             return rc;
     }
