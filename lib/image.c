@@ -202,21 +202,25 @@ int rk_image_downscale(const struct rk_image *src, int factor, struct rk_image *
     for (int oy = 0; oy < h; oy++) {
         int y0 = oy * factor, y1 = y0 + factor < src->height ? y0 + factor : src->height;
         uint8_t *d = out->px + (size_t)oy * (size_t)w;
+        int done = 0; /* outputs of this row already written */
         if (factor == 4 && y1 - y0 == 4 && wfull > 0) {
             const uint8_t *r0 = src->px + (size_t)y0 * (size_t)src->stride;
             size_t st = (size_t)src->stride;
             down4_row(r0, r0 + st, r0 + 2 * st, r0 + 3 * st, (uint16_t *)(void *)acc, wfull, d);
-            if (wfull == w)
-                continue;
-            /* the partial block at the right edge: through the general path below */
+            done = wfull;
         }
-        memset(acc, 0, (size_t)src->width * sizeof *acc);
+        if (done == w)
+            continue;
+        /* column sums from the first column the outputs left need (the partial block at the
+         * right edge, after down4_row) */
+        int c0 = done * factor;
+        memset(acc + c0, 0, (size_t)(src->width - c0) * sizeof *acc);
         for (int y = y0; y < y1; y++)
-            add_row(acc, src->px + (size_t)y * (size_t)src->stride, src->width);
+            add_row(acc + c0, src->px + (size_t)y * (size_t)src->stride + c0, src->width - c0);
         uint32_t n = (uint32_t)(factor * (y1 - y0));
         uint64_t m = recip(n);
-        const uint32_t *a = acc;
-        for (int ox = factor == 4 && y1 - y0 == 4 ? wfull : 0; ox < wfull; ox++, a += factor) {
+        const uint32_t *a = acc + c0;
+        for (int ox = done; ox < wfull; ox++, a += factor) {
             uint32_t sum = 0;
             for (int i = 0; i < factor; i++)
                 sum += a[i];
