@@ -294,17 +294,18 @@ static bool verify(const struct rk_image *work, double x, double y, double cell,
     int r = (int)fmax(2, floor(0.6 * cell));
     saddle_refine(work, &x, &y, r, 0.5 * cell);
     double best = -1, bs = cell, bt = theta;
-    double ct[5], st[5]; /* the five angles' cosines and sines, once rather than per scale */
-    for (int j = -2; j <= 2; j++)
-        ct[j + 2] = cos(theta + j * (3.0 * M_PI / 180)),
-               st[j + 2] = sin(theta + j * (3.0 * M_PI / 180));
+    double ta[5], ct[5], st[5]; /* the five angles, their cosines and sines: once, not per scale */
+    for (int j = 0; j < 5; j++) {
+        ta[j] = theta + (j - 2) * (3.0 * M_PI / 180);
+        ct[j] = cos(ta[j]), st[j] = sin(ta[j]);
+    }
     for (int i = -2; i <= 2; i++)
-        for (int j = -2; j <= 2; j++) {
-            double s = cell * pow(1.12, i), t = theta + j * (3.0 * M_PI / 180);
+        for (int j = 0; j < 5; j++) {
+            double s = cell * pow(1.12, i);
             int p;
-            double sc = model_score(work, x, y, s, ct[j + 2], st[j + 2], &p);
+            double sc = model_score(work, x, y, s, ct[j], st[j], &p);
             if (sc > best)
-                best = sc, bs = s, bt = t, pol = p;
+                best = sc, bs = s, bt = ta[j], pol = p;
         }
     /* Marks turned by more than MAX_TILT are not read (the page would be rotated past the
      * +-20 degrees a photo is allowed, plus perspective); near 45 degrees the model is
