@@ -119,6 +119,13 @@ static int num_region(const struct rk_form_template *t, int *w, int *h)
     return RK_OK;
 }
 
+/* zbar scans every d-th row and column of an image. */
+static void scan_density(zbar_image_scanner_t *sc, int d)
+{
+    zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_X_DENSITY, d);
+    zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_Y_DENSITY, d);
+}
+
 int rk_reader_init(struct rk_reader *r, const struct rk_form_template *t,
                    const struct rk_digits_model *m)
 {
@@ -151,8 +158,7 @@ int rk_reader_init(struct rk_reader *r, const struct rk_form_template *t,
     }
     zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_ENABLE, 0);
     zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
-    zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_X_DENSITY, 2); /* see scan_qr */
-    zbar_image_scanner_set_config(sc, 0, ZBAR_CFG_Y_DENSITY, 2);
+    scan_density(sc, 2); /* see scan_qr */
     return RK_OK;
 }
 
@@ -204,11 +210,9 @@ static int scan_qr(struct rk_reader *r, const struct rk_image *sq, char *payload
      * way: its Reed-Solomon check leaves no room for a different reading. */
     int n = zbar_scan_image(r->zbar, zi);
     if (n < 1) {
-        zbar_image_scanner_set_config(r->zbar, 0, ZBAR_CFG_X_DENSITY, 1);
-        zbar_image_scanner_set_config(r->zbar, 0, ZBAR_CFG_Y_DENSITY, 1);
+        scan_density(r->zbar, 1);
         n = zbar_scan_image(r->zbar, zi);
-        zbar_image_scanner_set_config(r->zbar, 0, ZBAR_CFG_X_DENSITY, 2);
-        zbar_image_scanner_set_config(r->zbar, 0, ZBAR_CFG_Y_DENSITY, 2);
+        scan_density(r->zbar, 2);
     }
     int rc = RK_ENOTFOUND;
     if (n >= 1) {
