@@ -1,5 +1,7 @@
 /* Test helpers: scratch directories and data-path lookup. */
 #include "testutil.h"
+#include "rekap/digits.h"
+#include "rekap/status.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -145,4 +147,20 @@ void rk_test_sqlite_integrity(sqlite3 *db)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
+}
+
+void rk_test_digits_random(struct rk_digits_model *m, const struct rk_digits_arch *a,
+                           unsigned seed, int mixed_biases)
+{
+    assert_int_equal(rk_digits_model_init(m, a), RK_OK);
+    struct rk_digits_net *n = &m->net[0];
+    srand(seed);
+    for (size_t i = 0; i < n->nweights; i++)
+        n->w[i] = ((float)rand() / (float)RAND_MAX - 0.5f) * 0.6f;
+    for (uint32_t i = 0; i < a->c1; i++)
+        n->c1b[i] = mixed_biases ? (float)((int)(i % 5) - 2) * 0.05f : 0.1f;
+    for (uint32_t i = 0; i < a->c2; i++)
+        n->c2b[i] = mixed_biases ? (float)((int)(i % 7) - 3) * 0.05f : 0.1f;
+    for (uint32_t i = 0; i < a->hidden; i++)
+        n->f1b[i] = mixed_biases ? (float)((int)(i % 3) - 1) * 0.05f : 0.1f;
 }

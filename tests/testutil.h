@@ -35,6 +35,15 @@ void rk_test_store_uri(const char *dir, char *out, size_t cap);
 /* True when rk_test_store_uri returns a PostgreSQL URI. */
 int rk_test_store_is_pg(void);
 
+struct rk_digits_model;
+struct rk_digits_arch;
+
+/* A one-network digit model of architecture a with weights uniform in [-0.3, 0.3] from
+ * srand(seed); biases 0.1 (most relus alive), or, with mixed_biases, of both signs in a fixed
+ * pattern (relu zeroes a share of every layer). Fails the test if a is refused. */
+void rk_test_digits_random(struct rk_digits_model *m, const struct rk_digits_arch *a,
+                           unsigned seed, int mixed_biases);
+
 /* Runs SQL on the test PostgreSQL (fails the test on error); for engine-specific checks. */
 void rk_test_pg_exec(const char *sql);
 

@@ -83,22 +83,6 @@ static void test_known_outputs(void **state)
     rk_digits_model_free(&m);
 }
 
-static void random_model(struct rk_digits_model *m, const struct rk_digits_arch *a, unsigned seed)
-{
-    assert_int_equal(rk_digits_model_init(m, a), RK_OK);
-    struct rk_digits_net *n = &m->net[0];
-    srand(seed);
-    for (size_t i = 0; i < n->nweights; i++)
-        n->w[i] = ((float)rand() / (float)RAND_MAX - 0.5f) * 0.6f;
-    /* positive biases keep most relus alive so the check exercises every path */
-    for (uint32_t i = 0; i < a->c1; i++)
-        n->c1b[i] = 0.1f;
-    for (uint32_t i = 0; i < a->c2; i++)
-        n->c2b[i] = 0.1f;
-    for (uint32_t i = 0; i < a->hidden; i++)
-        n->f1b[i] = 0.1f;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
@@ -175,7 +159,7 @@ static void test_model_file(void **state)
     (void)state;
     struct rk_digits_arch a = {.c1 = 2, .k1 = 3, .c2 = 3, .k2 = 3, .hidden = 4};
     struct rk_digits_model m, back;
-    random_model(&m, &a, 7);
+    rk_test_digits_random(&m, &a, 7, 0);
     m.temperature = 1.5f, m.threshold = 0.9f, m.split_seed = 0x123456789abcull, m.split_count = 10000;
     m.calib_lo = 0, m.calib_hi = 5000, m.flags = RK_DIGITS_UNANIMOUS;
     assert_int_equal(m.version, 2);
@@ -335,15 +319,9 @@ static void test_matches_reference(void **state)
     }
     for (size_t k = 0; k < sizeof archs / sizeof archs[0]; k++) {
         struct rk_digits_model m;
-        random_model(&m, &archs[k], (unsigned)(k + 11));
-        struct rk_digits_net *n = &m.net[0];
         /* biases of both signs, so relu zeroes a share of every layer */
-        for (uint32_t i = 0; i < archs[k].c1; i++)
-            n->c1b[i] = (float)((int)(i % 5) - 2) * 0.05f;
-        for (uint32_t i = 0; i < archs[k].c2; i++)
-            n->c2b[i] = (float)((int)(i % 7) - 3) * 0.05f;
-        for (uint32_t i = 0; i < archs[k].hidden; i++)
-            n->f1b[i] = (float)((int)(i % 3) - 1) * 0.05f;
+        rk_test_digits_random(&m, &archs[k], (unsigned)(k + 11), 1);
+        struct rk_digits_net *n = &m.net[0];
         size_t slen = rk_digits_scratch_size(&m);
         void *scratch = malloc(slen);
         float *acts = malloc(rk_digits_acts_floats(n) * sizeof *acts);
@@ -389,7 +367,7 @@ static void test_ensemble(void **state)
     pool_chain(&b, 1.0f);  /* logits +j: class 10 */
     struct rk_digits_arch arch2 = {.c1 = 2, .k1 = 3, .c2 = 3, .k2 = 3, .hidden = 4};
     struct rk_digits_model c;
-    random_model(&c, &arch2, 3);
+    rk_test_digits_random(&c, &arch2, 3, 0);
     a.split_seed = b.split_seed = c.split_seed = 77;
     a.split_count = b.split_count = c.split_count = 100;
     const struct rk_digits_model *parts[] = {&a, &b, &c};
@@ -546,7 +524,7 @@ static void test_gradient_check(void **state)
     (void)state;
     struct rk_digits_arch a = {.c1 = 2, .k1 = 3, .c2 = 3, .k2 = 3, .hidden = 6};
     struct rk_digits_model m;
-    random_model(&m, &a, 42);
+    rk_test_digits_random(&m, &a, 42, 0);
     float x[RK_DIGITS_PIXELS];
     for (int i = 0; i < RK_DIGITS_PIXELS; i++)
         x[i] = (float)rand() / (float)RAND_MAX;

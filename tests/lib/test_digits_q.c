@@ -15,22 +15,6 @@
 #include <string.h>
 #include <zlib.h>
 
-static void random_net(struct rk_digits_model *m, const struct rk_digits_arch *a, unsigned seed)
-{
-    assert_int_equal(rk_digits_model_init(m, a), RK_OK);
-    struct rk_digits_net *n = &m->net[0];
-    srand(seed);
-    for (size_t i = 0; i < n->nweights; i++)
-        n->w[i] = ((float)rand() / (float)RAND_MAX - 0.5f) * 0.6f;
-    /* biases of both signs, so relu zeroes a share of every layer */
-    for (uint32_t i = 0; i < a->c1; i++)
-        n->c1b[i] = (float)((int)(i % 5) - 2) * 0.05f;
-    for (uint32_t i = 0; i < a->c2; i++)
-        n->c2b[i] = (float)((int)(i % 7) - 3) * 0.05f;
-    for (uint32_t i = 0; i < a->hidden; i++)
-        n->f1b[i] = (float)((int)(i % 3) - 1) * 0.05f;
-}
-
 /* 1x1 convolutions of weight 1 make the net a chain of max-pools (as in test_digits.c):
  * h = sum of the maxima of the 4x4 blocks, logits[j] = j h. Every value is exact in 8 bits
  * (weights 1 -> 127 / 127; pixels are already 8-bit), so the 8-bit pass must give them. */
@@ -105,7 +89,7 @@ static void test_kernels_and_float(void **state)
     printf("%d 8-bit kernel(s) compared\n", kernels);
     for (size_t k = 0; k < sizeof archs / sizeof archs[0]; k++) {
         struct rk_digits_model m;
-        random_net(&m, &archs[k], (unsigned)(k + 31));
+        rk_test_digits_random(&m, &archs[k], (unsigned)(k + 31), 1);
         size_t slen = rk_digits_scratch_size(&m);
         void *fs = malloc(slen);
         assert_int_equal(rk_digits_model_set_int8(&m, 1), RK_OK);
@@ -162,7 +146,7 @@ static void test_model_file(void **state)
     (void)state;
     struct rk_digits_model m, back;
     struct rk_digits_arch a = {.c1 = 6, .k1 = 3, .c2 = 10, .k2 = 3, .hidden = 20};
-    random_net(&m, &a, 5);
+    rk_test_digits_random(&m, &a, 5, 1);
     m.flags = RK_DIGITS_UNANIMOUS;
     assert_int_equal(rk_digits_model_set_int8(&m, 1), RK_OK);
     assert_int_equal(m.flags, RK_DIGITS_UNANIMOUS | RK_DIGITS_INT8);
