@@ -3,10 +3,12 @@
  *   rekap digits train --images F --labels F --out FILE [--epochs N] [--elastic P] ...
  *   rekap digits ensemble --images F --labels F --out FILE [--calibrate first|second]
  *                         [--any] MODEL...
- *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out | --unseen]
+ *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out | --unseen] [--list]
  * --held-out evaluates only the model's own held-out split (rebuilt from the seed stored in the
  * model) of the MNIST training files it was trained from; --unseen only the part of that split
- * the model's temperature and threshold were not fitted on (the honest figure).
+ * the model's temperature and threshold were not fitted on (the honest figure). --list names
+ * every digit read wrong or sent to a person (position in the split, index in the files, label,
+ * reading, probability, agreement), so anyone can look at the errors a model card cites.
  * eval's last three lines are machine-readable: error_rate=, reject_rate=,
  * accepted_error_rate= (errors among accepted digits / accepted digits). */
 #include "cli/cli.h"
@@ -89,8 +91,9 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out)
 static int cmd_eval(int argc, char **argv)
 {
     const char *model = NULL;
-    int held_out = 0, unseen = 0;
+    int held_out = 0, unseen = 0, list = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"list", no_argument, 0, 'L'},
                                          {"held-out", no_argument, 0, 'H'},
                                          {"unseen", no_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -103,6 +106,8 @@ static int cmd_eval(int argc, char **argv)
             held_out = 1;
         else if (c == 'U')
             held_out = unseen = 1;
+        else if (c == 'L')
+            list = 1;
         else
             goto usage;
     }
@@ -173,6 +178,10 @@ static int cmd_eval(int argc, char **argv)
             acc_wrong++;
         if (r.cls != l)
             per_wrong[l]++;
+        if (list && (r.cls != l || !r.accept))
+            printf("digit position=%u index=%u label=%d read=%d prob=%.5f agree=%d/%u %s\n", j, i,
+                   l, r.cls, (double)r.prob, r.agree, m.nnets,
+                   !r.accept ? "to_person" : r.cls != l ? "ACCEPTED_WRONG" : "accepted");
     }
     uint64_t n = count - bad_label, accepted = n - rejected;
     if (unseen)
@@ -203,7 +212,10 @@ out:
     return ret;
 usage:
     fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out|--unseen]\n"
+                    "         [--list]\n"
                     "  GAMBAR/LABEL: MNIST IDX (gzip atau biasa / gzip or plain)\n"
+                    "  --list: satu baris per angka yang salah dibaca atau dikirim ke petugas /\n"
+                    "          one line per digit read wrong or sent to a person\n"
                     "  --held-out: hanya data validasi model / only the model's held-out split\n"
                     "  --unseen: hanya bagian validasi yang tidak dipakai kalibrasi /\n"
                     "            only the held-out digits not used to calibrate the model\n"

@@ -50,6 +50,22 @@ un=$("$REKAP" digits eval "$imgs" "$labs" --unseen)
 grep -q "^samples=5000 " <<<"$un" || { echo "--unseen: expected 5000 samples: $un"; exit 1; }
 [[ "$(tail -n 3 <<<"$un")" =~ $re ]] || { echo "--unseen: unexpected last lines"; exit 1; }
 echo "unseen: $(tail -n 3 <<<"$un" | tr '\n' ' ')"
+# --list: one line per digit read wrong or sent to a person, before the same summary; the
+# counts match it, and the second half's most confident error (models/MODEL_CARD.md: #39184, a
+# flat-topped 3 read as 7) is listed and was sent to a person.
+li=$("$REKAP" digits eval "$imgs" "$labs" --unseen --list)
+[[ "$(tail -n 3 <<<"$li")" == "$(tail -n 3 <<<"$un")" ]] || { echo "--list changed the figures"; exit 1; }
+sum=$(grep '^samples=' <<<"$li")
+[[ "$sum" =~ wrong=([0-9]+)\ rejected=([0-9]+)\ accepted_wrong=([0-9]+) ]] || { echo "$sum"; exit 1; }
+nw=${BASH_REMATCH[1]} nr=${BASH_REMATCH[2]} naw=${BASH_REMATCH[3]}
+lines=$(grep -c '^digit position=' <<<"$li" || true)
+lwrong=$(awk '/^digit / { split($4, l, "="); split($5, r, "="); if (l[2] != r[2]) n++ } END { print n + 0 }' <<<"$li")
+lperson=$(grep -c ' to_person$' <<<"$li" || true)
+[[ $lines == $((nr + naw)) && $lwrong == "$nw" && $lperson == "$nr" ]] ||
+    { echo "--list: $lines lines, $lwrong wrong, $lperson to a person against: $sum"; exit 1; }
+grep -Eq '^digit position=[5-9][0-9]{3} index=39184 label=3 read=7 prob=0\.99[0-9]+ agree=5/5 to_person$' \
+    <<<"$li" || { echo "--list: #39184 missing"; grep 'index=39184' <<<"$li"; exit 1; }
+echo "list: $lines lines"
 
 # ensemble: recalibrating the shipped networks on the first half reproduces the shipped model.
 "$REKAP" digits ensemble --images "$imgs" --labels "$labs" --out "$tmp/re.bin" \
