@@ -77,6 +77,38 @@ static int load_model(const char *path, struct rk_digits_model *m)
     return rc;
 }
 
+/* --set-aside FILE: a blind review of the label file's digits (models/heldout-review.tsv).
+ * Returns one rk_digits_review_mark per sample (caller frees), or NULL after saying why. */
+static uint8_t *load_review(const char *path, const struct rk_idx *lab, uint32_t *reviewed,
+                            uint32_t *disputed)
+{
+    char *buf;
+    size_t len;
+    int rc = rk_cli_slurp(path, RK_DIGITS_REVIEW_MAX_BYTES, &buf, &len);
+    if (rc != RK_OK) {
+        rk_cli_error(path, rc);
+        return NULL;
+    }
+    uint8_t *mark = calloc(lab->count ? lab->count : 1, 1);
+    uint32_t line = 0;
+    rc = mark ? rk_digits_review_apply(buf, len, lab->data, lab->count, mark, reviewed, disputed,
+                                       &line)
+              : RK_ENOMEM;
+    free(buf);
+    if (rc != RK_OK) {
+        if (rc == RK_EPARSE)
+            fprintf(stderr, "rekap: %s:%u: baris tinjauan salah (INDEKS BACAAN; indeks di luar "
+                            "berkas atau berulang) / bad review line (INDEX READING; index out "
+                            "of range or repeated)\n",
+                    path, line);
+        else
+            rk_cli_error(path, rc);
+        free(mark);
+        return NULL;
+    }
+    return mark;
+}
+
 static int parse_num(const char *s, unsigned long max, unsigned long *out)
 {
     char *end;
@@ -90,10 +122,11 @@ static int parse_num(const char *s, unsigned long max, unsigned long *out)
 
 static int cmd_eval(int argc, char **argv)
 {
-    const char *model = NULL;
+    const char *model = NULL, *review = NULL;
     int held_out = 0, unseen = 0, list = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"list", no_argument, 0, 'L'},
+                                         {"set-aside", required_argument, 0, 'S'},
                                          {"held-out", no_argument, 0, 'H'},
                                          {"unseen", no_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -108,6 +141,8 @@ static int cmd_eval(int argc, char **argv)
             held_out = unseen = 1;
         else if (c == 'L')
             list = 1;
+        else if (c == 'S')
+            review = optarg;
         else
             goto usage;
     }
@@ -123,6 +158,7 @@ static int cmd_eval(int argc, char **argv)
     int ret = 1;
     void *scratch = NULL;
     uint32_t *perm = NULL;
+    uint8_t *mark = NULL;
     if (load_idx(argv[optind], 3, &ib, &im) != RK_OK || load_idx(argv[optind + 1], 1, &lb, &lab) != RK_OK)
         goto out;
     if (im.rows != RK_DIGITS_SIDE || im.cols != RK_DIGITS_SIDE || lab.count != im.count) {
@@ -130,6 +166,8 @@ static int cmd_eval(int argc, char **argv)
                         "28x28 dan sebanyak label\n");
         goto out;
     }
+    if (review && !(mark = load_review(review, &lab, NULL, NULL)))
+        goto out;
     uint32_t count = im.count;
     if (held_out) {
         if (m.split_count == 0 || m.split_count >= im.count) {
@@ -156,13 +194,18 @@ static int cmd_eval(int argc, char **argv)
     else
         for (uint32_t i = 0; i < im.count; i++)
             perm[i] = i;
-    uint64_t wrong = 0, rejected = 0, acc_wrong = 0, bad_label = 0;
+    uint64_t wrong = 0, rejected = 0, acc_wrong = 0, bad_label = 0, aside = 0, aside_fit = 0;
     uint64_t per_wrong[RK_DIGITS_CLASSES] = {0};
     uint64_t disagree = 0;
     for (uint32_t j = 0; j < count; j++) {
         struct rk_digits_result r;
         uint32_t i = perm[j];
-        if (unseen && j >= m.calib_lo && j < m.calib_hi)
+        int fitted = j >= m.calib_lo && j < m.calib_hi;
+        if (mark && mark[i] == RK_DIGITS_DISPUTED) {
+            aside++, aside_fit += unseen && fitted;
+            continue; /* the review did not confirm its label */
+        }
+        if (unseen && fitted)
             continue; /* fitted on: not an honest measurement */
         int l = lab.data[i];
         if (l > RK_DIGITS_NOT_DIGIT) {
@@ -183,9 +226,9 @@ static int cmd_eval(int argc, char **argv)
                    l, r.cls, (double)r.prob, r.agree, m.nnets,
                    !r.accept ? "to_person" : r.cls != l ? "ACCEPTED_WRONG" : "accepted");
     }
-    uint64_t n = count - bad_label, accepted = n - rejected;
+    uint64_t n = count - bad_label - aside, accepted = n - rejected;
     if (unseen)
-        n -= m.calib_hi - m.calib_lo, accepted = n - rejected;
+        n -= m.calib_hi - m.calib_lo - aside_fit, accepted = n - rejected;
     if (n == 0) {
         fprintf(stderr, "rekap: no usable labels (0-10) / tidak ada label yang dapat dipakai\n");
         goto out;
@@ -198,6 +241,8 @@ static int cmd_eval(int argc, char **argv)
            (unsigned long long)n, (unsigned long long)wrong, (unsigned long long)rejected,
            (unsigned long long)acc_wrong, (unsigned long long)bad_label,
            (unsigned long long)disagree);
+    if (mark)
+        printf("set_aside=%llu review=%s\n", (unsigned long long)(aside - aside_fit), review);
     printf("errors_by_true_class=");
     for (int k = 0; k < RK_DIGITS_CLASSES; k++)
         printf("%s%llu", k ? "," : "", (unsigned long long)per_wrong[k]);
@@ -207,15 +252,18 @@ static int cmd_eval(int argc, char **argv)
     printf("accepted_error_rate=%.6f\n", accepted ? (double)acc_wrong / (double)accepted : 0.0);
     ret = 0;
 out:
-    free(scratch), free(perm), free(ib), free(lb);
+    free(scratch), free(perm), free(ib), free(lb), free(mark);
     rk_digits_model_free(&m);
     return ret;
 usage:
     fprintf(stderr, "Pemakaian / usage: rekap digits eval GAMBAR LABEL [--model BERKAS] [--held-out|--unseen]\n"
-                    "         [--list]\n"
+                    "         [--list] [--set-aside TINJAUAN]\n"
                     "  GAMBAR/LABEL: MNIST IDX (gzip atau biasa / gzip or plain)\n"
                     "  --list: satu baris per angka yang salah dibaca atau dikirim ke petugas /\n"
                     "          one line per digit read wrong or sent to a person\n"
+                    "  --set-aside: lewati angka yang labelnya tidak dikonfirmasi tinjauan buta /\n"
+                    "               skip the digits a blind review did not confirm the label of\n"
+                    "               (models/heldout-review.tsv)\n"
                     "  --held-out: hanya data validasi model / only the model's held-out split\n"
                     "  --unseen: hanya bagian validasi yang tidak dipakai kalibrasi /\n"
                     "            only the held-out digits not used to calibrate the model\n"
@@ -378,14 +426,15 @@ static void print_rates(const char *what, const struct rk_digits_rates *r)
  * split, measuring on the other half (and, for the record, the reverse fold). */
 static int cmd_ensemble(int argc, char **argv)
 {
-    const char *images = NULL, *labels = NULL, *outp = NULL;
+    const char *images = NULL, *labels = NULL, *outp = NULL, *review = NULL;
     int second = 0, unanimous = 1, int8 = 1;
-    double target = 1e-4, max_reject = 1.0;
+    double target = 1e-4, max_reject = 1.0, budget = -1.0;
     static const struct option opts[] = {
         {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},    {"calibrate", required_argument, 0, 'c'},
         {"any", no_argument, 0, 'a'},          {"target", required_argument, 0, 't'},
         {"max-reject", required_argument, 0, 'r'}, {"float", no_argument, 0, 'f'},
+        {"budget", required_argument, 0, 'b'},     {"set-aside", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -412,18 +461,22 @@ static int cmd_ensemble(int argc, char **argv)
                 goto usage;
             break;
         }
-        case 'r': {
+        case 'r':
+        case 'b': {
             char *end;
-            max_reject = strtod(optarg, &end);
-            if (end == optarg || *end || !(max_reject >= 0.0 && max_reject <= 1.0))
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v >= 0.0 && v <= 1.0))
                 goto usage;
+            *(c == 'r' ? &max_reject : &budget) = v;
             break;
         }
+        case 'S': review = optarg; break;
         default: goto usage;
         }
     }
     int nparts = argc - optind;
-    if (!images || !labels || !outp || nparts < 1 || nparts > (int)RK_DIGITS_MAX_NETS)
+    if (!images || !labels || !outp || nparts < 1 || nparts > (int)RK_DIGITS_MAX_NETS ||
+        (budget >= 0 && max_reject < 1))
         goto usage;
     struct rk_digits_model parts[RK_DIGITS_MAX_NETS], m = {0};
     const struct rk_digits_model *pp[RK_DIGITS_MAX_NETS];
@@ -431,8 +484,9 @@ static int cmd_ensemble(int argc, char **argv)
     char *ib = NULL, *lb = NULL;
     struct rk_idx im, lab;
     float *logits = NULL;
-    int *lv = NULL, ret = 1, rc;
-    uint32_t *perm = NULL;
+    int *lv = NULL, *lraw = NULL, ret = 1, rc;
+    uint32_t *perm = NULL, reviewed = 0, disputed = 0, aside = 0;
+    uint8_t *mark = NULL;
     void *scratch = NULL;
     for (int k = 0; k < nparts; k++) {
         if (load_model(argv[optind + k], &parts[k]) != RK_OK)
@@ -460,20 +514,23 @@ static int cmd_ensemble(int argc, char **argv)
                 m.split_count, im.count);
         goto out;
     }
+    if (review && !(mark = load_review(review, &lab, &reviewed, &disputed)))
+        goto out;
     uint32_t n = m.split_count, nn = m.nnets, half = n / 2;
     size_t slen = rk_digits_scratch_size(&m);
     logits = malloc((size_t)n * nn * RK_DIGITS_CLASSES * sizeof *logits);
     lv = malloc((size_t)n * sizeof *lv);
+    lraw = malloc((size_t)n * sizeof *lraw);
     perm = malloc((size_t)im.count * sizeof *perm);
     scratch = malloc(slen);
-    if (!logits || !lv || !perm || !scratch) {
+    if (!logits || !lv || !lraw || !perm || !scratch) {
         rk_cli_error("ensemble", RK_ENOMEM);
         goto out;
     }
     rk_digits_split(im.count, m.split_seed, perm);
     uint32_t net_wrong[RK_DIGITS_MAX_NETS] = {0};
     for (uint32_t j = 0; j < n; j++) {
-        lv[j] = lab.data[perm[j]];
+        lv[j] = lraw[j] = lab.data[perm[j]];
         if (lv[j] > 9) {
             fprintf(stderr, "rekap: label %d bukan angka / label %d is not a digit\n", lv[j], lv[j]);
             goto out;
@@ -486,16 +543,25 @@ static int cmd_ensemble(int argc, char **argv)
                 top = l[q] > l[top] ? q : top;
             net_wrong[k] += top != lv[j];
         }
+        if (mark && mark[perm[j]] == RK_DIGITS_DISPUTED)
+            lv[j] = -1, aside++; /* the review disputes its label: left out of the error counts */
     }
     for (uint32_t k = 0; k < nn; k++)
         printf("network %u: held_out_error=%.6f (%u of %u)\n", k, (double)net_wrong[k] / n,
                net_wrong[k], n);
+    if (mark)
+        printf("review %s: %u digits reviewed, %u disputed; set aside: %u of the split's %u "
+               "(calibration uses the labels as given; the measurements below leave them out "
+               "unless they say \"labels as given\")\n",
+               review, reviewed, disputed, aside, n);
     /* The reverse fold first, for the record only: calibrate on the half that will be reported
      * on, measure on the half that will be shipped as the calibration set. */
     struct rk_digits_rates rev, fit, test;
     uint32_t clo = second ? half : 0, chi = second ? n : half;
     uint32_t tlo = second ? 0 : half, thi = second ? half : n;
-    if ((rc = rk_digits_calibrate(&m, logits, lv, tlo, thi, target, max_reject)) != RK_OK) {
+    if ((rc = budget >= 0 ? rk_digits_calibrate_budget(&m, logits, lraw, tlo, thi, budget)
+                          : rk_digits_calibrate(&m, logits, lraw, tlo, thi, target, max_reject)) !=
+        RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
@@ -503,7 +569,14 @@ static int cmd_ensemble(int argc, char **argv)
     printf("reverse fold: calibrated on [%u,%u) temperature=%.4f threshold=%.6f\n", tlo, thi,
            (double)m.temperature, (double)m.threshold);
     print_rates("reverse fold measured", &rev);
-    if ((rc = rk_digits_calibrate(&m, logits, lv, clo, chi, target, max_reject)) != RK_OK) {
+    if (mark) {
+        struct rk_digits_rates raw;
+        rk_digits_measure(&m, logits, lraw, clo, chi, &raw);
+        print_rates("reverse fold measured, labels as given", &raw);
+    }
+    if ((rc = budget >= 0 ? rk_digits_calibrate_budget(&m, logits, lraw, clo, chi, budget)
+                          : rk_digits_calibrate(&m, logits, lraw, clo, chi, target, max_reject)) !=
+        RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
@@ -513,6 +586,11 @@ static int cmd_ensemble(int argc, char **argv)
            chi, (double)m.temperature, (double)m.threshold, unanimous);
     print_rates("calibration half (optimistic)", &fit);
     print_rates("other half", &test);
+    if (mark) {
+        struct rk_digits_rates raw;
+        rk_digits_measure(&m, logits, lraw, tlo, thi, &raw);
+        print_rates("other half, labels as given", &raw);
+    }
     uint32_t racc = rev.n - rev.rejected, tacc = test.n - test.rejected;
     printf("twofold: error_rate=%.6f reject_rate=%.6f accepted_wrong=%u accepted_error_rate=%.6f\n",
            (double)(rev.wrong + test.wrong) / (rev.n + test.n),
@@ -535,12 +613,13 @@ out:
     for (int k = 0; k < nparts; k++)
         rk_digits_model_free(&parts[k]);
     rk_digits_model_free(&m);
-    free(ib), free(lb), free(logits), free(lv), free(perm), free(scratch);
+    free(ib), free(lb), free(logits), free(lv), free(lraw), free(perm), free(scratch), free(mark);
     return ret;
 usage:
     fprintf(stderr,
             "Pemakaian / usage: rekap digits ensemble --images GAMBAR --labels LABEL --out BERKAS\n"
-            "  [--calibrate first|second] [--any] [--float] [--target X] [--max-reject X] MODEL...\n"
+            "  [--calibrate first|second] [--any] [--float] [--target X] [--max-reject X]\n"
+            "  [--budget X] [--set-aside TINJAUAN] MODEL...\n"
             "  Menggabungkan 1-%u jaringan (pemisahan validasi sama), kalibrasi pada separuh data\n"
             "  validasi, ukur pada separuh lainnya / combines 1-%u networks sharing one held-out\n"
             "  split, calibrates on one half of it and measures on the other.\n"
@@ -549,7 +628,13 @@ usage:
             "           8-bit arithmetic (the default, RK_DIGITS_INT8)\n"
             "  --target: batas galat yang diterima / accepted-error bound (1e-4)\n"
             "  --max-reject: batas bagian yang ditolak, mengalahkan --target / reject budget,\n"
-            "                overrides --target (1: tanpa batas / none)\n",
+            "                overrides --target (1: tanpa batas / none)\n"
+            "  --budget: ambang tertinggi yang menolak paling banyak X / the highest threshold\n"
+            "            rejecting at most X (the whole reject budget spent on safety; not with\n"
+            "            --max-reject)\n"
+            "  --set-aside: ukur tanpa angka yang labelnya tidak dikonfirmasi tinjauan buta /\n"
+            "               measure without the digits a blind review did not confirm the\n"
+            "               label of (calibration still uses every label as given)\n",
             RK_DIGITS_MAX_NETS, RK_DIGITS_MAX_NETS);
     return 2;
 }

@@ -747,8 +747,10 @@ static float budget_threshold(const struct scored *s, size_t n, double max_rejec
     return thr > 1.0f ? 1.0f : thr;
 }
 
-int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
-                        uint32_t lo, uint32_t hi, double target, double max_reject)
+/* Both calibration rules: the temperature, then the threshold by the error target (capped by
+ * max_reject) or, with spend, the highest threshold within the reject budget max_reject. */
+static int calibrate_ens(struct rk_digits_model *m, const float *logits, const int *labels,
+                         uint32_t lo, uint32_t hi, double target, double max_reject, int spend)
 {
     if (m->nnets < 1 || m->nnets > RK_DIGITS_MAX_NETS || hi <= lo || hi > m->split_count ||
         !(target >= 0 && target < 1) || !(max_reject >= 0 && max_reject <= 1))
@@ -781,14 +783,30 @@ int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const in
         sc[i] = (struct scored){.prob = r.prob, .cls = r.cls, .wrong = r.cls != labels[lo + i],
                                 .eligible = r.accept};
     }
-    m->threshold = choose_threshold(sc, n, target);
-    if (max_reject < 1) {
-        float cap = budget_threshold(sc, n, max_reject);
-        m->threshold = cap < m->threshold ? cap : m->threshold;
+    if (spend) {
+        m->threshold = budget_threshold(sc, n, max_reject);
+    } else {
+        m->threshold = choose_threshold(sc, n, target);
+        if (max_reject < 1) {
+            float cap = budget_threshold(sc, n, max_reject);
+            m->threshold = cap < m->threshold ? cap : m->threshold;
+        }
     }
     m->calib_lo = lo, m->calib_hi = hi;
     free(sc);
     return RK_OK;
+}
+
+int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
+                        uint32_t lo, uint32_t hi, double target, double max_reject)
+{
+    return calibrate_ens(m, logits, labels, lo, hi, target, max_reject, 0);
+}
+
+int rk_digits_calibrate_budget(struct rk_digits_model *m, const float *logits,
+                               const int *labels, uint32_t lo, uint32_t hi, double budget)
+{
+    return calibrate_ens(m, logits, labels, lo, hi, 0.0, budget, 1);
 }
 
 void rk_digits_measure(const struct rk_digits_model *m, const float *logits, const int *labels,
@@ -797,6 +815,8 @@ void rk_digits_measure(const struct rk_digits_model *m, const float *logits, con
     memset(out, 0, sizeof *out);
     size_t stride = (size_t)m->nnets * RK_DIGITS_CLASSES;
     for (uint32_t i = lo; i < hi; i++) {
+        if (labels[i] < 0)
+            continue; /* set aside: counted nowhere */
         struct rk_digits_result r;
         rk_digits_decide(m, logits + i * stride, m->temperature, m->threshold, &r);
         out->n++;

@@ -92,9 +92,45 @@ struct rk_digits_rates {
 int rk_digits_calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
                         uint32_t lo, uint32_t hi, double target, double max_reject);
 
+/* As rk_digits_calibrate, but the threshold spends a reject budget on safety: the highest at
+ * which at most budget (0..1) of the samples are rejected, whatever the accepted error there
+ * (measure it with rk_digits_measure; the labels only fit the temperature). Where the error
+ * target alone would reject less than the budget, this is the safer threshold of the two; where
+ * it would reject more, this equals rk_digits_calibrate with max_reject = budget. Same returns
+ * (budget outside [0, 1]: RK_EINVAL). */
+int rk_digits_calibrate_budget(struct rk_digits_model *m, const float *logits,
+                               const int *labels, uint32_t lo, uint32_t hi, double budget);
+
 /* Applies m's decision (its temperature, threshold, flags) to samples [lo, hi) of logits and
- * labels laid out as for rk_digits_calibrate, and counts into *out. */
+ * labels laid out as for rk_digits_calibrate, and counts into *out. A label -1 sets its sample
+ * aside (e.g. one a blind review did not confirm, rk_digits_review_apply): out->n and every
+ * count leave it out. */
 void rk_digits_measure(const struct rk_digits_model *m, const float *logits, const int *labels,
                        uint32_t lo, uint32_t hi, struct rk_digits_rates *out);
+
+/* ---- a blind review of labels (models/heldout-review.tsv) ---- */
+
+#define RK_DIGITS_REVIEW_MAX_BYTES (1u << 20) /* a review file's size cap */
+#define RK_DIGITS_REVIEW_MAX_READING 19       /* a reading's length cap ("0/1/.../9") */
+
+enum rk_digits_review_mark {
+    RK_DIGITS_UNREVIEWED = 0, /* not in the review: its label stands */
+    RK_DIGITS_CONFIRMED = 1,  /* the reviewer read exactly its label */
+    RK_DIGITS_DISPUTED = 2    /* the reviewer read something else, or could not decide: set
+                                 aside when errors are counted (label -1) */
+};
+
+/* Applies a blind review to the labels[count] of a label file. text[len] holds lines
+ * "INDEX READING", a tab or spaces between, optionally followed by "# comment"; blank lines and
+ * lines starting with '#' are ignored. INDEX is a sample index (< count), each at most once;
+ * READING is what a reviewer read without seeing the label: a digit, digits joined by '/' (it
+ * could be either), or X (not a digit). mark[count], zeroed by the caller, gets
+ * RK_DIGITS_CONFIRMED where the reading is exactly the label and RK_DIGITS_DISPUTED elsewhere
+ * in the review. *reviewed and *disputed (each may be NULL) get the two counts. Returns RK_OK;
+ * RK_ERANGE (len over RK_DIGITS_REVIEW_MAX_BYTES); RK_EPARSE (a malformed line, an index out of
+ * range or repeated; *bad_line, if not NULL, gets its number from 1; marks made before it stay). */
+int rk_digits_review_apply(const char *text, size_t len, const uint8_t *labels, uint32_t count,
+                           uint8_t *mark, uint32_t *reviewed, uint32_t *disputed,
+                           uint32_t *bad_line);
 
 #endif

@@ -513,10 +513,88 @@ static void test_calibrate(void **state)
     assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.5), RK_EINVAL);
     assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 4, 4, 0.0, 1.0), RK_EINVAL);
     assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 9, 0.0, 1.0), RK_EINVAL);
+    /* Spending a budget: the highest threshold rejecting at most that share. At 1 of 4 it is
+     * the capped threshold above; at 3 of 4 it rises above t0 (only sample 0 accepted), where
+     * --max-reject keeps t0; at 4 of 4 nothing is accepted. */
+    struct rk_digits_result r0;
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 0.25), RK_OK);
+    assert_true(two.threshold == r2.prob);
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 0.75), RK_OK);
+    rk_digits_decide(&two, &l[0][0][0], two.temperature, 0.0f, &r0);
+    assert_true(two.threshold == r0.prob && two.threshold > t0);
+    assert_true(two.calib_lo == 0 && two.calib_hi == 4);
+    rk_digits_measure(&two, &l[0][0][0], lab, 0, 4, &rt);
+    assert_true(rt.n == 4 && rt.rejected == 3 && rt.accepted_wrong == 0);
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 0.75), RK_OK);
+    assert_true(two.threshold == t0);
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 1.0), RK_OK);
+    rk_digits_measure(&two, &l[0][0][0], lab, 0, 4, &rt);
+    assert_true(two.threshold > r0.prob && rt.rejected == 4);
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 1.5), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, -0.1), RK_EINVAL);
+    /* A set-aside sample (label -1) counts nowhere: the wrong sample 2 set aside at a threshold
+     * that accepts it leaves no accepted error; the disagreeing sample 5 set aside leaves none. */
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 0.25), RK_OK);
+    rk_digits_measure(&two, &l[0][0][0], lab, 0, 4, &rt);
+    assert_true(rt.n == 4 && rt.accepted_wrong == 1 && rt.wrong == 1);
+    lab[2] = -1;
+    rk_digits_measure(&two, &l[0][0][0], lab, 0, 4, &rt);
+    assert_true(rt.n == 3 && rt.accepted_wrong == 0 && rt.wrong == 0 && rt.rejected == 1);
+    lab[5] = -1;
+    rk_digits_measure(&two, &l[0][0][0], lab, 4, 8, &rt);
+    assert_true(rt.n == 3 && rt.disagree == 0);
+    /* but calibration takes labels as given only */
+    assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_EINVAL);
+    lab[2] = 4;
     lab[0] = 11;
     assert_int_equal(rk_digits_calibrate(&two, &l[0][0][0], lab, 0, 4, 0.0, 1.0), RK_EINVAL);
+    assert_int_equal(rk_digits_calibrate_budget(&two, &l[0][0][0], lab, 0, 4, 0.5), RK_EINVAL);
     rk_digits_model_free(&two);
     rk_digits_model_free(&m);
+}
+
+/* A blind review of labels: what it confirms, what it sets aside, and what it refuses. */
+static void test_review(void **state)
+{
+    (void)state;
+    static const uint8_t labels[6] = {3, 7, 1, 0, 9, 10};
+    uint8_t mark[6];
+    uint32_t rev = 99, dis = 99, line = 99;
+    static const char good[] = "# a comment\n\n0\t3\n1 7/1\n2\tX   # a blob\r\n  4 9\r\n"
+                               "5 X\n";
+    memset(mark, 0, sizeof mark);
+    assert_int_equal(rk_digits_review_apply(good, strlen(good), labels, 6, mark, &rev, &dis, &line),
+                     RK_OK);
+    assert_true(rev == 5 && dis == 3 && line == 0);
+    assert_int_equal(mark[0], RK_DIGITS_CONFIRMED);
+    assert_int_equal(mark[1], RK_DIGITS_DISPUTED); /* "either 7 or 1" is not 7 alone */
+    assert_int_equal(mark[2], RK_DIGITS_DISPUTED);
+    assert_int_equal(mark[3], RK_DIGITS_UNREVIEWED);
+    assert_int_equal(mark[4], RK_DIGITS_CONFIRMED);
+    assert_int_equal(mark[5], RK_DIGITS_DISPUTED); /* label 10 is no digit a reader confirms */
+    memset(mark, 0, sizeof mark);
+    assert_int_equal(rk_digits_review_apply("", 0, labels, 6, mark, NULL, NULL, NULL), RK_OK);
+    static const struct {
+        const char *text;
+        uint32_t line;
+    } bad[] = {{"6 3\n", 1},          {"0 3\n1 7\n0 3\n", 3}, {"0\n", 1},
+               {"0 \n", 1},           {"0 3/\n", 1},           {"0 33\n", 1},
+               {"0 3 x\n", 1},        {"a 3\n", 1},            {"0x 3\n", 1},
+               {"\n12345678901 3\n", 2}, {"0 /3\n", 1},        {"0 XX\n", 1},
+               {"0 -3\n", 1},         {"0 0/1/2/3/4/5/6/7/8/9/0\n", 1}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memset(mark, 0, sizeof mark);
+        line = 0;
+        assert_int_equal(rk_digits_review_apply(bad[k].text, strlen(bad[k].text), labels, 6, mark,
+                                                &rev, &dis, &line),
+                         RK_EPARSE);
+        if (line != bad[k].line)
+            fail_msg("review line %zu: '%s' at line %u, expected %u", k, bad[k].text, line,
+                     bad[k].line);
+    }
+    assert_int_equal(rk_digits_review_apply(good, RK_DIGITS_REVIEW_MAX_BYTES + 1, labels, 6, mark,
+                                            NULL, NULL, NULL),
+                     RK_ERANGE);
 }
 
 static void test_gradient_check(void **state)
@@ -735,6 +813,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_outputs),   cmocka_unit_test(test_model_file),
         cmocka_unit_test(test_ensemble),        cmocka_unit_test(test_calibrate),
+        cmocka_unit_test(test_review),
         cmocka_unit_test(test_gradient_check),  cmocka_unit_test(test_training_reproducible),
         cmocka_unit_test(test_split),           cmocka_unit_test(test_temperature),
         cmocka_unit_test(test_preprocess),      cmocka_unit_test(test_matches_reference),
