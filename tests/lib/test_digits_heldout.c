@@ -2,7 +2,9 @@
  * the model: the split of the MNIST training set it never trained on. Skips (77) when
  * ../shared/data/mnist is absent. $REKAP_MODEL, when set, names another model to check. The
  * bounds below are the figures the model card reports: the whole split for the error, and the
- * half the threshold was NOT chosen on for the reject and accepted-error rates. */
+ * half the threshold was NOT chosen on for the reject and accepted-error rates, counted against
+ * the MNIST labels as given and against the blind review (models/heldout-review.tsv), which
+ * sets aside the digits whose label it did not confirm. */
 #include "testutil.h"
 #include "rekap/digits.h"
 #include "rekap/digits_train.h"
@@ -16,14 +18,18 @@
 
 /* What the shipped model truly reaches on its 10,000 held-out digits (models/MODEL_CARD.md),
  * with a hair of slack for libm differences. Its temperature and threshold were fitted on the
- * first half of the split (calib range [0, 5000)); the second half is the honest measurement.
- * Targets (issue 7.3): error <= 0.4 %; fewer than 1 in 10,000 accepted digits wrong with at most
- * 2 % sent to a person. Retrain and tighten these when a better model ships. */
+ * first half of the split (calib range [0, 5000); threshold: at most 1.67 % of it rejected, i.e.
+ * 2 % less a one-sided 95 % sampling margin for 5,000 digits); the
+ * second half is the honest measurement. Targets (issue 7.3): error <= 0.4 %; fewer than 1 in
+ * 10,000 accepted digits wrong with at most 2 % sent to a person. Retrain and tighten these when
+ * a better model ships. */
 #define NETS 5
-#define MAX_WRONG 40             /* whole split: reached 39 / 10,000; target 40 */
-#define MAX_REJECTED_UNSEEN 295      /* second half: reached 288 / 5,000; target 100 */
-#define MAX_ACCEPTED_WRONG_UNSEEN 0 /* second half: reached 0 */
-#define MAX_ACCEPTED_WRONG_FIT 0          /* first half: 0 by construction of the threshold */
+#define MAX_WRONG 40                 /* whole split: reached 39 / 10,000; target 40 */
+#define MAX_REJECTED_UNSEEN 100      /* second half, every digit: reached 97 / 5,000 (1.94 %);
+                                        target 100 (2 %) */
+#define MAX_ACCEPTED_WRONG_UNSEEN 3  /* second half, labels as given: reached 3, all disputed */
+#define MAX_ACCEPTED_WRONG_FIT 4     /* first half, labels as given: reached 4, all disputed */
+#define MAX_ACCEPTED_WRONG_REVIEWED 0 /* either half, disputed labels set aside: reached 0 */
 
 static uint8_t *slurp_gz(const char *path, size_t *len)
 {
@@ -45,6 +51,7 @@ static struct {
     uint8_t *ib, *lb;
     struct rk_idx im, lab;
     uint32_t *perm;
+    uint8_t *mark; /* the blind review: enum rk_digits_review_mark per MNIST index */
 } D;
 
 static int setup(void **state)
@@ -77,6 +84,19 @@ static int setup(void **state)
     assert_int_equal(D.m.split_count, 10000);
     D.perm = malloc(D.im.count * sizeof *D.perm);
     assert_int_equal(rk_digits_split(D.im.count, D.m.split_seed, D.perm), RK_OK);
+    snprintf(mp, sizeof mp, "%s/models/heldout-review.tsv", REKAP_SOURCE_DIR);
+    f = fopen(mp, "rb");
+    assert_non_null(f);
+    char *rv = malloc(RK_DIGITS_REVIEW_MAX_BYTES + 1);
+    size_t rl = fread(rv, 1, RK_DIGITS_REVIEW_MAX_BYTES + 1, f);
+    fclose(f);
+    D.mark = calloc(D.lab.count, 1);
+    uint32_t reviewed, disputed;
+    assert_int_equal(rk_digits_review_apply(rv, rl, D.lab.data, D.lab.count, D.mark, &reviewed,
+                                            &disputed, NULL),
+                     RK_OK);
+    assert_true(reviewed == 200 && disputed == 33);
+    free(rv);
     return 0;
 }
 
@@ -84,7 +104,7 @@ static int teardown(void **state)
 {
     (void)state;
     rk_digits_model_free(&D.m);
-    free(D.ib), free(D.lb), free(D.perm);
+    free(D.ib), free(D.lb), free(D.perm), free(D.mark);
     return 0;
 }
 
@@ -95,6 +115,7 @@ static void test_heldout(void **state)
     void *scratch = malloc(slen);
     uint32_t n = D.m.split_count, wrong = 0;
     uint32_t seen = 0, rej[2] = {0}, acc_wrong[2] = {0}, disagree = 0; /* [0] fitted on, [1] not */
+    uint32_t acc_wrong_rev[2] = {0}, aside[2] = {0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k = D.perm[i];
         struct rk_digits_result r;
@@ -104,6 +125,9 @@ static void test_heldout(void **state)
         wrong += r.cls != l;
         rej[u] += !r.accept;
         acc_wrong[u] += r.accept && r.cls != l;
+        int disputed = D.mark[k] == RK_DIGITS_DISPUTED;
+        aside[u] += disputed;
+        acc_wrong_rev[u] += r.accept && r.cls != l && !disputed;
         disagree += r.agree != (int)D.m.nnets;
         assert_true(r.agree >= 1 && r.agree <= (int)D.m.nnets);
     }
@@ -115,6 +139,8 @@ static void test_heldout(void **state)
     print_message("unseen half %u: reject_rate=%.5f accepted_wrong=%u accepted_error_rate=%.6f\n",
                   unseen, (double)rej[1] / unseen, acc_wrong[1],
                   (double)acc_wrong[1] / (double)(unseen - rej[1]));
+    print_message("disputed labels set aside (%u / %u): accepted_wrong=%u / %u\n", aside[0],
+                  aside[1], acc_wrong_rev[0], acc_wrong_rev[1]);
     assert_int_equal(D.m.nnets, NETS);
     assert_true(D.m.flags & RK_DIGITS_UNANIMOUS);
     assert_true(D.m.calib_lo == 0 && D.m.calib_hi == n / 2);
@@ -122,6 +148,9 @@ static void test_heldout(void **state)
     assert_true(rej[1] <= MAX_REJECTED_UNSEEN);
     assert_true(acc_wrong[1] <= MAX_ACCEPTED_WRONG_UNSEEN);
     assert_true(acc_wrong[0] <= MAX_ACCEPTED_WRONG_FIT);
+    assert_true(rej[0] * 10000 <= seen * 167); /* the budget, spent on the half fitted on */
+    assert_true(acc_wrong_rev[0] <= MAX_ACCEPTED_WRONG_REVIEWED);
+    assert_true(acc_wrong_rev[1] <= MAX_ACCEPTED_WRONG_REVIEWED);
     free(scratch);
 }
 
