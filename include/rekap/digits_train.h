@@ -112,21 +112,23 @@ void rk_digits_measure(const struct rk_digits_model *m, const float *logits, con
 
 #define RK_DIGITS_REVIEW_MAX_BYTES (1u << 20) /* a review file's size cap */
 #define RK_DIGITS_REVIEW_MAX_READING 19       /* a reading's length cap ("0/1/.../9") */
+#define RK_DIGITS_REVIEW_MAX_READERS 8        /* readings of one digit */
 
 enum rk_digits_review_mark {
     RK_DIGITS_UNREVIEWED = 0, /* not in the review: its label stands */
-    RK_DIGITS_CONFIRMED = 1,  /* the reviewer read exactly its label */
-    RK_DIGITS_DISPUTED = 2    /* the reviewer read something else, or could not decide: set
-                                 aside when errors are counted (label -1) */
+    RK_DIGITS_CONFIRMED = 1,  /* some reader read exactly its label */
+    RK_DIGITS_DISPUTED = 2    /* no reader did (each read something else, or could not
+                                 decide): set aside when errors are counted (label -1) */
 };
 
 /* Applies a blind review to the labels[count] of a label file. text[len] holds lines
- * "INDEX READING", a tab or spaces between, optionally followed by "# comment"; blank lines and
- * lines starting with '#' are ignored. INDEX is a sample index (< count), each at most once;
- * READING is what a reviewer read without seeing the label: a digit, digits joined by '/' (it
- * could be either), or X (not a digit). mark[count], zeroed by the caller, gets
- * RK_DIGITS_CONFIRMED where the reading is exactly the label and RK_DIGITS_DISPUTED elsewhere
- * in the review. *reviewed and *disputed (each may be NULL) get the two counts. Returns RK_OK;
+ * "INDEX READING [READING...]", tabs or spaces between, optionally followed by "# comment";
+ * blank lines and lines starting with '#' are ignored. INDEX is a sample index (< count), each
+ * at most once; each READING (1 to RK_DIGITS_REVIEW_MAX_READERS, one per reader) is what a
+ * reader read without seeing the label: a digit, digits joined by '/' (it could be either), or
+ * X (not a digit). mark[count], zeroed by the caller, gets RK_DIGITS_CONFIRMED where some
+ * reading is exactly the label and RK_DIGITS_DISPUTED elsewhere in the review: a label is set
+ * aside only when no reader confirms it. *reviewed and *disputed (each may be NULL) get the two counts. Returns RK_OK;
  * RK_ERANGE (len over RK_DIGITS_REVIEW_MAX_BYTES); RK_EPARSE (a malformed line, an index out of
  * range or repeated; *bad_line, if not NULL, gets its number from 1; marks made before it stay). */
 int rk_digits_review_apply(const char *text, size_t len, const uint8_t *labels, uint32_t count,

@@ -557,42 +557,45 @@ static void test_calibrate(void **state)
 static void test_review(void **state)
 {
     (void)state;
-    static const uint8_t labels[6] = {3, 7, 1, 0, 9, 10};
-    uint8_t mark[6];
+    static const uint8_t labels[7] = {3, 7, 1, 0, 9, 10, 4};
+    uint8_t mark[7];
     uint32_t rev = 99, dis = 99, line = 99;
-    static const char good[] = "# a comment\n\n0\t3\n1 7/1\n2\tX   # a blob\r\n  4 9\r\n"
-                               "5 X\n";
+    static const char good[] = "# a comment\n\n0\t3\n1 7/1\n2\tX 1/7  # a blob\r\n  4 9 4/9\r\n"
+                               "5 X X\n6 9/4\t4\n";
     memset(mark, 0, sizeof mark);
-    assert_int_equal(rk_digits_review_apply(good, strlen(good), labels, 6, mark, &rev, &dis, &line),
+    assert_int_equal(rk_digits_review_apply(good, strlen(good), labels, 7, mark, &rev, &dis, &line),
                      RK_OK);
-    assert_true(rev == 5 && dis == 3 && line == 0);
+    assert_true(rev == 6 && dis == 3 && line == 0);
     assert_int_equal(mark[0], RK_DIGITS_CONFIRMED);
     assert_int_equal(mark[1], RK_DIGITS_DISPUTED); /* "either 7 or 1" is not 7 alone */
-    assert_int_equal(mark[2], RK_DIGITS_DISPUTED);
+    assert_int_equal(mark[2], RK_DIGITS_DISPUTED); /* neither of two readers read 1 alone */
     assert_int_equal(mark[3], RK_DIGITS_UNREVIEWED);
-    assert_int_equal(mark[4], RK_DIGITS_CONFIRMED);
+    assert_int_equal(mark[4], RK_DIGITS_CONFIRMED); /* one reader of two is enough */
     assert_int_equal(mark[5], RK_DIGITS_DISPUTED); /* label 10 is no digit a reader confirms */
+    assert_int_equal(mark[6], RK_DIGITS_CONFIRMED); /* the second reader confirms */
     memset(mark, 0, sizeof mark);
-    assert_int_equal(rk_digits_review_apply("", 0, labels, 6, mark, NULL, NULL, NULL), RK_OK);
+    assert_int_equal(rk_digits_review_apply("", 0, labels, 7, mark, NULL, NULL, NULL), RK_OK);
     static const struct {
         const char *text;
         uint32_t line;
-    } bad[] = {{"6 3\n", 1},          {"0 3\n1 7\n0 3\n", 3}, {"0\n", 1},
+    } bad[] = {{"7 3\n", 1},          {"0 3\n1 7\n0 3\n", 3}, {"0\n", 1},
                {"0 \n", 1},           {"0 3/\n", 1},           {"0 33\n", 1},
                {"0 3 x\n", 1},        {"a 3\n", 1},            {"0x 3\n", 1},
                {"\n12345678901 3\n", 2}, {"0 /3\n", 1},        {"0 XX\n", 1},
-               {"0 -3\n", 1},         {"0 0/1/2/3/4/5/6/7/8/9/0\n", 1}};
+               {"0 -3\n", 1},         {"0 0/1/2/3/4/5/6/7/8/9/0\n", 1},
+               {"0 3 X 4\n1 1 2 3 4 5 6 7 8 9\n", 2}, {"0 3X\n", 1}, {"0 3 #\n1 #\n", 2},
+               {"0 3 4 #\n8 1\n", 2}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         memset(mark, 0, sizeof mark);
         line = 0;
-        assert_int_equal(rk_digits_review_apply(bad[k].text, strlen(bad[k].text), labels, 6, mark,
+        assert_int_equal(rk_digits_review_apply(bad[k].text, strlen(bad[k].text), labels, 7, mark,
                                                 &rev, &dis, &line),
                          RK_EPARSE);
         if (line != bad[k].line)
             fail_msg("review line %zu: '%s' at line %u, expected %u", k, bad[k].text, line,
                      bad[k].line);
     }
-    assert_int_equal(rk_digits_review_apply(good, RK_DIGITS_REVIEW_MAX_BYTES + 1, labels, 6, mark,
+    assert_int_equal(rk_digits_review_apply(good, RK_DIGITS_REVIEW_MAX_BYTES + 1, labels, 7, mark,
                                             NULL, NULL, NULL),
                      RK_ERANGE);
 }

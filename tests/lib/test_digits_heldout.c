@@ -95,7 +95,7 @@ static int setup(void **state)
     assert_int_equal(rk_digits_review_apply(rv, rl, D.lab.data, D.lab.count, D.mark, &reviewed,
                                             &disputed, NULL),
                      RK_OK);
-    assert_true(reviewed == 200 && disputed == 33);
+    assert_true(reviewed == 200 && disputed == 30);
     free(rv);
     return 0;
 }
