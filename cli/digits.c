@@ -2,13 +2,17 @@
  * ensemble, and evaluate a model on any MNIST-format pair.
  *   rekap digits train --images F --labels F --out FILE [--epochs N] [--elastic P] ...
  *   rekap digits ensemble --images F --labels F --out FILE [--calibrate first|second]
- *                         [--any] MODEL...
+ *                         [--any] [--float] [--target X] [--max-reject X | --budget X]
+ *                         [--set-aside REVIEW] MODEL...
  *   rekap digits eval IMAGES LABELS [--model FILE] [--held-out | --unseen] [--list]
+ *                     [--set-aside REVIEW]
  * --held-out evaluates only the model's own held-out split (rebuilt from the seed stored in the
  * model) of the MNIST training files it was trained from; --unseen only the part of that split
  * the model's temperature and threshold were not fitted on (the honest figure). --list names
  * every digit read wrong or sent to a person (position in the split, index in the files, label,
  * reading, probability, agreement), so anyone can look at the errors a model card cites.
+ * --set-aside REVIEW (eval and ensemble) leaves out of the error counts the digits whose label
+ * a blind review did not confirm (models/heldout-review.tsv); calibration never uses it.
  * eval's last three lines are machine-readable: error_rate=, reject_rate=,
  * accepted_error_rate= (errors among accepted digits / accepted digits). */
 #include "cli/cli.h"
