@@ -26,7 +26,8 @@
 #define COL_MARGIN 0.8   /* mm around a bubble column */
 #define BOX_INSET 0.6    /* mm from a border's centre line to the interior read */
 #define BOX_FOUND 0.08   /* refinement contrast below this: no border there */
-#define INK_CONTRAST 0.35 /* darkest ink this much below the paper, or the box is blank */
+#define INK_CONTRAST 0.35 /* darkest ink this much below the paper, or the box is faint ... */
+#define INK_FAINT 0.2     /* ... and below this, blank */
 #define INK_BLANK 0.012  /* ink share of the interior below which a box is blank */
 #define INK_FULL 0.55    /* ... above which it is inked over */
 #define BUBBLE_FILLED 0.2 /* bubble darkness over the column's median: filled */
@@ -85,6 +86,7 @@ const char *rk_reader_flag_name(unsigned flag)
     case RK_RF_BUBBLE_UNCLEAR: return "bubble_unclear";
     case RK_RF_ARITHMETIC: return "sum_mismatch";
     case RK_RF_BOX_NOT_FOUND: return "box_not_found";
+    case RK_RF_FAINT: return "faint_ink";
     case RK_RF_ARITH_PICK: return "settled_by_sums";
     default: return "unknown";
     }
@@ -282,6 +284,7 @@ static void read_box(struct rk_reader *r, const struct rk_image *crop, double bx
     x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
     x1 = x1 > crop->width ? crop->width : x1, y1 = y1 > crop->height ? crop->height : y1;
     dg->ink = RK_INK_BLANK;
+    dg->faint = false;
     dg->value = -1;
     for (int k = 0; k < 3; k++)
         dg->top[k] = -1, dg->top_p[k] = 0;
@@ -307,9 +310,14 @@ static void read_box(struct rk_reader *r, const struct rk_image *crop, double bx
     for (int j = 0; j < h; j++)
         for (int i = 0; i < w; i++)
             ink += px[(size_t)j * stride + (size_t)i] < thr;
-    dg->ink_frac = contrast < INK_CONTRAST ? 0 : (float)ink / (float)(w * h);
+    /* Pale ink (under INK_CONTRAST) is read, not taken for a blank box: a pale leading "1"
+     * read as blank turns 156 into 56 with nothing to flag it. But a crease or a shadow's edge
+     * across a blank box is just as pale and the CNN can take it for a "1", so such a box
+     * always sends its number to a person. */
+    dg->ink_frac = contrast < INK_FAINT ? 0 : (float)ink / (float)(w * h);
     if (dg->ink_frac < INK_BLANK)
         return;
+    dg->faint = contrast < INK_CONTRAST;
     if (dg->ink_frac > INK_FULL) {
         dg->ink = RK_INK_CROSSED;
         return;
@@ -526,8 +534,11 @@ static int read_number(struct rk_reader *r, const struct rk_image *img,
             read_bubbles(&col, n, d, CX0, CY0, sh, &f->digit[d]);
         }
     }
-    for (int d = 0; d < RK_FORM_DIGITS; d++)
+    for (int d = 0; d < RK_FORM_DIGITS; d++) {
         f->flags |= combine(r->m, &f->digit[d], &nc->cand[d]);
+        if (f->digit[d].faint && f->digit[d].ink != RK_INK_BLANK)
+            f->flags |= RK_RF_FAINT;
+    }
     f->quad[0] = f->digit[0].quad[0];
     f->quad[1] = f->digit[2].quad[1];
     f->quad[2] = f->digit[2].quad[2];
@@ -683,7 +694,8 @@ static void settle(struct rk_reader_result *res, struct num_ctx *nc)
     for (int i = 0; i < res->n; i++) {
         const struct rk_reader_field *f = &res->f[i];
         val[i] = f->value;
-        unsigned rev = f->flags & RK_RF_REVIEW_MASK;
+        /* A faint number's value takes part in the sums like any other; its flag stays. */
+        unsigned rev = f->flags & RK_RF_REVIEW_MASK & ~RK_RF_FAINT;
         if (f->value >= 0 && !rev)
             known[i] = 1;
         else if (f->value >= 0 && !(rev & ~soft))

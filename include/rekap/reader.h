@@ -63,6 +63,8 @@ enum rk_reader_ink {
 #define RK_RF_BUBBLE_UNCLEAR 0x010u /* two bubbles filled, or a faint fill */
 #define RK_RF_ARITHMETIC 0x020u     /* in a sum of the form that does not add up */
 #define RK_RF_BOX_NOT_FOUND 0x040u  /* printed box border not found where expected */
+#define RK_RF_FAINT 0x080u          /* a box's ink is pale (a crease or shadow edge can look the
+                                       same): read, but a person must look */
 #define RK_RF_ARITH_PICK 0x100u     /* a doubtful digit settled by the form's sums (info) */
 #define RK_RF_REVIEW_MASK 0x0ffu
 
@@ -70,6 +72,7 @@ struct rk_reader_digit {
     int value;            /* 0..9 as read, -1 when blank or unreadable */
     enum rk_reader_ink ink;
     float ink_frac;       /* share of the box interior that is ink */
+    bool faint;           /* its ink is pale: read, but the number needs a person (RK_RF_FAINT) */
     int top[3];           /* CNN's three likeliest digits (-1 when not classified) */
     float top_p[3];       /* their calibrated probabilities */
     float p_not_digit;    /* CNN's class 10 probability */

@@ -318,8 +318,11 @@
     digit_bubble_disagree: ['angka dan bulatan berbeda', 'digit and bubble differ'],
     crossed_out: ['kotak dicoret', 'box crossed out'], blank: ['kotak kosong', 'box empty'],
     bubble_unclear: ['bulatan tidak jelas', 'bubble unclear'], sum_mismatch: ['jumlahnya tidak cocok', 'a sum does not add up'],
-    box_not_found: ['kotak tidak terlihat', 'box not found']};
-  var DOUBT_P = 0.999; // a digit of a flagged number under this confidence is highlighted (the model's threshold)
+    box_not_found: ['kotak tidak terlihat', 'box not found'],
+    faint_ink: ['tinta pudar, periksa', 'pale ink, check it']};
+  // a digit of a flagged number under this confidence is highlighted (stricter than the model's
+  // accept threshold, so every doubtful digit of a flagged number shows)
+  var DOUBT_P = 0.999;
 
   function flagWords(flags) {
     return flags.filter(function (f) { return FLAG_WORDS[f]; }).map(function (f) { return T(FLAG_WORDS[f][0], FLAG_WORDS[f][1]); }).join(', ');
