@@ -426,13 +426,44 @@ static void print_rates(const char *what, const struct rk_digits_rates *r)
            acc ? (double)r->accepted_wrong / acc : 0.0);
 }
 
+/* How cmd_ensemble picks the threshold: the error target (capped by max_reject), or, when
+ * budget >= 0, the highest threshold within that reject budget. */
+struct calib_rule {
+    double target, max_reject, budget;
+};
+
+static int calibrate(struct rk_digits_model *m, const float *logits, const int *labels,
+                     uint32_t lo, uint32_t hi, const struct calib_rule *c)
+{
+    return c->budget >= 0 ? rk_digits_calibrate_budget(m, logits, labels, lo, hi, c->budget)
+                          : rk_digits_calibrate(m, logits, labels, lo, hi, c->target,
+                                                c->max_reject);
+}
+
+/* Prints what m did on [lo, hi) into *out as "what: ..." (digits a review disputes, label -1 in
+ * lv, left out), and with a review also against the labels as given (lraw). */
+static void measure_print(const char *what, const struct rk_digits_model *m, const float *logits,
+                          const int *lv, const int *lraw, int review, uint32_t lo, uint32_t hi,
+                          struct rk_digits_rates *out)
+{
+    rk_digits_measure(m, logits, lv, lo, hi, out);
+    print_rates(what, out);
+    if (review) {
+        struct rk_digits_rates raw;
+        char label[64];
+        rk_digits_measure(m, logits, lraw, lo, hi, &raw);
+        snprintf(label, sizeof label, "%s, labels as given", what);
+        print_rates(label, &raw);
+    }
+}
+
 /* Combines trained networks into one file and calibrates it on one half of the shared held-out
  * split, measuring on the other half (and, for the record, the reverse fold). */
 static int cmd_ensemble(int argc, char **argv)
 {
     const char *images = NULL, *labels = NULL, *outp = NULL, *review = NULL;
     int second = 0, unanimous = 1, int8 = 1;
-    double target = 1e-4, max_reject = 1.0, budget = -1.0;
+    struct calib_rule rule = {.target = 1e-4, .max_reject = 1.0, .budget = -1.0};
     static const struct option opts[] = {
         {"images", required_argument, 0, 'i'}, {"labels", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},    {"calibrate", required_argument, 0, 'c'},
@@ -460,8 +491,8 @@ static int cmd_ensemble(int argc, char **argv)
         case 'f': int8 = 0; break;
         case 't': {
             char *end;
-            target = strtod(optarg, &end);
-            if (end == optarg || *end || !(target >= 0.0 && target < 1.0))
+            rule.target = strtod(optarg, &end);
+            if (end == optarg || *end || !(rule.target >= 0.0 && rule.target < 1.0))
                 goto usage;
             break;
         }
@@ -471,7 +502,7 @@ static int cmd_ensemble(int argc, char **argv)
             double v = strtod(optarg, &end);
             if (end == optarg || *end || !(v >= 0.0 && v <= 1.0))
                 goto usage;
-            *(c == 'r' ? &max_reject : &budget) = v;
+            *(c == 'r' ? &rule.max_reject : &rule.budget) = v;
             break;
         }
         case 'S': review = optarg; break;
@@ -480,7 +511,7 @@ static int cmd_ensemble(int argc, char **argv)
     }
     int nparts = argc - optind;
     if (!images || !labels || !outp || nparts < 1 || nparts > (int)RK_DIGITS_MAX_NETS ||
-        (budget >= 0 && max_reject < 1))
+        (rule.budget >= 0 && rule.max_reject < 1))
         goto usage;
     struct rk_digits_model parts[RK_DIGITS_MAX_NETS], m = {0};
     const struct rk_digits_model *pp[RK_DIGITS_MAX_NETS];
@@ -563,38 +594,21 @@ static int cmd_ensemble(int argc, char **argv)
     struct rk_digits_rates rev, fit, test;
     uint32_t clo = second ? half : 0, chi = second ? n : half;
     uint32_t tlo = second ? 0 : half, thi = second ? half : n;
-    if ((rc = budget >= 0 ? rk_digits_calibrate_budget(&m, logits, lraw, tlo, thi, budget)
-                          : rk_digits_calibrate(&m, logits, lraw, tlo, thi, target, max_reject)) !=
-        RK_OK) {
+    if ((rc = calibrate(&m, logits, lraw, tlo, thi, &rule)) != RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
-    rk_digits_measure(&m, logits, lv, clo, chi, &rev);
     printf("reverse fold: calibrated on [%u,%u) temperature=%.4f threshold=%.6f\n", tlo, thi,
            (double)m.temperature, (double)m.threshold);
-    print_rates("reverse fold measured", &rev);
-    if (mark) {
-        struct rk_digits_rates raw;
-        rk_digits_measure(&m, logits, lraw, clo, chi, &raw);
-        print_rates("reverse fold measured, labels as given", &raw);
-    }
-    if ((rc = budget >= 0 ? rk_digits_calibrate_budget(&m, logits, lraw, clo, chi, budget)
-                          : rk_digits_calibrate(&m, logits, lraw, clo, chi, target, max_reject)) !=
-        RK_OK) {
+    measure_print("reverse fold measured", &m, logits, lv, lraw, mark != NULL, clo, chi, &rev);
+    if ((rc = calibrate(&m, logits, lraw, clo, chi, &rule)) != RK_OK) {
         rk_cli_error("ensemble", rc);
         goto out;
     }
-    rk_digits_measure(&m, logits, lv, clo, chi, &fit);
-    rk_digits_measure(&m, logits, lv, tlo, thi, &test);
     printf("shipped: calibrated on [%u,%u) temperature=%.4f threshold=%.6f unanimous=%d\n", clo,
            chi, (double)m.temperature, (double)m.threshold, unanimous);
-    print_rates("calibration half (optimistic)", &fit);
-    print_rates("other half", &test);
-    if (mark) {
-        struct rk_digits_rates raw;
-        rk_digits_measure(&m, logits, lraw, tlo, thi, &raw);
-        print_rates("other half, labels as given", &raw);
-    }
+    measure_print("calibration half (optimistic)", &m, logits, lv, lraw, 0, clo, chi, &fit);
+    measure_print("other half", &m, logits, lv, lraw, mark != NULL, tlo, thi, &test);
     uint32_t racc = rev.n - rev.rejected, tacc = test.n - test.rejected;
     printf("twofold: error_rate=%.6f reject_rate=%.6f accepted_wrong=%u accepted_error_rate=%.6f\n",
            (double)(rev.wrong + test.wrong) / (rev.n + test.n),

@@ -337,6 +337,7 @@ static void read_box(struct rk_reader *r, const struct rk_image *crop, double bx
     if (rk_digits_preprocess(px, w, h, stride, 1, in) != RK_OK ||
         rk_digits_classify(r->m, in, r->scratch, r->scratch_len, &cr) != RK_OK) {
         dg->ink = RK_INK_BLANK; /* too little contrast for the preprocessor: no ink after all */
+        dg->faint = false;
         return;
     }
     float p[10];
@@ -536,7 +537,7 @@ static int read_number(struct rk_reader *r, const struct rk_image *img,
     }
     for (int d = 0; d < RK_FORM_DIGITS; d++) {
         f->flags |= combine(r->m, &f->digit[d], &nc->cand[d]);
-        if (f->digit[d].faint && f->digit[d].ink != RK_INK_BLANK)
+        if (f->digit[d].faint)
             f->flags |= RK_RF_FAINT;
     }
     f->quad[0] = f->digit[0].quad[0];

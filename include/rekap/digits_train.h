@@ -128,8 +128,8 @@ enum rk_digits_review_mark {
  * reader read without seeing the label: a digit, digits joined by '/' (it could be either), or
  * X (not a digit). mark[count], zeroed by the caller, gets RK_DIGITS_CONFIRMED where some
  * reading is exactly the label and RK_DIGITS_DISPUTED elsewhere in the review: a label is set
- * aside only when no reader confirms it. *reviewed and *disputed (each may be NULL) get the two counts. Returns RK_OK;
- * RK_ERANGE (len over RK_DIGITS_REVIEW_MAX_BYTES); RK_EPARSE (a malformed line, an index out of
+ * aside only when no reader confirms it. *reviewed and *disputed (each may be NULL) get the two
+ * counts. Returns RK_OK; RK_ERANGE (len over RK_DIGITS_REVIEW_MAX_BYTES); RK_EPARSE (a malformed line, an index out of
  * range or repeated; *bad_line, if not NULL, gets its number from 1; marks made before it stay). */
 int rk_digits_review_apply(const char *text, size_t len, const uint8_t *labels, uint32_t count,
                            uint8_t *mark, uint32_t *reviewed, uint32_t *disputed,

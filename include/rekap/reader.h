@@ -72,7 +72,8 @@ struct rk_reader_digit {
     int value;            /* 0..9 as read, -1 when blank or unreadable */
     enum rk_reader_ink ink;
     float ink_frac;       /* share of the box interior that is ink */
-    bool faint;           /* its ink is pale: read, but the number needs a person (RK_RF_FAINT) */
+    bool faint;           /* read, though its ink is pale: the number needs a person
+                             (RK_RF_FAINT); false for a blank box */
     int top[3];           /* CNN's three likeliest digits (-1 when not classified) */
     float top_p[3];       /* their calibrated probabilities */
     float p_not_digit;    /* CNN's class 10 probability */
